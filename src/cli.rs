@@ -1,0 +1,233 @@
+//! The command line: clap for the options sls-rs knows, plus the Serverless Framework's custom
+//! options (`--domain example.com`), which any command accepts and `${opt:domain}` reads.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sls-rs",
+    version,
+    about = "Deploy Serverless Framework v3 services to AWS, fast",
+    long_about = "Deploy Serverless Framework v3 services (serverless.yml) to AWS CloudFormation.\n\nAny other --name value option is passed to the configuration as ${opt:name}."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct Global {
+    /// Path to the configuration file (default: serverless.yml, .yaml or .json here)
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Stage to deploy (default: provider.stage, else dev)
+    #[arg(short = 's', long, global = true)]
+    pub stage: Option<String>,
+    /// AWS region (default: provider.region, else AWS_REGION, else us-east-1)
+    #[arg(short = 'r', long, global = true)]
+    pub region: Option<String>,
+    /// AWS profile from the shared config files
+    #[arg(long = "aws-profile", global = true, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// A parameter for ${param:key}, as key=value (repeatable)
+    #[arg(long = "param", global = true, value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Say more about what is happening
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// Print only errors and results
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Package and deploy the service
+    Deploy(DeployArgs),
+    /// Build the deployment artifacts into .serverless/ without deploying
+    Package(PackageArgs),
+    /// Remove the deployed stack and its deployment bucket contents
+    Remove(RemoveArgs),
+    /// Show the deployed service: status, endpoints, functions, outputs
+    Info(InfoArgs),
+    /// Print the configuration with every variable resolved
+    Print(PrintArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DeployArgs {
+    /// Deploy even when nothing changed
+    #[arg(long)]
+    pub force: bool,
+    /// Deploy a package already built by `sls-rs package --package DIR`
+    #[arg(long, value_name = "DIR")]
+    pub package: Option<PathBuf>,
+    /// Stop waiting for CloudFormation after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PackageArgs {
+    /// Print the update-stack template on stdout and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to write the package (default: .serverless in the service directory)
+    #[arg(long, value_name = "DIR")]
+    pub package: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RemoveArgs {
+    /// Stop waiting for CloudFormation after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InfoArgs {
+    /// Print JSON for machines
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PrintArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+    /// Print only the value at this dotted path (e.g. provider.environment)
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+}
+
+/// The parsed command line and the custom options clap does not know.
+pub struct Invocation {
+    pub cli: Cli,
+    pub custom: BTreeMap<String, Value>,
+}
+
+/// Parses `args` (without the program name first? no: with it, as `std::env::args`). Unknown
+/// `--name value` / `--name=value` / `--flag` options become custom options; everything else is
+/// clap's, whose errors exit 2.
+pub fn parse(args: Vec<String>) -> Result<Invocation, clap::Error> {
+    let cmd = Cli::command();
+    let mut known: Vec<String> = vec!["help".into(), "version".into()];
+    collect_longs(&cmd, &mut known);
+    let mut clap_args = Vec::new();
+    let mut custom = BTreeMap::new();
+    let mut iter = args.into_iter().peekable();
+    if let Some(program) = iter.next() {
+        clap_args.push(program);
+    }
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            clap_args.push(arg);
+            clap_args.extend(iter.by_ref());
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (long.to_string(), None),
+            };
+            if !name.is_empty() && !known.contains(&name) {
+                let value = match inline {
+                    Some(v) => Value::String(v),
+                    None => match iter.peek() {
+                        Some(next) if !next.starts_with('-') => Value::String(iter.next().unwrap_or_default()),
+                        _ => Value::Bool(true),
+                    },
+                };
+                custom.insert(name, value);
+                continue;
+            }
+        }
+        clap_args.push(arg);
+    }
+    let cli = Cli::try_parse_from(clap_args)?;
+    Ok(Invocation { cli, custom })
+}
+
+fn collect_longs(cmd: &clap::Command, out: &mut Vec<String>) {
+    for a in cmd.get_arguments() {
+        if let Some(l) = a.get_long() {
+            out.push(l.to_string());
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        collect_longs(sub, out);
+    }
+}
+
+impl Global {
+    /// The options `${opt:…}` sees: the known ones under their v3 names, then custom ones.
+    pub fn options(&self, custom: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+        let mut m = custom.clone();
+        let mut put = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                m.insert(k.to_string(), Value::String(v.clone()));
+            }
+        };
+        put("stage", &self.stage);
+        put("region", &self.region);
+        put("aws-profile", &self.aws_profile);
+        put("config", &self.config.as_ref().map(|p| p.display().to_string()));
+        if self.verbose {
+            m.insert("verbose".into(), Value::Bool(true));
+        }
+        m
+    }
+
+    /// `--param key=value` pairs; a pair without `=` is command-line misuse.
+    pub fn param_map(&self) -> Result<BTreeMap<String, String>, String> {
+        let mut out = BTreeMap::new();
+        for p in &self.params {
+            match p.split_once('=') {
+                Some((k, v)) if !k.is_empty() => {
+                    out.insert(k.to_string(), v.to_string());
+                }
+                _ => return Err(format!("--param `{p}` must be key=value")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        std::iter::once("sls-rs").chain(s.split_whitespace()).map(String::from).collect()
+    }
+
+    #[test]
+    fn custom_options_are_collected() {
+        let inv = parse(args("package --dry-run --domain example.com --flag --x=1 -s prod")).unwrap();
+        assert_eq!(inv.custom["domain"], Value::String("example.com".into()));
+        assert_eq!(inv.custom["flag"], Value::Bool(true));
+        assert_eq!(inv.custom["x"], Value::String("1".into()));
+        assert_eq!(inv.cli.global.stage.as_deref(), Some("prod"));
+        assert!(matches!(inv.cli.command, Command::Package(PackageArgs { dry_run: true, .. })));
+    }
+
+    #[test]
+    fn known_options_still_validate() {
+        assert!(parse(args("print --format xml")).is_err());
+        assert!(parse(args("nosuchcommand")).is_err());
+    }
+}

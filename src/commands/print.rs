@@ -1,0 +1,29 @@
+//! `sls-rs print`: the configuration with every variable resolved, like `serverless print`.
+
+use serde_json::Value;
+
+use super::Ctx;
+use crate::cli::{Format, PrintArgs};
+use crate::error::{Error, KeyPath, Result, Seg};
+
+pub fn run(ctx: &Ctx, args: &PrintArgs) -> Result<()> {
+    let loaded = ctx.load(None)?;
+    let mut value = &loaded.resolved;
+    if let Some(p) = &args.path {
+        for seg in KeyPath::parse_dotted(p).0 {
+            let next = match (&seg, value) {
+                (Seg::Key(k), Value::Object(m)) => m.get(k),
+                (Seg::Index(i), Value::Array(a)) => a.get(*i),
+                (Seg::Key(k), Value::Array(a)) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            };
+            value = next.ok_or_else(|| Error::failed_with_hint(format!("the configuration has nothing at `{p}`"), "print without --path to see the whole configuration"))?;
+        }
+    }
+    let out = match args.format {
+        Format::Yaml => crate::yaml::to_string(value),
+        Format::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
+    };
+    print!("{out}");
+    Ok(())
+}

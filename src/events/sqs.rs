@@ -1,0 +1,52 @@
+//! `sqs` events: event source mappings from SQS queues.
+
+use serde_json::Value;
+
+use crate::error::KeyPath;
+use crate::manifest::checker::Checker;
+
+#[derive(Debug, Clone)]
+pub struct Sqs {
+    pub arn: Value,
+    pub batch_size: Option<i64>,
+    pub maximum_batching_window: Option<i64>,
+    pub function_response_type: Option<String>,
+    pub enabled: Option<bool>,
+    pub filter_patterns: Option<Value>,
+    pub maximum_concurrency: Option<i64>,
+    pub key_path: KeyPath,
+}
+
+pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sqs> {
+    match v {
+        Value::Object(m) if !crate::manifest::checker::is_intrinsic(v) => {
+            c.unknown_keys(m, &["arn", "batchSize", "maximumBatchingWindow", "functionResponseType", "enabled", "filterPatterns", "maximumConcurrency"], path);
+            let Some(arn) = m.get("arn") else {
+                c.error(&path.key("arn"), "sqs event has no `arn`", "add `arn: arn:aws:sqs:…` or `arn: !GetAtt MyQueue.Arn`");
+                return None;
+            };
+            let arn = super::arn_value(arn, &path.key("arn"), c, "an SQS queue")?;
+            let frt = c.opt_string(m, "functionResponseType", path);
+            if let Some(t) = &frt {
+                if t != "ReportBatchItemFailures" {
+                    c.error(&path.key("functionResponseType"), format!("`{t}` is not a function response type"), "the only value is ReportBatchItemFailures");
+                    return None;
+                }
+            }
+            Some(Sqs {
+                arn,
+                batch_size: c.opt_int(m, "batchSize", path, 1, 10000),
+                maximum_batching_window: c.opt_int(m, "maximumBatchingWindow", path, 0, 300),
+                function_response_type: frt,
+                enabled: c.opt_bool(m, "enabled", path),
+                filter_patterns: m.get("filterPatterns").cloned(),
+                maximum_concurrency: c.opt_int(m, "maximumConcurrency", path, 2, 1000),
+                key_path: path.clone(),
+            })
+        }
+        other => {
+            let arn = super::arn_value(other, path, c, "an SQS queue")?;
+            Some(Sqs { arn, batch_size: None, maximum_batching_window: None, function_response_type: None, enabled: None, filter_patterns: None, maximum_concurrency: None, key_path: path.clone() })
+        }
+    }
+}

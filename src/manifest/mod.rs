@@ -1,0 +1,157 @@
+//! The first stage: `serverless.yml` on disk → a resolved, validated [`Service`].
+//!
+//! `load` reads the file (and the files its `${file(…)}` variables name), resolves variables
+//! and validates. Every diagnostic carries the file and the key path; before they leave this
+//! module the YAML positions are filled in, so rendering needs nothing but the diagnostic.
+
+pub mod checker;
+pub(crate) mod js;
+pub mod runtimes;
+pub mod service;
+pub mod validate;
+pub mod variables;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+pub use service::Service;
+pub use variables::{Context, RemoteSource};
+
+use crate::error::{Diagnostic, Error, KeyPath, Result};
+
+/// The file names looked for, in order, when `--config` is not given.
+pub const CONFIG_NAMES: &[&str] = &["serverless.yml", "serverless.yaml", "serverless.json"];
+
+/// What the command line and the environment contribute to a load.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Every option, including custom ones, for `${opt:…}`.
+    pub options: BTreeMap<String, Value>,
+    pub params: BTreeMap<String, String>,
+    pub env: HashMap<String, String>,
+    pub instance_id: String,
+}
+
+impl Options {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.options.get(key).map(variables::stringify)
+    }
+}
+
+/// A loaded service, with the resolved configuration (for `print`) and the warnings to show.
+pub struct Loaded {
+    pub service: Service,
+    pub resolved: Value,
+    pub warnings: Vec<Diagnostic>,
+    pub config_path: PathBuf,
+}
+
+/// `--config` if given, else the first of [`CONFIG_NAMES`] in `dir`.
+pub fn find_config(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        let p = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+        if !p.is_file() {
+            return Err(Error::Usage(format!("config file {} does not exist", p.display())));
+        }
+        return Ok(p);
+    }
+    for name in CONFIG_NAMES {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(Error::failed_with_hint(
+        format!("no serverless.yml, serverless.yaml or serverless.json in {}", dir.display()),
+        "run sls-rs in the service directory, or name the file with --config",
+    ))
+}
+
+/// Reads, resolves and validates the configuration at `path`.
+pub fn load(path: &Path, opts: &Options, remote: Option<Box<dyn RemoteSource>>) -> Result<Loaded> {
+    let shown = display_name(path);
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
+    if meta.len() > crate::yaml::MAX_FILE_BYTES {
+        return Err(Error::config(
+            Diagnostic::error(format!(
+                "the configuration is {} bytes, more than the {} sls-rs reads",
+                meta.len(),
+                crate::yaml::MAX_FILE_BYTES
+            ))
+            .in_file(&shown)
+            .hint("a serverless.yml is a few kilobytes; move data into files the functions read"),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let config_file = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    load_str(&text, &dir, &config_file, &shown, opts, remote).map(|mut l| {
+        l.config_path = path.to_path_buf();
+        l
+    })
+}
+
+/// The same as [`load`] for text already in memory (`dir` is where relative files are found).
+pub fn load_str(
+    text: &str,
+    dir: &Path,
+    config_file: &str,
+    shown: &Path,
+    opts: &Options,
+    remote: Option<Box<dyn RemoteSource>>,
+) -> Result<Loaded> {
+    let locate = |d: Diagnostic| -> Diagnostic {
+        let loc = d.path.as_ref().and_then(|p| crate::yaml::locate(text, p));
+        let d = if d.file.is_none() { d.in_file(shown) } else { d };
+        d.located(loc)
+    };
+    let raw = crate::yaml::parse(text).map_err(|d| Error::config(d.in_file(shown)))?;
+    let ctx = Context {
+        dir: dir.to_path_buf(),
+        options: opts.options.clone(),
+        env: opts.env.clone(),
+        params: opts.params.clone(),
+        instance_id: opts.instance_id.clone(),
+        remote,
+    };
+    let resolved = variables::resolve(raw, &ctx).map_err(|ds| Error::Config(ds.into_iter().map(locate).collect()))?;
+    let strict = resolved.get("configValidationMode").and_then(Value::as_str) == Some("error");
+    let mut checker = checker::Checker::new(strict);
+    let inputs = validate::Inputs {
+        dir,
+        config_file,
+        stage_option: opts.get_string("stage"),
+        region_option: opts.get_string("region"),
+        env: &opts.env,
+    };
+    let service = validate::validate(&resolved, &inputs, &mut checker);
+    let diags: Vec<Diagnostic> = checker.diags.into_iter().map(locate).collect();
+    match service {
+        Some(service) if !diags.iter().any(Diagnostic::is_error) => Ok(Loaded {
+            service,
+            resolved,
+            warnings: diags,
+            config_path: dir.join(config_file),
+        }),
+        _ => Err(Error::Config(diags)),
+    }
+}
+
+/// How the file is named in messages: relative to the working directory when it is below it.
+fn display_name(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// The key path of the `n`th diagnostic: for tests.
+pub fn paths_of(e: &Error) -> Vec<String> {
+    match e {
+        Error::Config(ds) => ds.iter().filter_map(|d| d.path.as_ref().map(KeyPath::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}

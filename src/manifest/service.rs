@@ -1,0 +1,214 @@
+//! The typed, validated service: what the planner and the packager read. Values that only pass
+//! through to CloudFormation (IAM statements, VPC config, user resources) stay JSON.
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::events::Event;
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The directory holding the configuration file; packaging and handler checks start here.
+    pub dir: PathBuf,
+    /// The configuration file's name, relative to `dir` (excluded from zips).
+    pub config_file: String,
+    pub name: String,
+    pub framework_version: Option<String>,
+    pub stage: String,
+    pub region: String,
+    pub provider: Provider,
+    pub functions: IndexMap<String, Function>,
+    pub layers: IndexMap<String, Layer>,
+    pub package: Package,
+    pub custom: Value,
+    pub resources: Resources,
+    pub plugins: Vec<String>,
+}
+
+impl Service {
+    /// `provider.stackName`, else `<service>-<stage>`.
+    pub fn stack_name(&self) -> String {
+        self.provider
+            .stack_name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", self.name, self.stage))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Provider {
+    pub runtime: Option<String>,
+    pub stack_name: Option<String>,
+    pub api_name: Option<String>,
+    pub endpoint_type: Option<String>,
+    pub memory_size: Option<i64>,
+    pub timeout: Option<i64>,
+    pub log_retention_in_days: Option<i64>,
+    pub environment: IndexMap<String, Value>,
+    pub tags: IndexMap<String, Value>,
+    pub stack_tags: IndexMap<String, Value>,
+    pub iam: Iam,
+    pub deployment_bucket: Option<DeploymentBucket>,
+    pub deployment_prefix: String,
+    pub deployment_method: DeploymentMethod,
+    pub version_functions: bool,
+    pub architecture: Option<String>,
+    pub tracing_lambda: Option<Value>,
+    pub tracing_api_gateway: bool,
+    pub api_gateway: ApiGateway,
+    pub http_api: HttpApiConfig,
+    pub logs_rest_api: Option<Value>,
+    pub vpc: Option<Value>,
+    pub layers: Vec<Value>,
+    pub kms_key_arn: Option<Value>,
+    pub websockets_api_name: Option<String>,
+    pub websockets_route_selection: Option<String>,
+    pub profile: Option<String>,
+    /// Tags for the REST/HTTP APIs and the deployment bucket when `stackTags` is not the way.
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeploymentMethod {
+    #[default]
+    ChangeSets,
+    Direct,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeploymentBucket {
+    pub name: Option<String>,
+    pub server_side_encryption: Option<String>,
+    pub tags: IndexMap<String, Value>,
+}
+
+/// The shared execution role, from `provider.iam` or the legacy keys.
+#[derive(Debug, Clone, Default)]
+pub struct Iam {
+    /// `provider.iam.role` given as an ARN or a name: no role is generated.
+    pub existing_role: Option<Value>,
+    pub role_name: Option<Value>,
+    pub role_path: Option<String>,
+    pub statements: Vec<Value>,
+    pub managed_policies: Vec<Value>,
+    pub permissions_boundary: Option<Value>,
+    pub role_tags: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ApiGateway {
+    pub api_keys: Vec<ApiKey>,
+    pub rest_api_id: Option<Value>,
+    pub rest_api_root_resource_id: Option<Value>,
+    pub rest_api_resources: IndexMap<String, Value>,
+    pub usage_plan: Option<Value>,
+    pub description: Option<String>,
+    pub binary_media_types: Option<Value>,
+    pub minimum_compression_size: Option<i64>,
+    pub resource_policy: Option<Value>,
+    pub disable_default_endpoint: bool,
+    pub api_key_source_type: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub name: Option<String>,
+    pub value: Option<String>,
+    pub description: Option<String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HttpApiConfig {
+    pub id: Option<Value>,
+    pub name: Option<String>,
+    pub payload: Option<String>,
+    pub cors: Option<Value>,
+    pub authorizers: IndexMap<String, Value>,
+    pub disable_default_endpoint: bool,
+    pub metrics: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// The key under `functions:`.
+    pub key: String,
+    /// The physical name: `name:` or `<service>-<stage>-<key>`.
+    pub name: String,
+    pub handler: Option<String>,
+    pub image: Option<Value>,
+    pub runtime: Option<String>,
+    pub memory_size: Option<i64>,
+    pub timeout: Option<i64>,
+    pub description: Option<String>,
+    pub environment: IndexMap<String, Value>,
+    pub role: Option<Value>,
+    pub architecture: Option<String>,
+    pub ephemeral_storage: Option<i64>,
+    pub reserved_concurrency: Option<i64>,
+    pub provisioned_concurrency: Option<i64>,
+    pub tracing: Option<Value>,
+    pub vpc: Option<Value>,
+    pub layers: Option<Vec<Value>>,
+    pub tags: IndexMap<String, Value>,
+    pub kms_key_arn: Option<Value>,
+    pub on_error: Option<Value>,
+    pub destinations: Option<Value>,
+    pub url: Option<Value>,
+    pub package: FunctionPackage,
+    pub events: Vec<Event>,
+    pub disable_logs: bool,
+    pub log_retention_in_days: Option<i64>,
+    pub maximum_event_age: Option<i64>,
+    pub maximum_retry_attempts: Option<i64>,
+    pub condition: Option<Value>,
+    pub depends_on: Vec<Value>,
+    pub snap_start: bool,
+    pub file_system_config: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FunctionPackage {
+    pub patterns: Vec<String>,
+    pub individually: Option<bool>,
+    pub artifact: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Package {
+    pub patterns: Vec<String>,
+    pub individually: bool,
+    pub artifact: Option<String>,
+    pub exclude_dev_dependencies: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub key: String,
+    pub path: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub compatible_runtimes: Option<Value>,
+    pub compatible_architectures: Option<Value>,
+    pub license_info: Option<String>,
+    pub retain: bool,
+    pub allowed_accounts: Vec<String>,
+    pub package: FunctionPackage,
+}
+
+/// `resources:` as written, with its sections kept apart.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub resources: serde_json::Map<String, Value>,
+    pub outputs: serde_json::Map<String, Value>,
+    pub conditions: serde_json::Map<String, Value>,
+    pub mappings: serde_json::Map<String, Value>,
+    pub parameters: serde_json::Map<String, Value>,
+    pub metadata: serde_json::Map<String, Value>,
+    pub rules: serde_json::Map<String, Value>,
+    pub transform: Option<Value>,
+    pub description: Option<String>,
+    pub extensions: serde_json::Map<String, Value>,
+}

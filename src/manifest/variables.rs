@@ -1,0 +1,781 @@
+//! `${…}` variables, resolved with the Serverless Framework v3's semantics.
+//!
+//! Resolution is lazy and memoised: a `${self:a.b}` lookup walks the raw configuration and
+//! resolves only the strings it passes through, so `provider.stage: ${opt:stage, 'dev'}` and
+//! `${sls:stage}` elsewhere do not depend on each other in a loop. A stack of the strings being
+//! resolved detects cycles and names both ends. Every failure is recorded (with the key path of
+//! the string where the variable stands) and resolution goes on, so all of them are reported at
+//! once.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use crate::error::{Diagnostic, KeyPath, Seg};
+
+/// What variables can read besides the configuration itself.
+pub struct Context {
+    /// The service directory; `${file(…)}` paths are relative to it.
+    pub dir: PathBuf,
+    /// `--stage`, `--region` and every other option given on the command line, for `${opt:…}`.
+    pub options: BTreeMap<String, Value>,
+    /// The process environment, for `${env:…}` (injected so tests need not mutate it).
+    pub env: HashMap<String, String>,
+    /// `--param key=value`, for `${param:…}` (they win over `params:` in the file).
+    pub params: BTreeMap<String, String>,
+    /// `${sls:instanceId}`.
+    pub instance_id: String,
+    /// Resolves the sources that need AWS (`ssm`, `cf`, `s3`, `aws:accountId`). `None` for
+    /// commands that never talk to AWS: such a variable is then an error that names it.
+    pub remote: Option<Box<dyn RemoteSource>>,
+}
+
+/// Variables that need AWS: implemented by the deployer.
+pub trait RemoteSource {
+    /// `source` is `ssm`, `cf`, `s3` or `aws`; `address` what follows the colon. `Ok(None)` when
+    /// the value does not exist (so a fallback may apply).
+    fn resolve(&self, source: &str, address: &str) -> Result<Option<Value>, String>;
+}
+
+/// The sources that are resolved through AWS.
+const REMOTE_SOURCES: &[&str] = &["ssm", "cf", "s3"];
+const KNOWN_SOURCES: &[&str] = &[
+    "self", "opt", "env", "file", "sls", "aws", "strToBool", "param", "ssm", "cf", "s3",
+];
+/// How many lookups may be nested inside one another before sls-rs calls it runaway.
+const MAX_DEPTH: usize = 128;
+
+/// Resolves every variable in `root`. On failure returns every diagnostic at once.
+pub fn resolve(root: Value, ctx: &Context) -> Result<Value, Vec<Diagnostic>> {
+    let mut r = Resolver {
+        ctx,
+        root: Rc::new(root),
+        cache: HashMap::new(),
+        stack: Vec::new(),
+        errors: Vec::new(),
+        reported: HashSet::new(),
+        files: HashMap::new(),
+        stage: None,
+        region: None,
+    };
+    let root = Rc::clone(&r.root);
+    let out = r.resolve_tree(&KeyPath::root(), (*root).clone());
+    if r.errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(r.errors)
+    }
+}
+
+/// The failure was already recorded where it happened.
+pub(crate) struct Reported;
+
+type R<T> = Result<T, Reported>;
+
+struct Resolver<'c> {
+    ctx: &'c Context,
+    root: Rc<Value>,
+    cache: HashMap<KeyPath, Value>,
+    stack: Vec<KeyPath>,
+    errors: Vec<Diagnostic>,
+    reported: HashSet<(String, Option<KeyPath>)>,
+    files: HashMap<PathBuf, Option<Value>>,
+    stage: Option<String>,
+    region: Option<String>,
+}
+
+/// A piece of a string: literal text or the inside of one `${…}`.
+enum Part {
+    Lit(String),
+    Var(String),
+}
+
+impl<'c> Resolver<'c> {
+    fn report(&mut self, d: Diagnostic) {
+        let key = (d.message.clone(), d.path.clone());
+        if self.reported.insert(key) {
+            self.errors.push(d);
+        }
+    }
+
+    fn resolve_tree(&mut self, path: &KeyPath, v: Value) -> Value {
+        match v {
+            Value::String(s) if s.contains("${") => {
+                self.resolve_string(path, &s).unwrap_or(Value::Null)
+            }
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| self.resolve_tree(&path.index(i), item))
+                    .collect(),
+            ),
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, item)| {
+                        let child = path.key(k.clone());
+                        (k, self.resolve_tree(&child, item))
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// Resolves the string standing at `path`.
+    fn resolve_string(&mut self, path: &KeyPath, s: &str) -> R<Value> {
+        if let Some(v) = self.cache.get(path) {
+            return Ok(v.clone());
+        }
+        if let Some(pos) = self.stack.iter().position(|p| p == path) {
+            let via = self.stack[pos + 1..]
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>();
+            let other = self.stack.last().cloned().unwrap_or_default();
+            let msg = if via.is_empty() {
+                format!("circular reference: `{path}` refers to itself")
+            } else {
+                format!(
+                    "circular reference between `{path}` and `{other}`{}",
+                    if via.len() > 1 {
+                        format!(" (through {})", via.join(" → "))
+                    } else {
+                        String::new()
+                    }
+                )
+            };
+            self.report(
+                Diagnostic::error(msg)
+                    .at(path)
+                    .hint("one of these values must not depend on the other; replace one `${self:…}` with a literal"),
+            );
+            return Err(Reported);
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            self.report(
+                Diagnostic::error(format!(
+                    "variables nest more than {MAX_DEPTH} levels deep"
+                ))
+                .at(path)
+                .hint("a chain of `${self:…}` this long is almost certainly a mistake"),
+            );
+            return Err(Reported);
+        }
+        self.stack.push(path.clone());
+        let result = self.evaluate(path, s);
+        self.stack.pop();
+        if let Ok(v) = &result {
+            self.cache.insert(path.clone(), v.clone());
+        }
+        result
+    }
+
+    /// Resolves the variables of `s`: a string that is exactly one variable takes the variable's
+    /// value (any type); otherwise values are embedded as text.
+    fn evaluate(&mut self, path: &KeyPath, s: &str) -> R<Value> {
+        let parts = match split_parts(s) {
+            Ok(p) => p,
+            Err(msg) => {
+                self.report(
+                    Diagnostic::error(msg)
+                        .at(path)
+                        .hint("every `${` needs a closing `}`; write `\\${` for a literal `${`"),
+                );
+                return Err(Reported);
+            }
+        };
+        if let [Part::Var(inner)] = parts.as_slice() {
+            return self.evaluate_var(path, inner);
+        }
+        let mut out = String::new();
+        let mut failed = false;
+        for part in parts {
+            match part {
+                Part::Lit(l) => out.push_str(&l),
+                Part::Var(inner) => match self.evaluate_var(path, &inner) {
+                    Ok(v) => out.push_str(&stringify(&v)),
+                    Err(Reported) => failed = true,
+                },
+            }
+        }
+        if failed {
+            Err(Reported)
+        } else {
+            Ok(Value::String(out))
+        }
+    }
+
+    /// Evaluates the inside of one `${…}` that is ours: nested variables first, then the
+    /// comma-separated fallbacks left to right.
+    fn evaluate_var(&mut self, path: &KeyPath, inner: &str) -> R<Value> {
+        let expr = if inner.contains("${") {
+            match self.evaluate(path, inner)? {
+                Value::String(s) => s,
+                other => stringify(&other),
+            }
+        } else {
+            inner.to_string()
+        };
+        let mut misses = Vec::new();
+        for alt in split_alternatives(&expr) {
+            match self.evaluate_source(path, alt.trim())? {
+                Some(Value::Null) | None => misses.push(alt.trim().to_string()),
+                Some(v) => return Ok(v),
+            }
+        }
+        let (msg, hint) = describe_miss(&expr, &misses, self.ctx);
+        self.report(Diagnostic::error(msg).at(path).hint(hint));
+        Err(Reported)
+    }
+
+    /// One alternative: a literal or `source:address`. `Ok(None)` when the value does not exist.
+    fn evaluate_source(&mut self, path: &KeyPath, alt: &str) -> R<Option<Value>> {
+        if let Some(lit) = quoted(alt) {
+            return Ok(Some(Value::String(lit.to_string())));
+        }
+        if let Ok(i) = alt.parse::<i64>() {
+            return Ok(Some(Value::Number(i.into())));
+        }
+        if let Ok(f) = alt.parse::<f64>() {
+            if let Some(n) = serde_json::Number::from_f64(f) {
+                return Ok(Some(Value::Number(n)));
+            }
+        }
+        if alt == "true" || alt == "false" {
+            return Ok(Some(Value::Bool(alt == "true")));
+        }
+        if let Some(arg) = alt
+            .strip_prefix("strToBool(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            let arg = arg.trim();
+            let arg = quoted(arg).unwrap_or(arg);
+            return match arg {
+                "true" | "1" => Ok(Some(Value::Bool(true))),
+                "false" | "0" => Ok(Some(Value::Bool(false))),
+                other => {
+                    self.report(
+                        Diagnostic::error(format!(
+                            "`strToBool({other})`: `{other}` is not a boolean"
+                        ))
+                        .at(path)
+                        .hint("strToBool takes true, false, 1 or 0"),
+                    );
+                    Err(Reported)
+                }
+            };
+        }
+        if let Some(rest) = alt.strip_prefix("file(") {
+            let Some(close) = rest.find(')') else {
+                self.report(
+                    Diagnostic::error(format!("`{alt}`: missing `)` after the file path"))
+                        .at(path)
+                        .hint("write it as ${file(./config.json):key}"),
+                );
+                return Err(Reported);
+            };
+            let file = rest[..close].trim();
+            let file = quoted(file).unwrap_or(file);
+            let address = rest[close + 1..].strip_prefix(':').unwrap_or("").trim();
+            return self.file_value(path, file, address);
+        }
+        let Some((source, address)) = alt.split_once(':') else {
+            self.report(
+                Diagnostic::error(format!("`${{{alt}}}` is not a variable sls-rs understands"))
+                    .at(path)
+                    .hint("variables look like ${self:custom.key}, ${opt:stage}, ${env:NAME}, ${file(./f.json):key}, or a quoted literal"),
+            );
+            return Err(Reported);
+        };
+        let address = address.trim();
+        let source = source.trim();
+        // `cf(eu-west-1):stack.Output` names a region.
+        let source_name = source.split('(').next().unwrap_or(source);
+        match source_name {
+            "self" => self.lookup_self(&KeyPath::parse_dotted(address)),
+            "opt" => Ok(self.ctx.options.get(address).cloned()),
+            "env" => Ok(self.ctx.env.get(address).map(|v| Value::String(v.clone()))),
+            "param" => Ok(self.param(address)?),
+            "sls" => match address {
+                "stage" => Ok(Some(Value::String(self.stage()?))),
+                "instanceId" => Ok(Some(Value::String(self.ctx.instance_id.clone()))),
+                other => {
+                    self.report(
+                        Diagnostic::error(format!("unknown variable `${{sls:{other}}}`"))
+                            .at(path)
+                            .hint("the sls source has `stage` and `instanceId`"),
+                    );
+                    Err(Reported)
+                }
+            },
+            "aws" => match address {
+                "region" => Ok(Some(Value::String(self.region()?))),
+                "accountId" => self.remote(path, "aws", address),
+                other => {
+                    self.report(
+                        Diagnostic::error(format!("unknown variable `${{aws:{other}}}`"))
+                            .at(path)
+                            .hint("the aws source has `region` and `accountId`"),
+                    );
+                    Err(Reported)
+                }
+            },
+            s if REMOTE_SOURCES.contains(&s) => self.remote(path, source, address),
+            other => {
+                let mut d = Diagnostic::error(format!("unknown variable source `{other}:`"))
+                    .at(path);
+                d = match crate::error::did_you_mean(other, KNOWN_SOURCES) {
+                    Some(s) => d.hint(format!("did you mean `{s}:`?")),
+                    None => d.hint(format!(
+                        "sls-rs knows the sources {}",
+                        KNOWN_SOURCES.join(", ")
+                    )),
+                };
+                self.report(d);
+                Err(Reported)
+            }
+        }
+    }
+
+    fn remote(&mut self, path: &KeyPath, source: &str, address: &str) -> R<Option<Value>> {
+        let shown = format!("${{{source}:{address}}}");
+        let Some(remote) = &self.ctx.remote else {
+            self.report(
+                Diagnostic::error(format!("`{shown}` needs AWS to resolve"))
+                    .at(path)
+                    .hint("this command works offline; run a command that talks to AWS (deploy, info, remove), or add a fallback such as `${ssm:/x, 'local'}`"),
+            );
+            return Err(Reported);
+        };
+        let name = source.split('(').next().unwrap_or(source);
+        let qualified = if source.contains('(') {
+            format!("{}:{address}", source)
+        } else {
+            address.to_string()
+        };
+        match remote.resolve(name, &qualified) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.report(
+                    Diagnostic::error(format!("could not resolve `{shown}`: {e}"))
+                        .at(path)
+                        .hint("check the name and that your credentials may read it"),
+                );
+                Err(Reported)
+            }
+        }
+    }
+
+    fn param(&mut self, name: &str) -> R<Option<Value>> {
+        if let Some(v) = self.ctx.params.get(name) {
+            return Ok(Some(Value::String(v.clone())));
+        }
+        let stage = self.stage()?;
+        for scope in [stage.as_str(), "default"] {
+            let p = KeyPath::root().key("params").key(scope).key(name);
+            if let Some(v) = self.lookup_self(&p)? {
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `${sls:stage}`: `--stage`, then `provider.stage`, then `dev`.
+    fn stage(&mut self) -> R<String> {
+        if let Some(s) = &self.stage {
+            return Ok(s.clone());
+        }
+        let s = match self.ctx.options.get("stage") {
+            Some(v) => stringify(v),
+            None => match self.lookup_self(&KeyPath::parse_dotted("provider.stage"))? {
+                Some(Value::Null) | None => "dev".to_string(),
+                Some(v) => stringify(&v),
+            },
+        };
+        self.stage = Some(s.clone());
+        Ok(s)
+    }
+
+    /// `${aws:region}`: `--region`, then `provider.region`, then `AWS_REGION` /
+    /// `AWS_DEFAULT_REGION`, then `us-east-1`.
+    fn region(&mut self) -> R<String> {
+        if let Some(s) = &self.region {
+            return Ok(s.clone());
+        }
+        let s = match self.ctx.options.get("region") {
+            Some(v) => stringify(v),
+            None => match self.lookup_self(&KeyPath::parse_dotted("provider.region"))? {
+                Some(Value::Null) | None => ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                    .iter()
+                    .find_map(|k| self.ctx.env.get(*k).filter(|v| !v.is_empty()).cloned())
+                    .unwrap_or_else(|| "us-east-1".to_string()),
+                Some(v) => stringify(&v),
+            },
+        };
+        self.region = Some(s.clone());
+        Ok(s)
+    }
+
+    /// `${self:a.b}`: walks the raw configuration, resolving only the strings on the way.
+    fn lookup_self(&mut self, target: &KeyPath) -> R<Option<Value>> {
+        let root = Rc::clone(&self.root);
+        let mut cur: Cow<Value> = Cow::Borrowed(&*root);
+        for i in 0..=target.0.len() {
+            if let Value::String(s) = cur.as_ref() {
+                if s.contains("${") {
+                    let s = s.clone();
+                    let here = KeyPath(target.0[..i].to_vec());
+                    cur = Cow::Owned(self.resolve_string(&here, &s)?);
+                }
+            }
+            let Some(seg) = target.0.get(i) else { break };
+            let next = match cur {
+                Cow::Borrowed(v) => child(v, seg).map(Cow::Borrowed),
+                Cow::Owned(v) => child(&v, seg).cloned().map(Cow::Owned),
+            };
+            match next {
+                Some(n) => cur = n,
+                None => return Ok(None),
+            }
+        }
+        let v = cur.into_owned();
+        Ok(Some(self.resolve_tree(target, v)))
+    }
+
+    /// `${file(path):address}`: a JSON or YAML file relative to the service directory; a missing
+    /// file or address is a miss (a fallback may apply).
+    fn file_value(&mut self, path: &KeyPath, file: &str, address: &str) -> R<Option<Value>> {
+        let full = self.ctx.dir.join(file);
+        if crate::manifest::js::is_js(&full) {
+            return crate::manifest::js::evaluate(self, path, file, &full, address);
+        }
+        if !self.files.contains_key(&full) {
+            let loaded = self.load_file(path, file, &full)?;
+            self.files.insert(full.clone(), loaded);
+        }
+        let Some(content) = self.files.get(&full).cloned().flatten() else {
+            return Ok(None);
+        };
+        let mut prefix = KeyPath::root().key(format!("file({file})"));
+        let mut cur = content;
+        for seg in KeyPath::parse_dotted(address).0 {
+            prefix = KeyPath({
+                let mut v = prefix.0.clone();
+                v.push(seg.clone());
+                v
+            });
+            match child(&cur, &seg) {
+                Some(next) => cur = next.clone(),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(self.resolve_tree(&prefix, cur)))
+    }
+
+    fn load_file(&mut self, path: &KeyPath, file: &str, full: &Path) -> R<Option<Value>> {
+        let meta = match std::fs::metadata(full) {
+            Ok(m) => m,
+            Err(_) => return Ok(None),
+        };
+        if meta.len() > crate::yaml::MAX_FILE_BYTES {
+            self.report(
+                Diagnostic::error(format!(
+                    "`{file}` is {} bytes, more than the {} a variable file may have",
+                    meta.len(),
+                    crate::yaml::MAX_FILE_BYTES
+                ))
+                .at(path)
+                .hint("variable files hold configuration values; keep data elsewhere"),
+            );
+            return Err(Reported);
+        }
+        let ext = full
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let text = match std::fs::read_to_string(full) {
+            Ok(t) => t,
+            Err(e) => {
+                self.report(
+                    Diagnostic::error(format!("could not read `{file}`: {e}"))
+                        .at(path)
+                        .hint("variable files must be readable UTF-8 text"),
+                );
+                return Err(Reported);
+            }
+        };
+        let parsed = match ext.as_str() {
+            "json" => serde_json::from_str(&text).map_err(|e| {
+                Diagnostic::error(format!("`{file}` is not valid JSON: {e}"))
+                    .hint("fix the JSON syntax at the position shown")
+            }),
+            "yml" | "yaml" => crate::yaml::parse(&text).map_err(|d| {
+                Diagnostic {
+                    message: format!("`{file}`: {}", d.message),
+                    ..d
+                }
+            }),
+            _ => Err(Diagnostic::error(format!(
+                "`{file}` has an extension sls-rs cannot read"
+            ))
+            .hint("variable files are .json, .yml or .yaml")),
+        };
+        match parsed {
+            Ok(v) => Ok(Some(v)),
+            Err(d) => {
+                let mut d = d.at(path);
+                d.location = None;
+                self.report(d);
+                Err(Reported)
+            }
+        }
+    }
+}
+
+/// Gives `js.rs` access to what a JavaScript variable file may ask for.
+impl crate::manifest::js::Host for Resolver<'_> {
+    fn options(&self) -> &BTreeMap<String, Value> {
+        &self.ctx.options
+    }
+    fn dir(&self) -> &Path {
+        &self.ctx.dir
+    }
+    fn resolve_variable(&mut self, path: &KeyPath, expr: &str) -> Option<Value> {
+        self.evaluate_var(path, expr).ok()
+    }
+    fn report(&mut self, d: Diagnostic) {
+        Resolver::report(self, d)
+    }
+}
+
+fn child<'v>(v: &'v Value, seg: &Seg) -> Option<&'v Value> {
+    match (v, seg) {
+        (Value::Object(m), Seg::Key(k)) => m.get(k),
+        (Value::Array(a), Seg::Index(i)) => a.get(*i),
+        (Value::Array(a), Seg::Key(k)) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => None,
+    }
+}
+
+/// How a value reads when embedded in a string.
+pub fn stringify(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn quoted(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    if b.len() >= 2 && (b[0] == b'\'' || b[0] == b'"') && b[b.len() - 1] == b[0] {
+        Some(&s[1..s.len() - 1])
+    } else {
+        None
+    }
+}
+
+/// Whether the inside of a `${…}` is one of ours. `${AWS::Region}` and `${Resource.Attr}` belong
+/// to CloudFormation's `Fn::Sub` and are left alone.
+fn is_ours(inner: &str) -> bool {
+    let t = inner.trim_start();
+    let ident_len = t
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        .count();
+    if ident_len == 0 {
+        return false;
+    }
+    let rest = &t[ident_len..];
+    (rest.starts_with(':') && !rest.starts_with("::")) || rest.starts_with('(')
+}
+
+/// Splits a string into literal text and the insides of our `${…}` expressions. `\${` is a
+/// literal `${`.
+fn split_parts(s: &str) -> Result<Vec<Part>, String> {
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && s[i + 1..].starts_with("${") {
+            lit.push_str("${");
+            i += 3;
+            continue;
+        }
+        if s[i..].starts_with("${") {
+            let start = i + 2;
+            let mut depth = 1;
+            let mut j = start;
+            while j < bytes.len() {
+                match bytes[j] {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            if depth != 0 {
+                return Err(format!("unterminated variable in `{s}`"));
+            }
+            let inner = &s[start..j];
+            if is_ours(inner) {
+                if !lit.is_empty() {
+                    parts.push(Part::Lit(std::mem::take(&mut lit)));
+                }
+                parts.push(Part::Var(inner.to_string()));
+            } else {
+                lit.push_str(&s[i..=j]);
+            }
+            i = j + 1;
+            continue;
+        }
+        let ch = s[i..].chars().next().unwrap_or(' ');
+        lit.push(ch);
+        i += ch.len_utf8();
+    }
+    if !lit.is_empty() || parts.is_empty() {
+        parts.push(Part::Lit(lit));
+    }
+    Ok(parts)
+}
+
+/// Splits `env:A, env:B, 'x'` at the commas outside quotes and parentheses.
+fn split_alternatives(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut start = 0;
+    for (i, c) in expr.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(&expr[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&expr[start..]);
+    out
+}
+
+/// The message and hint for a variable none of whose alternatives had a value.
+fn describe_miss(expr: &str, misses: &[String], ctx: &Context) -> (String, String) {
+    let what: Vec<String> = misses
+        .iter()
+        .map(|m| {
+            if let Some(name) = m.strip_prefix("env:") {
+                format!("environment variable `{}` is not set", name.trim())
+            } else if let Some(p) = m.strip_prefix("self:") {
+                format!("`{}` does not exist in the configuration", p.trim())
+            } else if let Some(o) = m.strip_prefix("opt:") {
+                format!("option `--{}` was not given", o.trim())
+            } else if let Some(f) = m.strip_prefix("file(") {
+                let file = f.split(')').next().unwrap_or(f).trim();
+                if ctx.dir.join(file).exists() {
+                    format!(
+                        "`{}` has no value at `{}`",
+                        file,
+                        f.split_once("):").map(|x| x.1).unwrap_or("")
+                    )
+                } else {
+                    format!("file `{file}` does not exist")
+                }
+            } else if let Some(p) = m.strip_prefix("param:") {
+                format!("parameter `{}` is not set", p.trim())
+            } else {
+                format!("`{m}` has no value")
+            }
+        })
+        .collect();
+    let msg = format!("could not resolve `${{{expr}}}`: {}", what.join("; "));
+    let hint = match misses.first().map(|s| s.as_str()) {
+        Some(m) if m.starts_with("env:") => format!(
+            "set it, or add a fallback: `${{{}, 'default'}}`",
+            m.trim()
+        ),
+        Some(m) if m.starts_with("self:") => {
+            "check the spelling of the path, or add a fallback: `${self:custom.x, 'default'}`"
+                .to_string()
+        }
+        Some(m) if m.starts_with("opt:") => format!(
+            "pass `--{} <value>`, or add a fallback: `${{{}, 'default'}}`",
+            m[4..].trim(),
+            m.trim()
+        ),
+        _ => "add a fallback after a comma: `${source:name, 'default'}`".to_string(),
+    };
+    (msg, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> Context {
+        Context {
+            dir: PathBuf::from("."),
+            options: BTreeMap::new(),
+            env: HashMap::from([("SET".to_string(), "from-env".to_string())]),
+            params: BTreeMap::new(),
+            instance_id: "42".into(),
+            remote: None,
+        }
+    }
+
+    #[test]
+    fn parts_leave_cloudformation_sub_variables_alone() {
+        let v = resolve(
+            json!({"a": {"Fn::Sub": "${AWS::Region}-${Res.Arn}-${self:b}"}, "b": "x"}),
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(v["a"]["Fn::Sub"], "${AWS::Region}-${Res.Arn}-x");
+    }
+
+    #[test]
+    fn whole_string_variables_keep_their_type() {
+        let v = resolve(json!({"n": 3, "a": "${self:n}", "b": "n-${self:n}"}), &ctx()).unwrap();
+        assert_eq!(v["a"], json!(3));
+        assert_eq!(v["b"], json!("n-3"));
+    }
+
+    #[test]
+    fn cycles_name_both_ends() {
+        let e = resolve(json!({"a": "${self:b}", "b": "${self:a}"}), &ctx()).unwrap_err();
+        assert!(e[0].message.contains("circular reference"), "{e:?}");
+        assert!(e[0].message.contains('a') && e[0].message.contains('b'));
+    }
+
+    #[test]
+    fn escapes_stay_literal() {
+        let v = resolve(json!({"a": "\\${not:resolved}"}), &ctx()).unwrap();
+        assert_eq!(v["a"], "${not:resolved}");
+    }
+
+    #[test]
+    fn alternatives_split_outside_quotes() {
+        assert_eq!(
+            split_alternatives("env:A, 'x, y', file(a,b):c"),
+            vec!["env:A", " 'x, y'", " file(a,b):c"]
+        );
+    }
+}
