@@ -148,7 +148,9 @@ pub fn parse(args: Vec<String>) -> Result<Invocation, clap::Error> {
                 let value = match inline {
                     Some(v) => Value::String(v),
                     None => match iter.peek() {
-                        Some(next) if !next.starts_with('-') => Value::String(iter.next().unwrap_or_default()),
+                        Some(next) if !next.starts_with('-') => {
+                            Value::String(iter.next().unwrap_or_default())
+                        }
                         _ => Value::Bool(true),
                     },
                 };
@@ -185,7 +187,10 @@ impl Global {
         put("stage", &self.stage);
         put("region", &self.region);
         put("aws-profile", &self.aws_profile);
-        put("config", &self.config.as_ref().map(|p| p.display().to_string()));
+        put(
+            "config",
+            &self.config.as_ref().map(|p| p.display().to_string()),
+        );
         if self.verbose {
             m.insert("verbose".into(), Value::Bool(true));
         }
@@ -212,17 +217,26 @@ mod tests {
     use super::*;
 
     fn args(s: &str) -> Vec<String> {
-        std::iter::once("sls-rs").chain(s.split_whitespace()).map(String::from).collect()
+        std::iter::once("sls-rs")
+            .chain(s.split_whitespace())
+            .map(String::from)
+            .collect()
     }
 
     #[test]
     fn custom_options_are_collected() {
-        let inv = parse(args("package --dry-run --domain example.com --flag --x=1 -s prod")).unwrap();
+        let inv = parse(args(
+            "package --dry-run --domain example.com --flag --x=1 -s prod",
+        ))
+        .unwrap();
         assert_eq!(inv.custom["domain"], Value::String("example.com".into()));
         assert_eq!(inv.custom["flag"], Value::Bool(true));
         assert_eq!(inv.custom["x"], Value::String("1".into()));
         assert_eq!(inv.cli.global.stage.as_deref(), Some("prod"));
-        assert!(matches!(inv.cli.command, Command::Package(PackageArgs { dry_run: true, .. })));
+        assert!(matches!(
+            inv.cli.command,
+            Command::Package(PackageArgs { dry_run: true, .. })
+        ));
     }
 
     #[test]

@@ -208,7 +208,10 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Anything else that is not the user's configuration: AWS refused, a stack failed, …
-    Failed { message: String, hint: Option<String> },
+    Failed {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -262,7 +265,9 @@ impl Error {
                 out
             }
             Error::Usage(msg) => {
-                format!("error: {msg}\n  = hint: run `sls-rs --help` for the commands and options\n")
+                format!(
+                    "error: {msg}\n  = hint: run `sls-rs --help` for the commands and options\n"
+                )
             }
             Error::Io {
                 action,
@@ -324,7 +329,10 @@ mod tests {
 
     #[test]
     fn did_you_mean_finds_typos() {
-        assert_eq!(did_you_mean("timout", &["timeout", "handler"]), Some("timeout"));
+        assert_eq!(
+            did_you_mean("timout", &["timeout", "handler"]),
+            Some("timeout")
+        );
         assert_eq!(did_you_mean("zzz", &["timeout", "handler"]), None);
     }
 }

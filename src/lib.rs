@@ -6,6 +6,10 @@
 //! ```
 //! See ARCHITECTURE.md for where each part lives and why.
 
+// Diagnostics are large on purpose (file, key path, position, hint) and only travel on the
+// error path, where a few bytes of copying do not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod cli;
 pub mod commands;
 pub mod error;

@@ -38,7 +38,10 @@ pub fn path_part(part: &str) -> String {
         None => (part, false),
     };
     let dashed = core.replace('-', "Dash");
-    let kept: String = dashed.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let kept: String = dashed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     // Lower-case all but the first letter (keeping "Dash" readable as v3 does).
     let mut out = String::new();
     for (i, segment) in kept.split("Dash").enumerate() {
@@ -56,7 +59,10 @@ pub fn path_part(part: &str) -> String {
 
 /// The normalised form of a whole path: `users/{id}/friends` → `UsersIdVarFriends`.
 pub fn path_id(path: &str) -> String {
-    path.split('/').filter(|p| !p.is_empty()).map(path_part).collect()
+    path.split('/')
+        .filter(|p| !p.is_empty())
+        .map(path_part)
+        .collect()
 }
 
 pub fn function_logical_id(key: &str) -> String {
@@ -108,7 +114,10 @@ mod tests {
         assert_eq!(path_part("order-items"), "OrderDashitems");
         assert_eq!(path_part("UsersCamel"), "Userscamel");
         assert_eq!(path_part("snake_case"), "Snakecase");
-        assert_eq!(path_id("users/{id}/friends/{friendId}"), "UsersIdVarFriendsFriendidVar");
+        assert_eq!(
+            path_id("users/{id}/friends/{friendId}"),
+            "UsersIdVarFriendsFriendidVar"
+        );
         assert_eq!(normalize_alnum("my-bucket-name.2"), "Mybucketname2");
         assert_eq!(normalize_alnum("queue-name_1.fifo"), "Queuename1fifo");
         assert_eq!(method_name("GET"), "Get");

@@ -99,17 +99,18 @@ fn convert(v: serde_yaml::Value, path: &KeyPath) -> Result<Value, Diagnostic> {
         Y::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Number(n) => n.to_string(),
-                    Y::Bool(b) => b.to_string(),
-                    Y::Null => "null".to_string(),
-                    _ => {
-                        return Err(Diagnostic::error("a mapping key must be a plain value")
+                let key =
+                    match k {
+                        Y::String(s) => s,
+                        Y::Number(n) => n.to_string(),
+                        Y::Bool(b) => b.to_string(),
+                        Y::Null => "null".to_string(),
+                        _ => return Err(Diagnostic::error("a mapping key must be a plain value")
                             .at(path)
-                            .hint("keys are names such as `handler`; lists and maps cannot be keys"))
-                    }
-                };
+                            .hint(
+                                "keys are names such as `handler`; lists and maps cannot be keys",
+                            )),
+                    };
                 let child = path.key(key.clone());
                 out.insert(key, convert(v, &child)?);
             }
@@ -127,13 +128,13 @@ fn convert(v: serde_yaml::Value, path: &KeyPath) -> Result<Value, Diagnostic> {
             let inner = match (*long, inner) {
                 ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
                     Some((res, attr)) => Value::Array(vec![res.into(), attr.into()]),
-                    None => {
-                        return Err(Diagnostic::error(format!(
-                            "`!GetAtt {s}` needs a resource and an attribute"
-                        ))
-                        .at(path)
-                        .hint("write it as `!GetAtt Resource.Attribute`, e.g. `!GetAtt UsersTable.Arn`"))
-                    }
+                    None => return Err(Diagnostic::error(format!(
+                        "`!GetAtt {s}` needs a resource and an attribute"
+                    ))
+                    .at(path)
+                    .hint(
+                        "write it as `!GetAtt Resource.Attribute`, e.g. `!GetAtt UsersTable.Arn`",
+                    )),
                 },
                 (_, inner) => inner,
             };
@@ -276,8 +277,10 @@ mod tests {
 
     #[test]
     fn short_tags_become_long_forms() {
-        let v = parse("a: !Ref X\nb: !GetAtt T.Arn\nc: !Sub 'x-${AWS::Region}'\nd: !Select [0, !GetAZs '']\n")
-            .unwrap();
+        let v = parse(
+            "a: !Ref X\nb: !GetAtt T.Arn\nc: !Sub 'x-${AWS::Region}'\nd: !Select [0, !GetAZs '']\n",
+        )
+        .unwrap();
         assert_eq!(v["a"], serde_json::json!({"Ref": "X"}));
         assert_eq!(v["b"], serde_json::json!({"Fn::GetAtt": ["T", "Arn"]}));
         assert_eq!(v["c"], serde_json::json!({"Fn::Sub": "x-${AWS::Region}"}));

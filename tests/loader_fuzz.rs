@@ -8,15 +8,30 @@ use proptest::prelude::*;
 use sls_rs::manifest::{self, Options};
 
 fn options() -> Options {
-    Options { options: BTreeMap::new(), params: BTreeMap::new(), env: HashMap::new(), instance_id: "1".into() }
+    Options {
+        options: BTreeMap::new(),
+        params: BTreeMap::new(),
+        env: HashMap::new(),
+        instance_id: "1".into(),
+    }
 }
 
 fn load(text: &str) {
     let dir = std::env::temp_dir();
-    let result = manifest::load_str(text, &dir, "serverless.yml", Path::new("serverless.yml"), &options(), None);
+    let result = manifest::load_str(
+        text,
+        &dir,
+        "serverless.yml",
+        Path::new("serverless.yml"),
+        &options(),
+        None,
+    );
     if let Err(e) = result {
         let rendered = e.render();
-        assert!(rendered.starts_with("error:") || rendered.starts_with("warning:"), "{rendered}");
+        assert!(
+            rendered.starts_with("error:") || rendered.starts_with("warning:"),
+            "{rendered}"
+        );
     }
 }
 

@@ -11,7 +11,12 @@ use sls_rs::error::Error;
 use sls_rs::manifest::{self, Loaded, Options};
 
 /// Loads `yaml` (with handler.js and `files` beside it) through the library.
-fn load_with(yaml: &str, files: &[(&str, &str)], env: &[(&str, &str)], opts: &[(&str, &str)]) -> Result<Loaded, Error> {
+fn load_with(
+    yaml: &str,
+    files: &[(&str, &str)],
+    env: &[(&str, &str)],
+    opts: &[(&str, &str)],
+) -> Result<Loaded, Error> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("handler.js"), HANDLER).unwrap();
     for (name, content) in files {
@@ -20,12 +25,25 @@ fn load_with(yaml: &str, files: &[(&str, &str)], env: &[(&str, &str)], opts: &[(
         std::fs::write(p, content).unwrap();
     }
     let options = Options {
-        options: opts.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect::<BTreeMap<_, _>>(),
+        options: opts
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect::<BTreeMap<_, _>>(),
         params: BTreeMap::new(),
-        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<HashMap<_, _>>(),
         instance_id: "1234".into(),
     };
-    manifest::load_str(yaml, dir.path(), "serverless.yml", Path::new("serverless.yml"), &options, None)
+    manifest::load_str(
+        yaml,
+        dir.path(),
+        "serverless.yml",
+        Path::new("serverless.yml"),
+        &options,
+        None,
+    )
 }
 
 fn load(yaml: &str) -> Result<Loaded, Error> {
@@ -59,13 +77,27 @@ fn svc(rest: &str) -> String {
 fn self_references_resolve_through_other_variables() {
     let v = resolved(&svc("custom:\n  a: ${self:custom.b}-x\n  b: ${self:service}\n  n: 3\n  whole: ${self:custom.n}\n"));
     assert_eq!(v["custom"]["a"], "svc-x");
-    assert_eq!(v["custom"]["whole"], json!(3), "a whole-string variable keeps its type");
+    assert_eq!(
+        v["custom"]["whole"],
+        json!(3),
+        "a whole-string variable keeps its type"
+    );
 }
 
 #[test]
 fn opt_env_and_sls_sources() {
     let yaml = svc("custom:\n  o: ${opt:domain}\n  e: ${env:MY_VAR}\n  s: ${sls:stage}\n  i: ${sls:instanceId}\n  r: ${aws:region}\n");
-    let l = load_with(&yaml, &[], &[("MY_VAR", "from-env")], &[("domain", "example.com"), ("stage", "prod"), ("region", "eu-west-1")]).unwrap();
+    let l = load_with(
+        &yaml,
+        &[],
+        &[("MY_VAR", "from-env")],
+        &[
+            ("domain", "example.com"),
+            ("stage", "prod"),
+            ("region", "eu-west-1"),
+        ],
+    )
+    .unwrap();
     let c = &l.resolved["custom"];
     assert_eq!(c["o"], "example.com");
     assert_eq!(c["e"], "from-env");
@@ -78,17 +110,35 @@ fn opt_env_and_sls_sources() {
 
 #[test]
 fn stage_and_region_come_from_provider_then_defaults() {
-    let v = load(&svc("  stage: qa\ncustom:\n  s: ${sls:stage}\n  r: ${aws:region}\n")).unwrap();
+    let v = load(&svc(
+        "  stage: qa\ncustom:\n  s: ${sls:stage}\n  r: ${aws:region}\n",
+    ))
+    .unwrap();
     assert_eq!(v.resolved["custom"]["s"], "qa");
     assert_eq!(v.resolved["custom"]["r"], "us-east-1");
-    let v = load_with(&svc("custom:\n  r: ${aws:region}\n"), &[], &[("AWS_REGION", "ap-south-1")], &[]).unwrap();
+    let v = load_with(
+        &svc("custom:\n  r: ${aws:region}\n"),
+        &[],
+        &[("AWS_REGION", "ap-south-1")],
+        &[],
+    )
+    .unwrap();
     assert_eq!(v.resolved["custom"]["r"], "ap-south-1");
 }
 
 #[test]
 fn file_sources_whole_and_sub_paths() {
     let yaml = svc("custom:\n  whole: ${file(./c.json)}\n  sub: ${file(./c.json):a.b}\n  idx: ${file(./c.json):list.1}\n  y: ${file(./e.yml):t}\n  ymap: ${file(./e.yml)}\n");
-    let l = load_with(&yaml, &[("c.json", r#"{"a": {"b": 7}, "list": ["x", "y"]}"#), ("e.yml", "t: tbl-${sls:stage}\nm: {k: !Ref X}\n")], &[], &[]).unwrap();
+    let l = load_with(
+        &yaml,
+        &[
+            ("c.json", r#"{"a": {"b": 7}, "list": ["x", "y"]}"#),
+            ("e.yml", "t: tbl-${sls:stage}\nm: {k: !Ref X}\n"),
+        ],
+        &[],
+        &[],
+    )
+    .unwrap();
     let c = &l.resolved["custom"];
     assert_eq!(c["whole"]["a"]["b"], json!(7));
     assert_eq!(c["sub"], json!(7));
@@ -118,7 +168,13 @@ fn fallbacks_chain_left_to_right() {
 
 #[test]
 fn an_empty_environment_variable_is_a_value() {
-    let l = load_with(&svc("custom:\n  e: ${env:EMPTY, 'fallback'}\n"), &[], &[("EMPTY", "")], &[]).unwrap();
+    let l = load_with(
+        &svc("custom:\n  e: ${env:EMPTY, 'fallback'}\n"),
+        &[],
+        &[("EMPTY", "")],
+        &[],
+    )
+    .unwrap();
     assert_eq!(l.resolved["custom"]["e"], "");
 }
 
@@ -133,13 +189,20 @@ fn nesting_embedding_and_escapes() {
 
 #[test]
 fn cloudformation_sub_variables_are_left_alone() {
-    let v = resolved(&svc("custom:\n  s: !Sub 'arn:${AWS::Partition}:s3:::${Bucket}/${self:service}'\n"));
-    assert_eq!(v["custom"]["s"], json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/svc"}));
+    let v = resolved(&svc(
+        "custom:\n  s: !Sub 'arn:${AWS::Partition}:s3:::${Bucket}/${self:service}'\n",
+    ));
+    assert_eq!(
+        v["custom"]["s"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/svc"})
+    );
 }
 
 #[test]
 fn cycles_are_detected_and_both_ends_named() {
-    let e = errors(&svc("custom:\n  a: ${self:custom.b}\n  b: ${self:custom.a}\n"));
+    let e = errors(&svc(
+        "custom:\n  a: ${self:custom.b}\n  b: ${self:custom.a}\n",
+    ));
     assert!(e.contains("circular reference"), "{e}");
     assert!(e.contains("custom.a") && e.contains("custom.b"), "{e}");
 }
@@ -147,7 +210,10 @@ fn cycles_are_detected_and_both_ends_named() {
 #[test]
 fn every_unresolved_variable_is_reported_at_once() {
     let e = errors(&svc("custom:\n  a: ${env:MISSING_ONE}\n  b: ${self:custom.nope}\n  c: ${file(./absent.json):x}\n  d: ${opt:domain}\n"));
-    assert!(e.contains("environment variable `MISSING_ONE` is not set"), "{e}");
+    assert!(
+        e.contains("environment variable `MISSING_ONE` is not set"),
+        "{e}"
+    );
     assert!(e.contains("(custom.a)"), "{e}");
     assert!(e.contains("`custom.nope` does not exist"), "{e}");
     assert!(e.contains("file `./absent.json` does not exist"), "{e}");
@@ -157,7 +223,12 @@ fn every_unresolved_variable_is_reported_at_once() {
 
 #[test]
 fn sources_that_need_aws_are_a_clear_error_offline() {
-    for src in ["${ssm:/my/param}", "${cf:other-stack.Output}", "${s3:bucket/key}", "${aws:accountId}"] {
+    for src in [
+        "${ssm:/my/param}",
+        "${cf:other-stack.Output}",
+        "${s3:bucket/key}",
+        "${aws:accountId}",
+    ] {
         let e = errors(&svc(&format!("custom:\n  x: {src}\n")));
         assert!(e.contains("needs AWS to resolve"), "{src}: {e}");
         assert!(e.contains(src), "{src}: {e}");
@@ -167,7 +238,10 @@ fn sources_that_need_aws_are_a_clear_error_offline() {
 #[test]
 fn unknown_sources_suggest_the_right_one() {
     let e = errors(&svc("custom:\n  x: ${evn:HOME}\n"));
-    assert!(e.contains("unknown variable source `evn:`") && e.contains("did you mean `env:`"), "{e}");
+    assert!(
+        e.contains("unknown variable source `evn:`") && e.contains("did you mean `env:`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -183,7 +257,10 @@ fn anchors_merge_keys_and_short_tags() {
     let v = resolved(&svc("custom:\n  base: &base {memory: 256, t: 3}\n  fn:\n    <<: *base\n    t: 9\n  ref: !GetAtt Table.Arn\n  join: !Join ['-', [a, !Ref B]]\n"));
     assert_eq!(v["custom"]["fn"], json!({"memory": 256, "t": 9}));
     assert_eq!(v["custom"]["ref"], json!({"Fn::GetAtt": ["Table", "Arn"]}));
-    assert_eq!(v["custom"]["join"], json!({"Fn::Join": ["-", ["a", {"Ref": "B"}]]}));
+    assert_eq!(
+        v["custom"]["join"],
+        json!({"Fn::Join": ["-", ["a", {"Ref": "B"}]]})
+    );
 }
 
 #[test]
@@ -197,78 +274,178 @@ fn json_configs_load() {
 
 fn assert_error(yaml: &str, path: &str, needle: &str) {
     let e = errors(yaml);
-    assert!(e.contains(&format!("({path})")), "expected key path {path} in:\n{e}");
+    assert!(
+        e.contains(&format!("({path})")),
+        "expected key path {path} in:\n{e}"
+    );
     assert!(e.contains(needle), "expected {needle:?} in:\n{e}");
     assert!(e.contains("hint:"), "expected a hint in:\n{e}");
 }
 
 #[test]
 fn wrong_types_and_ranges() {
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    memorySize: lots\n"), "functions.hello.memorySize", "\"lots\"");
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    memorySize: 64\n"), "functions.hello.memorySize", "64");
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    memorySize: 20000\n"), "functions.hello.memorySize", "128 to 10240");
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    timeout: 901\n"), "functions.hello.timeout", "1 to 900");
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    timeout: 0\n"), "functions.hello.timeout", "0");
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    ephemeralStorage: 256\n"), "functions.hello.ephemeralStorage", "512 to 10240");
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    memorySize: lots\n"),
+        "functions.hello.memorySize",
+        "\"lots\"",
+    );
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    memorySize: 64\n"),
+        "functions.hello.memorySize",
+        "64",
+    );
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    memorySize: 20000\n"),
+        "functions.hello.memorySize",
+        "128 to 10240",
+    );
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    timeout: 901\n"),
+        "functions.hello.timeout",
+        "1 to 900",
+    );
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    timeout: 0\n"),
+        "functions.hello.timeout",
+        "0",
+    );
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    ephemeralStorage: 256\n"),
+        "functions.hello.ephemeralStorage",
+        "512 to 10240",
+    );
     assert_error(&svc("  memorySize: [1]\n"), "provider.memorySize", "a list");
-    assert_error(&svc("  logRetentionInDays: 8\n"), "provider.logRetentionInDays", "8 days");
+    assert_error(
+        &svc("  logRetentionInDays: 8\n"),
+        "provider.logRetentionInDays",
+        "8 days",
+    );
 }
 
 #[test]
 fn service_names_cloudformation_refuses() {
-    assert_error("service: my_service!\nprovider:\n  name: aws\n", "service", "my_service!");
-    assert_error("service: 9lives\nprovider:\n  name: aws\n", "service", "9lives");
+    assert_error(
+        "service: my_service!\nprovider:\n  name: aws\n",
+        "service",
+        "my_service!",
+    );
+    assert_error(
+        "service: 9lives\nprovider:\n  name: aws\n",
+        "service",
+        "9lives",
+    );
     assert_error("provider:\n  name: aws\n", "service", "no `service`");
     let long = "a".repeat(130);
-    assert_error(&format!("service: {long}\nprovider:\n  name: aws\n"), "service", "not a stack name");
+    assert_error(
+        &format!("service: {long}\nprovider:\n  name: aws\n"),
+        "service",
+        "not a stack name",
+    );
 }
 
 #[test]
 fn provider_name_must_be_aws() {
-    assert_error("service: s\nprovider:\n  name: azure\n", "provider.name", "\"azure\"");
-    assert_error("service: s\nprovider:\n  runtime: nodejs22.x\n", "provider.name", "missing");
+    assert_error(
+        "service: s\nprovider:\n  name: azure\n",
+        "provider.name",
+        "\"azure\"",
+    );
+    assert_error(
+        "service: s\nprovider:\n  runtime: nodejs22.x\n",
+        "provider.name",
+        "missing",
+    );
     assert_error("service: s\n", "provider", "no `provider`");
 }
 
 #[test]
 fn functions_must_be_a_map_with_handlers() {
-    assert_error(&svc("functions:\n  - hello:\n      handler: handler.hello\n"), "functions", "not a list");
-    assert_error(&svc("functions:\n  hello:\n    memorySize: 256\n"), "functions.hello.handler", "no `handler`");
+    assert_error(
+        &svc("functions:\n  - hello:\n      handler: handler.hello\n"),
+        "functions",
+        "not a list",
+    );
+    assert_error(
+        &svc("functions:\n  hello:\n    memorySize: 256\n"),
+        "functions.hello.handler",
+        "no `handler`",
+    );
 }
 
 #[test]
 fn unknown_and_malformed_events() {
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - htp: GET /\n"), "functions.hello.events[0].htp", "did you mean `http`");
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - htp: GET /\n"),
+        "functions.hello.events[0].htp",
+        "did you mean `http`",
+    );
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http:\n          method: get\n"), "functions.hello.events[0].http.path", "no `path`");
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http:\n          path: users\n          method: fetch\n"), "functions.hello.events[0].http.method", "`fetch`");
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - schedule: every 5 minutes\n"), "functions.hello.events[0].schedule", "rate( or cron(");
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - schedule: rate(5 minute)\n"), "functions.hello.events[0].schedule", "minutes");
-    assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - alb: {}\n"), "functions.hello.events[0].alb", "not supported by sls-rs yet");
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - alb: {}\n"),
+        "functions.hello.events[0].alb",
+        "not supported by sls-rs yet",
+    );
 }
 
 #[test]
 fn colliding_logical_ids_and_long_names() {
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n  Hello:\n    handler: handler.hello\n"), "functions.Hello", "HelloLambdaFunction");
     let key = "f".repeat(60);
-    assert_error(&svc(&format!("functions:\n  {key}:\n    handler: handler.hello\n")), &format!("functions.{key}"), "Lambda allows 64");
+    assert_error(
+        &svc(&format!(
+            "functions:\n  {key}:\n    handler: handler.hello\n"
+        )),
+        &format!("functions.{key}"),
+        "Lambda allows 64",
+    );
 }
 
 #[test]
 fn missing_handler_modules_are_caught() {
-    assert_error(&svc("functions:\n  hello:\n    handler: hander.hello\n"), "functions.hello.handler", "did you mean `handler.hello`");
+    assert_error(
+        &svc("functions:\n  hello:\n    handler: hander.hello\n"),
+        "functions.hello.handler",
+        "did you mean `handler.hello`",
+    );
     // Compiled runtimes are not checked.
-    assert!(load(&svc("functions:\n  hello:\n    handler: bootstrap\n    runtime: provided.al2023\n")).is_ok());
+    assert!(load(&svc(
+        "functions:\n  hello:\n    handler: bootstrap\n    runtime: provided.al2023\n"
+    ))
+    .is_ok());
     // Python modules are checked as paths.
-    let l = load_with(&svc("functions:\n  py:\n    handler: pkg.mod.main\n    runtime: python3.13\n"), &[("pkg/mod.py", "def main(e, c): pass\n")], &[], &[]);
-    assert!(l.is_ok(), "{}", l.err().map(|e| e.render()).unwrap_or_default());
+    let l = load_with(
+        &svc("functions:\n  py:\n    handler: pkg.mod.main\n    runtime: python3.13\n"),
+        &[("pkg/mod.py", "def main(e, c): pass\n")],
+        &[],
+        &[],
+    );
+    assert!(
+        l.is_ok(),
+        "{}",
+        l.err().map(|e| e.render()).unwrap_or_default()
+    );
 }
 
 #[test]
 fn unknown_properties_warn_with_did_you_mean() {
-    let l = load(&svc("functions:\n  hello:\n    handler: handler.hello\n    timout: 10\n")).unwrap();
+    let l = load(&svc(
+        "functions:\n  hello:\n    handler: handler.hello\n    timout: 10\n",
+    ))
+    .unwrap();
     let w: Vec<String> = l.warnings.iter().map(|d| d.render()).collect();
-    assert!(w.iter().any(|w| w.contains("unknown property `timout`") && w.contains("did you mean `timeout`")), "{w:?}");
-    let e = errors(&format!("configValidationMode: error\n{}", svc("functions:\n  hello:\n    handler: handler.hello\n    timout: 10\n")));
+    assert!(
+        w.iter().any(
+            |w| w.contains("unknown property `timout`") && w.contains("did you mean `timeout`")
+        ),
+        "{w:?}"
+    );
+    let e = errors(&format!(
+        "configValidationMode: error\n{}",
+        svc("functions:\n  hello:\n    handler: handler.hello\n    timout: 10\n")
+    ));
     assert!(e.contains("error: unknown property `timout`"), "{e}");
 }
 
@@ -276,8 +453,16 @@ fn unknown_properties_warn_with_did_you_mean() {
 fn deprecated_runtimes_warn_with_a_replacement() {
     let l = load("service: s\nprovider:\n  name: aws\n  runtime: nodejs18.x\n").unwrap();
     let w: Vec<String> = l.warnings.iter().map(|d| d.render()).collect();
-    assert!(w.iter().any(|w| w.contains("nodejs18.x") && w.contains("nodejs22.x")), "{w:?}");
-    assert_error("service: s\nprovider:\n  name: aws\n  runtime: nodejs22\n", "provider.runtime", "did you mean `nodejs22.x`");
+    assert!(
+        w.iter()
+            .any(|w| w.contains("nodejs18.x") && w.contains("nodejs22.x")),
+        "{w:?}"
+    );
+    assert_error(
+        "service: s\nprovider:\n  name: aws\n  runtime: nodejs22\n",
+        "provider.runtime",
+        "did you mean `nodejs22.x`",
+    );
 }
 
 // ---------------------------------------------------------------- the command line
@@ -306,23 +491,55 @@ fn yaml_syntax_errors_have_line_and_column() {
 
 #[test]
 fn command_line_misuse_exits_2() {
-    Test::service(HEAD).args(&["print", "--format", "xml"]).status(2).run();
+    Test::service(HEAD)
+        .args(&["print", "--format", "xml"])
+        .status(2)
+        .run();
     Test::service(HEAD).args(&["launch"]).status(2).run();
-    Test::service(HEAD).args(&["print", "--param", "novalue"]).status(2).stderr_has("key=value").run();
-    Test::service(HEAD).args(&["print", "-c", "nope.yml"]).status(2).stderr_has("does not exist").run();
+    Test::service(HEAD)
+        .args(&["print", "--param", "novalue"])
+        .status(2)
+        .stderr_has("key=value")
+        .run();
+    Test::service(HEAD)
+        .args(&["print", "-c", "nope.yml"])
+        .status(2)
+        .stderr_has("does not exist")
+        .run();
 }
 
 #[test]
 fn config_file_discovery() {
-    Test::new().file("serverless.yaml", HEAD).args(&["print"]).stdout_has("service: svc").run();
-    Test::new().file("serverless.json", r#"{"service": "js", "provider": {"name": "aws"}}"#).args(&["print", "--format", "json"]).stdout_has("\"service\": \"js\"").run();
-    Test::new().args(&["print"]).status(1).stderr_has("no serverless.yml").run();
+    Test::new()
+        .file("serverless.yaml", HEAD)
+        .args(&["print"])
+        .stdout_has("service: svc")
+        .run();
+    Test::new()
+        .file(
+            "serverless.json",
+            r#"{"service": "js", "provider": {"name": "aws"}}"#,
+        )
+        .args(&["print", "--format", "json"])
+        .stdout_has("\"service\": \"js\"")
+        .run();
+    Test::new()
+        .args(&["print"])
+        .status(1)
+        .stderr_has("no serverless.yml")
+        .run();
 }
 
 #[test]
 fn print_resolves_custom_options_and_paths() {
     Test::service(&svc("custom:\n  domain: ${opt:domain}\n"))
-        .args(&["print", "--domain", "example.com", "--path", "custom.domain"])
+        .args(&[
+            "print",
+            "--domain",
+            "example.com",
+            "--path",
+            "custom.domain",
+        ])
         .stdout_has("example.com")
         .run();
 }
@@ -335,7 +552,9 @@ fn hostile_files_are_refused_quickly() {
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let p = i - 1;
-        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     assert!(load(&bomb).is_err());
     // Deep nesting.
@@ -345,7 +564,10 @@ fn hostile_files_are_refused_quickly() {
     let t = Test::new();
     let big = "x: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n".repeat(520_000);
     let t = t.file("serverless.yml", &big);
-    t.args(&["print"]).status(1).stderr_has("more than the").run();
+    t.args(&["print"])
+        .status(1)
+        .stderr_has("more than the")
+        .run();
     // A long chain of self references.
     let mut chain = svc("custom:\n");
     for i in 0..300 {
@@ -363,30 +585,74 @@ fn print_succeeds_on_every_reference_case_with_v3_values() {
         let mut args: Vec<String> = vec!["print".into(), "--format".into(), "json".into()];
         args.extend(case.args.iter().cloned());
         let out = common::sls(&case.dir, &args, &case.env);
-        assert!(out.status.success(), "{}: {}", case.name, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            case.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
         let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
         let expected = common::expected(&case, "update-stack.json");
-        let funcs = printed["functions"].as_object().cloned().unwrap_or_default();
+        let funcs = printed["functions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let resources = expected["Resources"].as_object().unwrap();
         for (key, f) in &funcs {
             let id = sls_rs::naming::function_logical_id(key);
-            let Some(props) = resources.get(&id).map(|r| &r["Properties"]) else { panic!("{}: {id} missing from v3 output", case.name) };
-            let name = f.get("name").and_then(Value::as_str).map(String::from).unwrap_or_else(|| {
-                let stage = printed["provider"]["stage"].as_str().unwrap_or("dev").to_string();
-                let stage = case.args.windows(2).find(|w| w[0] == "--stage").map(|w| w[1].clone()).unwrap_or(stage);
-                format!("{}-{}-{}", printed["service"].as_str().unwrap(), stage, key)
-            });
-            assert_eq!(props["FunctionName"], json!(name), "{}: {key} name", case.name);
-            let mem = f.get("memorySize").or_else(|| printed["provider"].get("memorySize")).cloned().unwrap_or(json!(1024));
+            let Some(props) = resources.get(&id).map(|r| &r["Properties"]) else {
+                panic!("{}: {id} missing from v3 output", case.name)
+            };
+            let name = f
+                .get("name")
+                .and_then(Value::as_str)
+                .map(String::from)
+                .unwrap_or_else(|| {
+                    let stage = printed["provider"]["stage"]
+                        .as_str()
+                        .unwrap_or("dev")
+                        .to_string();
+                    let stage = case
+                        .args
+                        .windows(2)
+                        .find(|w| w[0] == "--stage")
+                        .map(|w| w[1].clone())
+                        .unwrap_or(stage);
+                    format!("{}-{}-{}", printed["service"].as_str().unwrap(), stage, key)
+                });
+            assert_eq!(
+                props["FunctionName"],
+                json!(name),
+                "{}: {key} name",
+                case.name
+            );
+            let mem = f
+                .get("memorySize")
+                .or_else(|| printed["provider"].get("memorySize"))
+                .cloned()
+                .unwrap_or(json!(1024));
             if case.name != "resources" {
                 // resources overrides MemorySize through `resources:`, checked by the planner.
                 assert_eq!(props["MemorySize"], mem, "{}: {key} memory", case.name);
             }
-            let timeout = f.get("timeout").or_else(|| printed["provider"].get("timeout")).cloned().unwrap_or(json!(6));
+            let timeout = f
+                .get("timeout")
+                .or_else(|| printed["provider"].get("timeout"))
+                .cloned()
+                .unwrap_or(json!(6));
             assert_eq!(props["Timeout"], timeout, "{}: {key} timeout", case.name);
             if let Some(env) = props.get("Environment") {
-                let mut merged = printed["provider"].get("environment").and_then(Value::as_object).cloned().unwrap_or_default();
-                for (k, v) in f.get("environment").and_then(Value::as_object).into_iter().flatten() {
+                let mut merged = printed["provider"]
+                    .get("environment")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                for (k, v) in f
+                    .get("environment")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
                     merged.insert(k.clone(), v.clone());
                 }
                 for (k, v) in env["Variables"].as_object().unwrap() {
@@ -394,7 +660,10 @@ fn print_succeeds_on_every_reference_case_with_v3_values() {
                     if k == "SLS_INSTANCE" {
                         continue; // a per-run value
                     }
-                    let ours = match ours { Value::String(_) | Value::Object(_) => ours.clone(), other => json!(other.to_string()) };
+                    let ours = match ours {
+                        Value::String(_) | Value::Object(_) => ours.clone(),
+                        other => json!(other.to_string()),
+                    };
                     assert_eq!(&ours, v, "{}: {key} environment {k}", case.name);
                 }
             }

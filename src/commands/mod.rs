@@ -14,13 +14,24 @@ use crate::manifest::{self, Loaded, RemoteSource};
 
 pub fn run(inv: Invocation) -> Result<()> {
     let Invocation { cli, custom } = inv;
-    let ctx = Ctx { global: cli.global, custom };
+    let ctx = Ctx {
+        global: cli.global,
+        custom,
+    };
     match cli.command {
         Command::Print(args) => print::run(&ctx, &args),
-        Command::Package(_) => Err(Error::Usage("`package` is not available yet in this build of sls-rs".into())),
-        Command::Deploy(_) => Err(Error::Usage("`deploy` is not available yet in this build of sls-rs".into())),
-        Command::Remove(_) => Err(Error::Usage("`remove` is not available yet in this build of sls-rs".into())),
-        Command::Info(_) => Err(Error::Usage("`info` is not available yet in this build of sls-rs".into())),
+        Command::Package(_) => Err(Error::Usage(
+            "`package` is not available yet in this build of sls-rs".into(),
+        )),
+        Command::Deploy(_) => Err(Error::Usage(
+            "`deploy` is not available yet in this build of sls-rs".into(),
+        )),
+        Command::Remove(_) => Err(Error::Usage(
+            "`remove` is not available yet in this build of sls-rs".into(),
+        )),
+        Command::Info(_) => Err(Error::Usage(
+            "`info` is not available yet in this build of sls-rs".into(),
+        )),
     }
 }
 

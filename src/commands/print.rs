@@ -17,7 +17,12 @@ pub fn run(ctx: &Ctx, args: &PrintArgs) -> Result<()> {
                 (Seg::Key(k), Value::Array(a)) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
                 _ => None,
             };
-            value = next.ok_or_else(|| Error::failed_with_hint(format!("the configuration has nothing at `{p}`"), "print without --path to see the whole configuration"))?;
+            value = next.ok_or_else(|| {
+                Error::failed_with_hint(
+                    format!("the configuration has nothing at `{p}`"),
+                    "print without --path to see the whole configuration",
+                )
+            })?;
         }
     }
     let out = match args.format {

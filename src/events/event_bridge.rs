@@ -22,10 +22,30 @@ pub struct EventBridge {
 
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<EventBridge> {
     let Value::Object(m) = v else {
-        c.error(path, format!("an eventBridge event must be a map, not {}", show(v)), "give it a `pattern:` or a `schedule:`");
+        c.error(
+            path,
+            format!("an eventBridge event must be a map, not {}", show(v)),
+            "give it a `pattern:` or a `schedule:`",
+        );
         return None;
     };
-    c.unknown_keys(m, &["eventBus", "pattern", "schedule", "name", "description", "enabled", "input", "inputPath", "inputTransformer", "retryPolicy", "deadLetterQueueArn"], path);
+    c.unknown_keys(
+        m,
+        &[
+            "eventBus",
+            "pattern",
+            "schedule",
+            "name",
+            "description",
+            "enabled",
+            "input",
+            "inputPath",
+            "inputTransformer",
+            "retryPolicy",
+            "deadLetterQueueArn",
+        ],
+        path,
+    );
     let e = EventBridge {
         event_bus: m.get("eventBus").cloned(),
         pattern: m.get("pattern").cloned(),
@@ -35,16 +55,26 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<EventBridge> 
         enabled: c.opt_bool(m, "enabled", path).unwrap_or(true),
         input: m.get("input").cloned(),
         input_path: c.opt_string(m, "inputPath", path),
-        input_transformer: m.get("inputTransformer").and_then(|v| v.as_object().cloned()),
+        input_transformer: m
+            .get("inputTransformer")
+            .and_then(|v| v.as_object().cloned()),
         key_path: path.clone(),
     };
     if e.pattern.is_none() && e.schedule.is_none() {
-        c.error(path, "an eventBridge event needs a `pattern` or a `schedule`", "add `pattern: { source: [my.app] }`");
+        c.error(
+            path,
+            "an eventBridge event needs a `pattern` or a `schedule`",
+            "add `pattern: { source: [my.app] }`",
+        );
         return None;
     }
     if let Some(p) = &e.pattern {
         if !p.is_object() {
-            c.error(&path.key("pattern"), format!("`pattern` must be a map, not {}", show(p)), "an event pattern matches fields, e.g. `source: [aws.ec2]`");
+            c.error(
+                &path.key("pattern"),
+                format!("`pattern` must be a map, not {}", show(p)),
+                "an event pattern matches fields, e.g. `source: [aws.ec2]`",
+            );
             return None;
         }
     }

@@ -5,7 +5,9 @@ use serde_json::{Map, Value};
 use crate::error::KeyPath;
 use crate::manifest::checker::{show, Checker};
 
-pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY"];
+pub const METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY",
+];
 
 #[derive(Debug, Clone)]
 pub struct Http {
@@ -90,8 +92,19 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
             c.unknown_keys(
                 m,
                 &[
-                    "path", "method", "cors", "private", "authorizer", "integration", "request",
-                    "response", "async", "operationId", "summary", "description", "documentation",
+                    "path",
+                    "method",
+                    "cors",
+                    "private",
+                    "authorizer",
+                    "integration",
+                    "request",
+                    "response",
+                    "async",
+                    "operationId",
+                    "summary",
+                    "description",
+                    "documentation",
                 ],
                 path,
             );
@@ -120,14 +133,21 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
         other => {
             c.error(
                 path,
-                format!("an http event must be `METHOD path` or a map, not {}", show(other)),
+                format!(
+                    "an http event must be `METHOD path` or a map, not {}",
+                    show(other)
+                ),
                 "write it as `http: GET users` or with `path:` and `method:`",
             );
             return None;
         }
     };
     let method_upper = method.to_ascii_uppercase();
-    let method_path = if m.is_some() { path.key("method") } else { path.clone() };
+    let method_path = if m.is_some() {
+        path.key("method")
+    } else {
+        path.clone()
+    };
     if !METHODS.contains(&method_upper.as_str()) {
         c.error(
             &method_path,
@@ -139,7 +159,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
     let clean = raw_path.trim_matches('/').to_string();
     if clean.contains("//") || clean.chars().any(|ch| ch.is_whitespace()) {
         c.error(
-            &if m.is_some() { path.key("path") } else { path.clone() },
+            &if m.is_some() {
+                path.key("path")
+            } else {
+                path.clone()
+            },
             format!("`{raw_path}` is not a valid URL path"),
             "path parts are separated by single slashes and contain no spaces",
         );
@@ -173,11 +197,15 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
                         for (name, required) in names {
                             let req = match required {
                                 Value::Bool(b) => *b,
-                                Value::Object(o) => o.get("required").and_then(Value::as_bool).unwrap_or(false),
+                                Value::Object(o) => {
+                                    o.get("required").and_then(Value::as_bool).unwrap_or(false)
+                                }
                                 _ => false,
                             };
-                            http.request_parameters
-                                .insert(format!("method.request.{prefix}.{name}"), Value::Bool(req));
+                            http.request_parameters.insert(
+                                format!("method.request.{prefix}.{name}"),
+                                Value::Bool(req),
+                            );
                         }
                     }
                 }
@@ -199,16 +227,34 @@ fn parse_cors(v: Option<&Value>, path: &KeyPath, c: &mut Checker) -> Option<Cors
         Value::Bool(true) => Some(default()),
         Value::Bool(false) | Value::Null => None,
         Value::Object(m) => {
-            c.unknown_keys(m, &["origin", "origins", "headers", "allowCredentials", "maxAge", "cacheControl", "methods"], path);
+            c.unknown_keys(
+                m,
+                &[
+                    "origin",
+                    "origins",
+                    "headers",
+                    "allowCredentials",
+                    "maxAge",
+                    "cacheControl",
+                    "methods",
+                ],
+                path,
+            );
             let mut cors = default();
             if let Some(o) = c.opt_string(m, "origin", path) {
                 cors.origins = vec![o];
             }
             if let Some(Value::Array(list)) = m.get("origins") {
-                cors.origins = list.iter().filter_map(|v| v.as_str().map(String::from)).collect();
+                cors.origins = list
+                    .iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect();
             }
             if let Some(Value::Array(list)) = m.get("headers") {
-                cors.headers = list.iter().filter_map(|v| v.as_str().map(String::from)).collect();
+                cors.headers = list
+                    .iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect();
             }
             cors.allow_credentials = c.opt_bool(m, "allowCredentials", path).unwrap_or(false);
             cors.max_age = c.opt_int(m, "maxAge", path, 0, 86400);
@@ -238,12 +284,14 @@ fn parse_authorizer(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Author
     };
     match v {
         Value::String(s) if s.eq_ignore_ascii_case("aws_iam") => Some(Authorizer::AwsIam),
-        Value::String(s) if s.starts_with("arn:") && s.contains(":cognito-idp:") => Some(Authorizer::Cognito {
-            name: s.rsplit('/').next().unwrap_or(s).to_string(),
-            arn: v.clone(),
-            identity_source: "method.request.header.Authorization".into(),
-            scopes: Vec::new(),
-        }),
+        Value::String(s) if s.starts_with("arn:") && s.contains(":cognito-idp:") => {
+            Some(Authorizer::Cognito {
+                name: s.rsplit('/').next().unwrap_or(s).to_string(),
+                arn: v.clone(),
+                identity_source: "method.request.header.Authorization".into(),
+                scopes: Vec::new(),
+            })
+        }
         Value::String(s) if s.starts_with("arn:") => {
             let name = s.rsplit(':').next().unwrap_or(s).to_string();
             Some(lambda(name, None, Some(v.clone())))
@@ -252,49 +300,90 @@ fn parse_authorizer(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Author
         Value::Object(m) => {
             c.unknown_keys(
                 m,
-                &["name", "arn", "type", "identitySource", "resultTtlInSeconds", "identityValidationExpression", "scopes", "authorizerId", "managedExternally"],
+                &[
+                    "name",
+                    "arn",
+                    "type",
+                    "identitySource",
+                    "resultTtlInSeconds",
+                    "identityValidationExpression",
+                    "scopes",
+                    "authorizerId",
+                    "managedExternally",
+                ],
                 path,
             );
-            let kind = c.opt_string(m, "type", path).map(|t| t.to_ascii_uppercase());
+            let kind = c
+                .opt_string(m, "type", path)
+                .map(|t| t.to_ascii_uppercase());
             if kind.as_deref() == Some("AWS_IAM") {
                 return Some(Authorizer::AwsIam);
             }
             let arn = m.get("arn").cloned();
             let name = c.opt_string(m, "name", path);
             let is_cognito = kind.as_deref() == Some("COGNITO_USER_POOLS")
-                || arn.as_ref().and_then(Value::as_str).is_some_and(|a| a.contains(":cognito-idp:"));
+                || arn
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .is_some_and(|a| a.contains(":cognito-idp:"));
             let identity_source = c
                 .opt_string(m, "identitySource", path)
                 .unwrap_or_else(|| "method.request.header.Authorization".into());
             let scopes = match m.get("scopes") {
-                Some(Value::Array(a)) => a.iter().filter_map(|s| s.as_str().map(String::from)).collect(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect(),
                 _ => Vec::new(),
             };
             if is_cognito {
                 let Some(arn) = arn else {
-                    c.error(path, "a Cognito authorizer needs the user pool `arn`", "add `arn: arn:aws:cognito-idp:…:userpool/…`");
+                    c.error(
+                        path,
+                        "a Cognito authorizer needs the user pool `arn`",
+                        "add `arn: arn:aws:cognito-idp:…:userpool/…`",
+                    );
                     return None;
                 };
                 let name = name.unwrap_or_else(|| {
-                    arn.as_str().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_else(|| "CognitoAuthorizer".into())
+                    arn.as_str()
+                        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+                        .unwrap_or_else(|| "CognitoAuthorizer".into())
                 });
-                return Some(Authorizer::Cognito { name, arn, identity_source, scopes });
+                return Some(Authorizer::Cognito {
+                    name,
+                    arn,
+                    identity_source,
+                    scopes,
+                });
             }
             let kind = kind.unwrap_or_else(|| "TOKEN".into());
             if kind != "TOKEN" && kind != "REQUEST" {
-                c.error(&path.key("type"), format!("authorizer type `{kind}` is not one API Gateway has"), "use TOKEN, REQUEST, COGNITO_USER_POOLS or AWS_IAM");
+                c.error(
+                    &path.key("type"),
+                    format!("authorizer type `{kind}` is not one API Gateway has"),
+                    "use TOKEN, REQUEST, COGNITO_USER_POOLS or AWS_IAM",
+                );
                 return None;
             }
             let (name, function) = match (&name, &arn) {
                 (Some(n), None) => (n.clone(), Some(n.clone())),
                 (Some(n), Some(_)) => (n.clone(), None),
-                (None, Some(Value::String(a))) => (a.rsplit(':').next().unwrap_or(a).to_string(), None),
+                (None, Some(Value::String(a))) => {
+                    (a.rsplit(':').next().unwrap_or(a).to_string(), None)
+                }
                 _ => {
-                    c.error(path, "an authorizer needs `name` (a function of this service) or `arn`", "add `name: myAuthorizerFunction`");
+                    c.error(
+                        path,
+                        "an authorizer needs `name` (a function of this service) or `arn`",
+                        "add `name: myAuthorizerFunction`",
+                    );
                     return None;
                 }
             };
-            let ttl = c.opt_int(m, "resultTtlInSeconds", path, 0, 3600).unwrap_or(300);
+            let ttl = c
+                .opt_int(m, "resultTtlInSeconds", path, 0, 3600)
+                .unwrap_or(300);
             Some(Authorizer::Lambda {
                 name,
                 function,
@@ -302,11 +391,22 @@ fn parse_authorizer(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Author
                 kind,
                 identity_source,
                 result_ttl: ttl,
-                identity_validation_expression: c.opt_string(m, "identityValidationExpression", path),
+                identity_validation_expression: c.opt_string(
+                    m,
+                    "identityValidationExpression",
+                    path,
+                ),
             })
         }
         other => {
-            c.error(path, format!("`authorizer` must be a name, an ARN or a map, not {}", show(other)), "e.g. `authorizer: aws_iam` or `authorizer: { name: auth }`");
+            c.error(
+                path,
+                format!(
+                    "`authorizer` must be a name, an ARN or a map, not {}",
+                    show(other)
+                ),
+                "e.g. `authorizer: aws_iam` or `authorizer: { name: auth }`",
+            );
             None
         }
     }

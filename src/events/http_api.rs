@@ -5,7 +5,9 @@ use serde_json::Value;
 use crate::error::KeyPath;
 use crate::manifest::checker::{show, Checker};
 
-const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY"];
+const METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY",
+];
 
 #[derive(Debug, Clone)]
 pub struct HttpApi {
@@ -42,41 +44,86 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
         Value::String(s) => match s.split_whitespace().collect::<Vec<_>>().as_slice() {
             [m, p] => (m.to_string(), p.to_string(), None),
             _ => {
-                c.error(path, format!("`{s}` is not an httpApi route: expected `METHOD /path` or `*`"), "write it as `httpApi: 'GET /users/{id}'`");
+                c.error(
+                    path,
+                    format!("`{s}` is not an httpApi route: expected `METHOD /path` or `*`"),
+                    "write it as `httpApi: 'GET /users/{id}'`",
+                );
                 return None;
             }
         },
         Value::Object(m) => {
             c.unknown_keys(m, &["method", "path", "authorizer"], path);
-            let method = c.opt_string(m, "method", path).unwrap_or_else(|| "*".into());
+            let method = c
+                .opt_string(m, "method", path)
+                .unwrap_or_else(|| "*".into());
             let Some(p) = c.opt_string(m, "path", path) else {
-                c.error(&path.key("path"), "httpApi event has no `path`", "add `path: /users/{id}`, or `*` for every path");
+                c.error(
+                    &path.key("path"),
+                    "httpApi event has no `path`",
+                    "add `path: /users/{id}`, or `*` for every path",
+                );
                 return None;
             };
             (method, p, Some(m))
         }
         other => {
-            c.error(path, format!("an httpApi event must be a route string or a map, not {}", show(other)), "write it as `httpApi: 'GET /users'`");
+            c.error(
+                path,
+                format!(
+                    "an httpApi event must be a route string or a map, not {}",
+                    show(other)
+                ),
+                "write it as `httpApi: 'GET /users'`",
+            );
             return None;
         }
     };
-    let method = if method == "*" { "ANY".to_string() } else { method.to_ascii_uppercase() };
+    let method = if method == "*" {
+        "ANY".to_string()
+    } else {
+        method.to_ascii_uppercase()
+    };
     if !METHODS.contains(&method.as_str()) {
-        let p = if m.is_some() { path.key("method") } else { path.clone() };
-        c.error(&p, format!("`{method}` is not an HTTP method"), format!("use one of {} or *", METHODS.join(", ")));
+        let p = if m.is_some() {
+            path.key("method")
+        } else {
+            path.clone()
+        };
+        c.error(
+            &p,
+            format!("`{method}` is not an HTTP method"),
+            format!("use one of {} or *", METHODS.join(", ")),
+        );
         return None;
     }
     let route_path = if route_path == "*" {
         if method != "ANY" {
-            let p = if m.is_some() { path.key("path") } else { path.clone() };
-            c.error(&p, "the catch-all path `*` takes every method", "write `httpApi: '*'`, or name a path");
+            let p = if m.is_some() {
+                path.key("path")
+            } else {
+                path.clone()
+            };
+            c.error(
+                &p,
+                "the catch-all path `*` takes every method",
+                "write `httpApi: '*'`, or name a path",
+            );
             return None;
         }
         None
     } else {
         if !route_path.starts_with('/') {
-            let p = if m.is_some() { path.key("path") } else { path.clone() };
-            c.error(&p, format!("httpApi path `{route_path}` must start with `/`"), format!("write `/{route_path}`"));
+            let p = if m.is_some() {
+                path.key("path")
+            } else {
+                path.clone()
+            };
+            c.error(
+                &p,
+                format!("httpApi path `{route_path}` must start with `/`"),
+                format!("write `/{route_path}`"),
+            );
             return None;
         }
         Some(route_path)
@@ -85,13 +132,26 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
     if let Some(a) = m.and_then(|m| m.get("authorizer")) {
         let ap = path.key("authorizer");
         authorizer = match a {
-            Value::String(s) if s.eq_ignore_ascii_case("aws_iam") => Some(RouteAuthorizer { name: None, id: None, scopes: vec![], aws_iam: true }),
-            Value::String(s) => Some(RouteAuthorizer { name: Some(s.clone()), id: None, scopes: vec![], aws_iam: false }),
+            Value::String(s) if s.eq_ignore_ascii_case("aws_iam") => Some(RouteAuthorizer {
+                name: None,
+                id: None,
+                scopes: vec![],
+                aws_iam: true,
+            }),
+            Value::String(s) => Some(RouteAuthorizer {
+                name: Some(s.clone()),
+                id: None,
+                scopes: vec![],
+                aws_iam: false,
+            }),
             Value::Object(am) => {
                 c.unknown_keys(am, &["name", "id", "scopes", "type"], &ap);
                 let ty = c.opt_string(am, "type", &ap);
                 let scopes = match am.get("scopes") {
-                    Some(Value::Array(a)) => a.iter().filter_map(|s| s.as_str().map(String::from)).collect(),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect(),
                     _ => vec![],
                 };
                 let aws_iam = ty.is_some_and(|t| t.eq_ignore_ascii_case("aws_iam"));
@@ -101,13 +161,27 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
                     c.error(&ap, "an httpApi authorizer needs `name` (from provider.httpApi.authorizers), `id`, or `type: aws_iam`", "add `name: myJwtAuthorizer`");
                     return None;
                 }
-                Some(RouteAuthorizer { name, id, scopes, aws_iam })
+                Some(RouteAuthorizer {
+                    name,
+                    id,
+                    scopes,
+                    aws_iam,
+                })
             }
             other => {
-                c.error(&ap, format!("`authorizer` must be a name or a map, not {}", show(other)), "e.g. `authorizer: { name: jwt, scopes: [user] }`");
+                c.error(
+                    &ap,
+                    format!("`authorizer` must be a name or a map, not {}", show(other)),
+                    "e.g. `authorizer: { name: jwt, scopes: [user] }`",
+                );
                 return None;
             }
         };
     }
-    Some(HttpApi { method, path: route_path, authorizer, key_path: path.clone() })
+    Some(HttpApi {
+        method,
+        path: route_path,
+        authorizer,
+        key_path: path.clone(),
+    })
 }

@@ -66,7 +66,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
     let Value::Object(m) = v else {
         c.error(
             path,
-            format!("an event must be a map such as `- http: GET /`, not {} ({})", type_name(v), show(v)),
+            format!(
+                "an event must be a map such as `- http: GET /`, not {} ({})",
+                type_name(v),
+                show(v)
+            ),
             "write each event as `- <kind>: <settings>`",
         );
         return None;
@@ -75,7 +79,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         let keys: Vec<_> = m.keys().map(|k| k.as_str()).collect();
         c.error(
             path,
-            format!("an event must have exactly one kind, found {} ({})", m.len(), keys.join(", ")),
+            format!(
+                "an event must have exactly one kind, found {} ({})",
+                m.len(),
+                keys.join(", ")
+            ),
             "start each event with its own `-`; settings go indented under the kind",
         );
         return None;
@@ -96,7 +104,10 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
             c.error(
                 &p,
                 format!("`{k}` events are not supported by sls-rs yet"),
-                format!("sls-rs compiles {}; define this trigger under `resources:` for now", KINDS.join(", ")),
+                format!(
+                    "sls-rs compiles {}; define this trigger under `resources:` for now",
+                    KINDS.join(", ")
+                ),
             );
             return None;
         }
@@ -120,8 +131,16 @@ pub(crate) fn arn_value(v: &Value, path: &KeyPath, c: &mut Checker, what: &str) 
         other => {
             c.error(
                 path,
-                format!("`{path}` must be {what} ARN (arn:…) or a !GetAtt/!Ref, not {}", show(other)),
-                format!("for example `arn:aws:{}:us-east-1:123456789012:name`", what.trim_start_matches("an ").trim_start_matches("a ").to_lowercase()),
+                format!(
+                    "`{path}` must be {what} ARN (arn:…) or a !GetAtt/!Ref, not {}",
+                    show(other)
+                ),
+                format!(
+                    "for example `arn:aws:{}:us-east-1:123456789012:name`",
+                    what.trim_start_matches("an ")
+                        .trim_start_matches("a ")
+                        .to_lowercase()
+                ),
             );
             None
         }

@@ -27,7 +27,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<S3> {
     match v {
         Value::String(b) => s3.bucket = b.clone(),
         Value::Object(m) => {
-            c.unknown_keys(m, &["bucket", "event", "rules", "existing", "forceDeploy"], path);
+            c.unknown_keys(
+                m,
+                &["bucket", "event", "rules", "existing", "forceDeploy"],
+                path,
+            );
             match m.get("bucket") {
                 Some(Value::String(b)) => s3.bucket = b.clone(),
                 Some(other) => {
@@ -35,13 +39,21 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<S3> {
                     return None;
                 }
                 None => {
-                    c.error(&path.key("bucket"), "s3 event has no `bucket`", "add `bucket: my-bucket-name`");
+                    c.error(
+                        &path.key("bucket"),
+                        "s3 event has no `bucket`",
+                        "add `bucket: my-bucket-name`",
+                    );
                     return None;
                 }
             }
             if let Some(e) = c.opt_string(m, "event", path) {
                 if !e.starts_with("s3:") {
-                    c.error(&path.key("event"), format!("`{e}` is not an S3 event type"), "S3 events look like s3:ObjectCreated:* or s3:ObjectRemoved:Delete");
+                    c.error(
+                        &path.key("event"),
+                        format!("`{e}` is not an S3 event type"),
+                        "S3 events look like s3:ObjectCreated:* or s3:ObjectRemoved:Delete",
+                    );
                     return None;
                 }
                 s3.event = e;
@@ -53,7 +65,14 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<S3> {
             }
         }
         other => {
-            c.error(path, format!("an s3 event must be a bucket name or a map, not {}", show(other)), "write `s3: my-bucket` or a map with `bucket` and `event`");
+            c.error(
+                path,
+                format!(
+                    "an s3 event must be a bucket name or a map, not {}",
+                    show(other)
+                ),
+                "write `s3: my-bucket` or a map with `bucket` and `event`",
+            );
             return None;
         }
     }
@@ -70,7 +89,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<S3> {
 
 fn parse_rules(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Vec<(String, String)>> {
     let Value::Array(items) = v else {
-        c.error(path, "`rules` must be a list such as `- prefix: uploads/`", "write one `- prefix:` or `- suffix:` per line");
+        c.error(
+            path,
+            "`rules` must be a list such as `- prefix: uploads/`",
+            "write one `- prefix:` or `- suffix:` per line",
+        );
         return None;
     };
     let mut out = Vec::new();
@@ -78,9 +101,15 @@ fn parse_rules(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Vec<(String
         let ip = path.index(i);
         let m: Option<&Map<String, Value>> = item.as_object();
         match m.and_then(|m| m.iter().next().map(|(k, v)| (m.len(), k, v))) {
-            Some((1, k, Value::String(val))) if k == "prefix" || k == "suffix" => out.push((k.clone(), val.clone())),
+            Some((1, k, Value::String(val))) if k == "prefix" || k == "suffix" => {
+                out.push((k.clone(), val.clone()))
+            }
             _ => {
-                c.error(&ip, format!("rule {} must be `prefix: …` or `suffix: …`", show(item)), "S3 filters on key prefix and suffix only");
+                c.error(
+                    &ip,
+                    format!("rule {} must be `prefix: …` or `suffix: …`", show(item)),
+                    "S3 filters on key prefix and suffix only",
+                );
                 return None;
             }
         }
@@ -89,7 +118,9 @@ fn parse_rules(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Vec<(String
 }
 
 fn valid_bucket_name(b: &str) -> bool {
-    let ok_chars = b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
+    let ok_chars = b
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
     let ends = b.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && b.bytes().last().is_some_and(|c| c.is_ascii_alphanumeric());
     (3..=63).contains(&b.len()) && ok_chars && ends

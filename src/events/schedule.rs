@@ -32,38 +32,82 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Schedule> {
     let (rate_value, rate_path) = match v {
         Value::String(_) => (v, path.clone()),
         Value::Object(m) => {
-            c.unknown_keys(m, &["rate", "enabled", "name", "description", "input", "inputPath", "inputTransformer", "method", "timezone", "state"], path);
+            c.unknown_keys(
+                m,
+                &[
+                    "rate",
+                    "enabled",
+                    "name",
+                    "description",
+                    "input",
+                    "inputPath",
+                    "inputTransformer",
+                    "method",
+                    "timezone",
+                    "state",
+                ],
+                path,
+            );
             s.enabled = c.opt_bool(m, "enabled", path).unwrap_or(true);
             s.name = c.opt_string(m, "name", path);
             s.description = c.opt_string(m, "description", path);
             s.input = m.get("input").cloned();
             s.input_path = c.opt_string(m, "inputPath", path);
-            s.input_transformer = m.get("inputTransformer").and_then(|v| v.as_object().cloned());
-            let exclusive = [s.input.is_some(), s.input_path.is_some(), s.input_transformer.is_some()];
+            s.input_transformer = m
+                .get("inputTransformer")
+                .and_then(|v| v.as_object().cloned());
+            let exclusive = [
+                s.input.is_some(),
+                s.input_path.is_some(),
+                s.input_transformer.is_some(),
+            ];
             if exclusive.iter().filter(|x| **x).count() > 1 {
-                c.error(path, "a schedule takes only one of `input`, `inputPath` and `inputTransformer`", "keep the one the function expects");
+                c.error(
+                    path,
+                    "a schedule takes only one of `input`, `inputPath` and `inputTransformer`",
+                    "keep the one the function expects",
+                );
                 return None;
             }
             match m.get("rate") {
                 Some(r) => (r, path.key("rate")),
                 None => {
-                    c.error(&path.key("rate"), "schedule has no `rate`", "add `rate: rate(10 minutes)` or `rate: cron(0 12 * * ? *)`");
+                    c.error(
+                        &path.key("rate"),
+                        "schedule has no `rate`",
+                        "add `rate: rate(10 minutes)` or `rate: cron(0 12 * * ? *)`",
+                    );
                     return None;
                 }
             }
         }
         other => {
-            c.error(path, format!("a schedule must be an expression or a map, not {}", show(other)), "write `schedule: rate(10 minutes)`");
+            c.error(
+                path,
+                format!(
+                    "a schedule must be an expression or a map, not {}",
+                    show(other)
+                ),
+                "write `schedule: rate(10 minutes)`",
+            );
             return None;
         }
     };
     let items: Vec<(KeyPath, &Value)> = match rate_value {
-        Value::Array(a) => a.iter().enumerate().map(|(i, v)| (rate_path.index(i), v)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (rate_path.index(i), v))
+            .collect(),
         v => vec![(rate_path.clone(), v)],
     };
     for (p, item) in items {
         let Some(expr) = item.as_str() else {
-            c.error(&p, format!("a schedule expression must be a string, not {}", show(item)), "write rate(5 minutes) or cron(0 12 * * ? *)");
+            c.error(
+                &p,
+                format!("a schedule expression must be a string, not {}", show(item)),
+                "write rate(5 minutes) or cron(0 12 * * ? *)",
+            );
             return None;
         };
         if let Err(why) = check_expression(expr) {
@@ -73,7 +117,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Schedule> {
         s.rates.push(expr.to_string());
     }
     if s.name.is_some() && s.rates.len() > 1 {
-        c.error(&path.key("name"), "a named schedule can have only one rate: rule names are unique", "remove `name`, or split the rates into separate events");
+        c.error(
+            &path.key("name"),
+            "a named schedule can have only one rate: rule names are unique",
+            "remove `name`, or split the rates into separate events",
+        );
         return None;
     }
     Some(s)
@@ -82,12 +130,20 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Schedule> {
 fn check_expression(e: &str) -> Result<(), String> {
     if let Some(inner) = e.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
         let parts: Vec<_> = inner.split_whitespace().collect();
-        let [n, unit] = parts.as_slice() else { return Err("rate takes a number and a unit".into()) };
-        let n: u64 = n.parse().map_err(|_| format!("`{n}` is not a whole number"))?;
+        let [n, unit] = parts.as_slice() else {
+            return Err("rate takes a number and a unit".into());
+        };
+        let n: u64 = n
+            .parse()
+            .map_err(|_| format!("`{n}` is not a whole number"))?;
         if n == 0 {
             return Err("the rate must be at least 1".into());
         }
-        let units = if n == 1 { ["minute", "hour", "day"] } else { ["minutes", "hours", "days"] };
+        let units = if n == 1 {
+            ["minute", "hour", "day"]
+        } else {
+            ["minutes", "hours", "days"]
+        };
         if !units.contains(unit) {
             return Err(format!("the unit must be one of {}", units.join(", ")));
         }

@@ -20,7 +20,15 @@ pub struct Sns {
 }
 
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sns> {
-    let mut s = Sns { arn: None, topic_name: String::new(), display_name: None, filter_policy: None, filter_policy_scope: None, redrive_policy: None, key_path: path.clone() };
+    let mut s = Sns {
+        arn: None,
+        topic_name: String::new(),
+        display_name: None,
+        filter_policy: None,
+        filter_policy_scope: None,
+        redrive_policy: None,
+        key_path: path.clone(),
+    };
     match v {
         Value::String(t) if t.starts_with("arn:") => {
             s.topic_name = super::arn_name(t).to_string();
@@ -28,7 +36,18 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sns> {
         }
         Value::String(t) => s.topic_name = t.clone(),
         Value::Object(m) => {
-            c.unknown_keys(m, &["arn", "topicName", "displayName", "filterPolicy", "filterPolicyScope", "redrivePolicy"], path);
+            c.unknown_keys(
+                m,
+                &[
+                    "arn",
+                    "topicName",
+                    "displayName",
+                    "filterPolicy",
+                    "filterPolicyScope",
+                    "redrivePolicy",
+                ],
+                path,
+            );
             s.display_name = c.opt_string(m, "displayName", path);
             s.filter_policy = m.get("filterPolicy").cloned();
             s.filter_policy_scope = c.opt_string(m, "filterPolicyScope", path);
@@ -41,7 +60,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sns> {
                         (Some(n), _) => n.clone(),
                         (None, Some(a)) => super::arn_name(a).to_string(),
                         (None, None) => {
-                            c.error(&path.key("topicName"), "an sns event with an intrinsic `arn` needs `topicName`", "add `topicName:` (it names the subscription's logical ID)");
+                            c.error(
+                                &path.key("topicName"),
+                                "an sns event with an intrinsic `arn` needs `topicName`",
+                                "add `topicName:` (it names the subscription's logical ID)",
+                            );
                             return None;
                         }
                     };
@@ -57,12 +80,30 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sns> {
             }
         }
         other => {
-            c.error(path, format!("an sns event must be a topic name, an ARN or a map, not {}", show(other)), "write `sns: my-topic`");
+            c.error(
+                path,
+                format!(
+                    "an sns event must be a topic name, an ARN or a map, not {}",
+                    show(other)
+                ),
+                "write `sns: my-topic`",
+            );
             return None;
         }
     }
-    if s.arn.is_none() && (s.topic_name.is_empty() || s.topic_name.len() > 256 || !s.topic_name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')) {
-        c.error(path, format!("`{}` is not a valid SNS topic name", s.topic_name), "topic names are 1–256 letters, digits, hyphens and underscores");
+    if s.arn.is_none()
+        && (s.topic_name.is_empty()
+            || s.topic_name.len() > 256
+            || !s
+                .topic_name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'))
+    {
+        c.error(
+            path,
+            format!("`{}` is not a valid SNS topic name", s.topic_name),
+            "topic names are 1–256 letters, digits, hyphens and underscores",
+        );
         return None;
     }
     Some(s)

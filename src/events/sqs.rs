@@ -20,16 +20,36 @@ pub struct Sqs {
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sqs> {
     match v {
         Value::Object(m) if !crate::manifest::checker::is_intrinsic(v) => {
-            c.unknown_keys(m, &["arn", "batchSize", "maximumBatchingWindow", "functionResponseType", "enabled", "filterPatterns", "maximumConcurrency"], path);
+            c.unknown_keys(
+                m,
+                &[
+                    "arn",
+                    "batchSize",
+                    "maximumBatchingWindow",
+                    "functionResponseType",
+                    "enabled",
+                    "filterPatterns",
+                    "maximumConcurrency",
+                ],
+                path,
+            );
             let Some(arn) = m.get("arn") else {
-                c.error(&path.key("arn"), "sqs event has no `arn`", "add `arn: arn:aws:sqs:…` or `arn: !GetAtt MyQueue.Arn`");
+                c.error(
+                    &path.key("arn"),
+                    "sqs event has no `arn`",
+                    "add `arn: arn:aws:sqs:…` or `arn: !GetAtt MyQueue.Arn`",
+                );
                 return None;
             };
             let arn = super::arn_value(arn, &path.key("arn"), c, "an SQS queue")?;
             let frt = c.opt_string(m, "functionResponseType", path);
             if let Some(t) = &frt {
                 if t != "ReportBatchItemFailures" {
-                    c.error(&path.key("functionResponseType"), format!("`{t}` is not a function response type"), "the only value is ReportBatchItemFailures");
+                    c.error(
+                        &path.key("functionResponseType"),
+                        format!("`{t}` is not a function response type"),
+                        "the only value is ReportBatchItemFailures",
+                    );
                     return None;
                 }
             }
@@ -46,7 +66,16 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sqs> {
         }
         other => {
             let arn = super::arn_value(other, path, c, "an SQS queue")?;
-            Some(Sqs { arn, batch_size: None, maximum_batching_window: None, function_response_type: None, enabled: None, filter_patterns: None, maximum_concurrency: None, key_path: path.clone() })
+            Some(Sqs {
+                arn,
+                batch_size: None,
+                maximum_batching_window: None,
+                function_response_type: None,
+                enabled: None,
+                filter_patterns: None,
+                maximum_concurrency: None,
+                key_path: path.clone(),
+            })
         }
     }
 }

@@ -56,9 +56,35 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
     let mut explicit_type = None;
     match v {
         Value::Object(m) if !crate::manifest::checker::is_intrinsic(v) => {
-            c.unknown_keys(m, &["arn", "type", "batchSize", "startingPosition", "enabled", "filterPatterns", "batchWindow", "maximumBatchingWindow", "parallelizationFactor", "maximumRetryAttempts", "bisectBatchOnFunctionError", "functionResponseType", "startingPositionTimestamp", "maximumRecordAgeInSeconds", "destinations", "tumblingWindowInSeconds", "consumer"], path);
+            c.unknown_keys(
+                m,
+                &[
+                    "arn",
+                    "type",
+                    "batchSize",
+                    "startingPosition",
+                    "enabled",
+                    "filterPatterns",
+                    "batchWindow",
+                    "maximumBatchingWindow",
+                    "parallelizationFactor",
+                    "maximumRetryAttempts",
+                    "bisectBatchOnFunctionError",
+                    "functionResponseType",
+                    "startingPositionTimestamp",
+                    "maximumRecordAgeInSeconds",
+                    "destinations",
+                    "tumblingWindowInSeconds",
+                    "consumer",
+                ],
+                path,
+            );
             let Some(arn) = m.get("arn") else {
-                c.error(&path.key("arn"), "stream event has no `arn`", "add `arn: !GetAtt MyTable.StreamArn`");
+                c.error(
+                    &path.key("arn"),
+                    "stream event has no `arn`",
+                    "add `arn: !GetAtt MyTable.StreamArn`",
+                );
                 return None;
             };
             s.arn = super::arn_value(arn, &path.key("arn"), c, "a stream")?;
@@ -67,7 +93,11 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
                     "dynamodb" => Some(StreamType::Dynamodb),
                     "kinesis" => Some(StreamType::Kinesis),
                     other => {
-                        c.error(&path.key("type"), format!("stream type `{other}` is not dynamodb or kinesis"), "use `type: dynamodb` or `type: kinesis`");
+                        c.error(
+                            &path.key("type"),
+                            format!("stream type `{other}` is not dynamodb or kinesis"),
+                            "use `type: dynamodb` or `type: kinesis`",
+                        );
                         return None;
                     }
                 };
@@ -77,14 +107,20 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
             }
             if let Some(p) = c.opt_string(m, "startingPosition", path) {
                 if !["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"].contains(&p.as_str()) {
-                    c.error(&path.key("startingPosition"), format!("`{p}` is not a starting position"), "use TRIM_HORIZON, LATEST or AT_TIMESTAMP");
+                    c.error(
+                        &path.key("startingPosition"),
+                        format!("`{p}` is not a starting position"),
+                        "use TRIM_HORIZON, LATEST or AT_TIMESTAMP",
+                    );
                     return None;
                 }
                 s.starting_position = p;
             }
             s.enabled = c.opt_bool(m, "enabled", path);
             s.filter_patterns = m.get("filterPatterns").cloned();
-            s.batch_window = c.opt_int(m, "batchWindow", path, 0, 300).or_else(|| c.opt_int(m, "maximumBatchingWindow", path, 0, 300));
+            s.batch_window = c
+                .opt_int(m, "batchWindow", path, 0, 300)
+                .or_else(|| c.opt_int(m, "maximumBatchingWindow", path, 0, 300));
             s.parallelization_factor = c.opt_int(m, "parallelizationFactor", path, 1, 10);
             s.maximum_retry_attempts = c.opt_int(m, "maximumRetryAttempts", path, -1, 10000);
             s.bisect_batch_on_function_error = c.opt_bool(m, "bisectBatchOnFunctionError", path);
@@ -97,7 +133,14 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
     s.kind = match explicit_type.or_else(|| infer_type(&s.arn)) {
         Some(k) => k,
         None => {
-            c.error(path, format!("cannot tell whether {} is a DynamoDB or a Kinesis stream", show(&s.arn)), "add `type: dynamodb` or `type: kinesis`");
+            c.error(
+                path,
+                format!(
+                    "cannot tell whether {} is a DynamoDB or a Kinesis stream",
+                    show(&s.arn)
+                ),
+                "add `type: dynamodb` or `type: kinesis`",
+            );
             return None;
         }
     };

@@ -62,8 +62,7 @@ impl Checker {
     }
 
     pub fn error(&mut self, path: &KeyPath, msg: impl Into<String>, hint: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::error(msg).at(path).hint(hint));
+        self.diags.push(Diagnostic::error(msg).at(path).hint(hint));
     }
 
     pub fn warn(&mut self, path: &KeyPath, msg: impl Into<String>, hint: impl Into<String>) {
@@ -100,7 +99,11 @@ impl Checker {
             other => {
                 self.error(
                     path,
-                    format!("`{path}` must be a map, not {} ({})", type_name(other), show(other)),
+                    format!(
+                        "`{path}` must be a map, not {} ({})",
+                        type_name(other),
+                        show(other)
+                    ),
                     "indent its properties under it as `key: value` lines",
                 );
                 None
@@ -117,7 +120,11 @@ impl Checker {
             other => {
                 self.error(
                     path,
-                    format!("`{path}` must be a string, not {} ({})", type_name(other), show(other)),
+                    format!(
+                        "`{path}` must be a string, not {} ({})",
+                        type_name(other),
+                        show(other)
+                    ),
                     "write a plain value",
                 );
                 None
@@ -125,7 +132,12 @@ impl Checker {
         }
     }
 
-    pub fn opt_string(&mut self, m: &Map<String, Value>, key: &str, path: &KeyPath) -> Option<String> {
+    pub fn opt_string(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        path: &KeyPath,
+    ) -> Option<String> {
         match m.get(key) {
             None | Some(Value::Null) => None,
             Some(v) => self.string(v, &path.key(key)),
@@ -140,7 +152,11 @@ impl Checker {
             Some(other) => {
                 self.error(
                     &path.key(key),
-                    format!("`{}` must be true or false, not {}", path.key(key), show(other)),
+                    format!(
+                        "`{}` must be true or false, not {}",
+                        path.key(key),
+                        show(other)
+                    ),
                     "write true or false",
                 );
                 None
@@ -175,7 +191,11 @@ impl Checker {
             None => {
                 self.error(
                     &p,
-                    format!("`{p}` must be a whole number, not {} ({})", type_name(v), show(v)),
+                    format!(
+                        "`{p}` must be a whole number, not {} ({})",
+                        type_name(v),
+                        show(v)
+                    ),
                     format!("use a number from {lo} to {hi}"),
                 );
                 None
@@ -232,7 +252,10 @@ impl Checker {
             }
             Some(other) => self.error(
                 &p,
-                format!("`{p}` must be a map of names to values, not {}", type_name(other)),
+                format!(
+                    "`{p}` must be a map of names to values, not {}",
+                    type_name(other)
+                ),
                 "write one `NAME: value` line per entry",
             ),
         }

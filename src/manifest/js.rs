@@ -104,19 +104,24 @@ pub(crate) fn evaluate(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(_) => {
-            return fail(
+    let mut child =
+        match child {
+            Ok(c) => c,
+            Err(_) => return fail(
                 host,
-                format!("`{file}` is a JavaScript variable file, and Node.js (`node`) is not on PATH"),
+                format!(
+                    "`{file}` is a JavaScript variable file, and Node.js (`node`) is not on PATH"
+                ),
                 "install Node.js to run it, or move its values into a .json or .yml file",
-            )
-        }
-    };
+            ),
+        };
     let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         let _ = child.kill();
-        return fail(host, format!("could not talk to node for `{file}`"), "try again");
+        return fail(
+            host,
+            format!("could not talk to node for `{file}`"),
+            "try again",
+        );
     };
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

@@ -51,9 +51,16 @@ pub struct Loaded {
 /// `--config` if given, else the first of [`CONFIG_NAMES`] in `dir`.
 pub fn find_config(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
-        let p = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        };
         if !p.is_file() {
-            return Err(Error::Usage(format!("config file {} does not exist", p.display())));
+            return Err(Error::Usage(format!(
+                "config file {} does not exist",
+                p.display()
+            )));
         }
         return Ok(p);
     }
@@ -64,7 +71,10 @@ pub fn find_config(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
         }
     }
     Err(Error::failed_with_hint(
-        format!("no serverless.yml, serverless.yaml or serverless.json in {}", dir.display()),
+        format!(
+            "no serverless.yml, serverless.yaml or serverless.json in {}",
+            dir.display()
+        ),
         "run sls-rs in the service directory, or name the file with --config",
     ))
 }
@@ -85,9 +95,19 @@ pub fn load(path: &Path, opts: &Options, remote: Option<Box<dyn RemoteSource>>) 
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-    let config_file = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    let config_file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     load_str(&text, &dir, &config_file, &shown, opts, remote).map(|mut l| {
         l.config_path = path.to_path_buf();
         l
@@ -105,7 +125,11 @@ pub fn load_str(
 ) -> Result<Loaded> {
     let locate = |d: Diagnostic| -> Diagnostic {
         let loc = d.path.as_ref().and_then(|p| crate::yaml::locate(text, p));
-        let d = if d.file.is_none() { d.in_file(shown) } else { d };
+        let d = if d.file.is_none() {
+            d.in_file(shown)
+        } else {
+            d
+        };
         d.located(loc)
     };
     let raw = crate::yaml::parse(text).map_err(|d| Error::config(d.in_file(shown)))?;
@@ -117,7 +141,8 @@ pub fn load_str(
         instance_id: opts.instance_id.clone(),
         remote,
     };
-    let resolved = variables::resolve(raw, &ctx).map_err(|ds| Error::Config(ds.into_iter().map(locate).collect()))?;
+    let resolved = variables::resolve(raw, &ctx)
+        .map_err(|ds| Error::Config(ds.into_iter().map(locate).collect()))?;
     let strict = resolved.get("configValidationMode").and_then(Value::as_str) == Some("error");
     let mut checker = checker::Checker::new(strict);
     let inputs = validate::Inputs {
@@ -151,7 +176,10 @@ fn display_name(path: &Path) -> PathBuf {
 /// The key path of the `n`th diagnostic: for tests.
 pub fn paths_of(e: &Error) -> Vec<String> {
     match e {
-        Error::Config(ds) => ds.iter().filter_map(|d| d.path.as_ref().map(KeyPath::to_string)).collect(),
+        Error::Config(ds) => ds
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(KeyPath::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }

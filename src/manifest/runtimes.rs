@@ -32,7 +32,12 @@ pub struct Runtime {
 use Language::*;
 use Status::*;
 
-const fn rt(name: &'static str, status: Status, language: Language, replacement: &'static str) -> Runtime {
+const fn rt(
+    name: &'static str,
+    status: Status,
+    language: Language,
+    replacement: &'static str,
+) -> Runtime {
     Runtime {
         name,
         status,

@@ -14,37 +14,123 @@ use crate::error::{did_you_mean, KeyPath};
 use crate::naming;
 
 const TOP_LEVEL: &[&str] = &[
-    "service", "frameworkVersion", "provider", "functions", "layers", "package", "custom",
-    "resources", "plugins", "params", "configValidationMode", "useDotenv",
-    "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations", "org",
-    "app", "console", "stages", "outputs",
+    "service",
+    "frameworkVersion",
+    "provider",
+    "functions",
+    "layers",
+    "package",
+    "custom",
+    "resources",
+    "plugins",
+    "params",
+    "configValidationMode",
+    "useDotenv",
+    "variablesResolutionMode",
+    "deprecationNotificationMode",
+    "disabledDeprecations",
+    "org",
+    "app",
+    "console",
+    "stages",
+    "outputs",
 ];
 
 const PROVIDER_KEYS: &[&str] = &[
-    "name", "runtime", "stage", "region", "profile", "stackName", "apiName", "endpointType",
-    "memorySize", "timeout", "logRetentionInDays", "environment", "tags", "stackTags", "iam",
-    "iamRoleStatements", "iamManagedPolicies", "role", "rolePermissionsBoundary",
-    "deploymentBucket", "deploymentPrefix", "deploymentMethod", "versionFunctions",
-    "architecture", "tracing", "apiGateway", "httpApi", "logs", "vpc", "layers", "kmsKeyArn",
-    "websocketsApiName", "websocketsApiRouteSelectionExpression", "websocketsDescription",
-    "stackPolicy", "stackParameters", "notificationArns", "disableRollback", "cfnRole",
-    "lambdaHashingVersion", "eventBridge", "s3", "alb", "cloudFront", "ecr",
-    "logRetentionInDays", "usagePlan", "apiKeys", "resourcePolicy", "runtimeManagement",
-    "timeout", "environment",
+    "name",
+    "runtime",
+    "stage",
+    "region",
+    "profile",
+    "stackName",
+    "apiName",
+    "endpointType",
+    "memorySize",
+    "timeout",
+    "logRetentionInDays",
+    "environment",
+    "tags",
+    "stackTags",
+    "iam",
+    "iamRoleStatements",
+    "iamManagedPolicies",
+    "role",
+    "rolePermissionsBoundary",
+    "deploymentBucket",
+    "deploymentPrefix",
+    "deploymentMethod",
+    "versionFunctions",
+    "architecture",
+    "tracing",
+    "apiGateway",
+    "httpApi",
+    "logs",
+    "vpc",
+    "layers",
+    "kmsKeyArn",
+    "websocketsApiName",
+    "websocketsApiRouteSelectionExpression",
+    "websocketsDescription",
+    "stackPolicy",
+    "stackParameters",
+    "notificationArns",
+    "disableRollback",
+    "cfnRole",
+    "lambdaHashingVersion",
+    "eventBridge",
+    "s3",
+    "alb",
+    "cloudFront",
+    "ecr",
+    "logRetentionInDays",
+    "usagePlan",
+    "apiKeys",
+    "resourcePolicy",
+    "runtimeManagement",
+    "timeout",
+    "environment",
 ];
 
 const FUNCTION_KEYS: &[&str] = &[
-    "handler", "image", "runtime", "memorySize", "timeout", "description", "name",
-    "environment", "role", "architecture", "ephemeralStorage", "reservedConcurrency",
-    "provisionedConcurrency", "tracing", "vpc", "layers", "tags", "kmsKeyArn", "onError",
-    "destinations", "url", "package", "events", "disableLogs", "logRetentionInDays",
-    "maximumEventAge", "maximumRetryAttempts", "condition", "dependsOn", "snapStart",
-    "fileSystemConfig", "runtimeManagement", "logs", "versionFunction",
+    "handler",
+    "image",
+    "runtime",
+    "memorySize",
+    "timeout",
+    "description",
+    "name",
+    "environment",
+    "role",
+    "architecture",
+    "ephemeralStorage",
+    "reservedConcurrency",
+    "provisionedConcurrency",
+    "tracing",
+    "vpc",
+    "layers",
+    "tags",
+    "kmsKeyArn",
+    "onError",
+    "destinations",
+    "url",
+    "package",
+    "events",
+    "disableLogs",
+    "logRetentionInDays",
+    "maximumEventAge",
+    "maximumRetryAttempts",
+    "condition",
+    "dependsOn",
+    "snapStart",
+    "fileSystemConfig",
+    "runtimeManagement",
+    "logs",
+    "versionFunction",
 ];
 
 pub const LOG_RETENTION_DAYS: &[i64] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
 ];
 
 /// What validation needs besides the configuration.
@@ -61,7 +147,14 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
     let m = match root {
         Value::Object(m) => m,
         other => {
-            c.error(&root_path, format!("the configuration must be a map of settings, not {}", type_name(other)), "start with `service: my-service` and `provider: { name: aws }`");
+            c.error(
+                &root_path,
+                format!(
+                    "the configuration must be a map of settings, not {}",
+                    type_name(other)
+                ),
+                "start with `service: my-service` and `provider: { name: aws }`",
+            );
             return None;
         }
     };
@@ -72,11 +165,19 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
     let pm = match provider_value {
         Some(Value::Object(pm)) => pm.clone(),
         Some(other) => {
-            c.error(&root_path.key("provider"), format!("`provider` must be a map, not {}", type_name(other)), "write `provider:` with `name: aws` indented under it");
+            c.error(
+                &root_path.key("provider"),
+                format!("`provider` must be a map, not {}", type_name(other)),
+                "write `provider:` with `name: aws` indented under it",
+            );
             Map::new()
         }
         None => {
-            c.error(&root_path.key("provider"), "the configuration has no `provider`", "add `provider:` with `name: aws` and a `runtime`");
+            c.error(
+                &root_path.key("provider"),
+                "the configuration has no `provider`",
+                "add `provider:` with `name: aws` and a `runtime`",
+            );
             Map::new()
         }
     };
@@ -84,8 +185,16 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
     if provider_value.is_some_and(Value::is_object) {
         match pm.get("name") {
             Some(Value::String(n)) if n == "aws" => {}
-            Some(other) => c.error(&pp.key("name"), format!("provider {} is not supported", show(other)), "sls-rs deploys to AWS: write `name: aws`"),
-            None => c.error(&pp.key("name"), "`provider.name` is missing", "add `name: aws` under provider"),
+            Some(other) => c.error(
+                &pp.key("name"),
+                format!("provider {} is not supported", show(other)),
+                "sls-rs deploys to AWS: write `name: aws`",
+            ),
+            None => c.error(
+                &pp.key("name"),
+                "`provider.name` is missing",
+                "add `name: aws` under provider",
+            ),
         }
     }
     let stage = inputs
@@ -97,7 +206,11 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
         .region_option
         .clone()
         .or_else(|| c.opt_string(&pm, "region", &pp))
-        .or_else(|| ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|k| inputs.env.get(*k).filter(|v| !v.is_empty()).cloned()))
+        .or_else(|| {
+            ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .find_map(|k| inputs.env.get(*k).filter(|v| !v.is_empty()).cloned())
+        })
         .unwrap_or_else(|| "us-east-1".into());
     check_stage(&stage, &pp, c);
     let provider = provider(&pm, &pp, c);
@@ -106,7 +219,9 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
         dir: inputs.dir.to_path_buf(),
         config_file: inputs.config_file.to_string(),
         name: name.clone().unwrap_or_default(),
-        framework_version: m.get("frameworkVersion").and_then(|v| c.string(v, &root_path.key("frameworkVersion"))),
+        framework_version: m
+            .get("frameworkVersion")
+            .and_then(|v| c.string(v, &root_path.key("frameworkVersion"))),
         stage,
         region,
         provider,
@@ -129,13 +244,21 @@ fn service_name(m: &Map<String, Value>, c: &mut Checker) -> Option<String> {
     let p = KeyPath::root().key("service");
     let name = match m.get("service") {
         None | Some(Value::Null) => {
-            c.error(&p, "the configuration has no `service` name", "add `service: my-service` at the top of the file");
+            c.error(
+                &p,
+                "the configuration has no `service` name",
+                "add `service: my-service` at the top of the file",
+            );
             return None;
         }
         Some(Value::Object(sm)) => sm.get("name").and_then(|v| v.as_str()).map(String::from),
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            c.error(&p, format!("`service` must be a name, not {}", show(other)), "write `service: my-service`");
+            c.error(
+                &p,
+                format!("`service` must be a name, not {}", show(other)),
+                "write `service: my-service`",
+            );
             return None;
         }
     };
@@ -143,16 +266,33 @@ fn service_name(m: &Map<String, Value>, c: &mut Checker) -> Option<String> {
         c.error(&p, "`service` has no name", "write `service: my-service`");
         return None;
     };
-    if name.is_empty() || !name.starts_with(|ch: char| ch.is_ascii_alphabetic()) || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
-        c.error(&p, format!("service name `{name}` cannot be part of a CloudFormation stack name"), "start with a letter and use only letters, digits and hyphens, e.g. `my-service`");
+    if name.is_empty()
+        || !name.starts_with(|ch: char| ch.is_ascii_alphabetic())
+        || !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+    {
+        c.error(
+            &p,
+            format!("service name `{name}` cannot be part of a CloudFormation stack name"),
+            "start with a letter and use only letters, digits and hyphens, e.g. `my-service`",
+        );
         return None;
     }
     Some(name)
 }
 
 fn check_stage(stage: &str, pp: &KeyPath, c: &mut Checker) {
-    if stage.is_empty() || !stage.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
-        c.error(&pp.key("stage"), format!("stage `{stage}` cannot be part of a stack name"), "use letters, digits, hyphens and underscores, e.g. `dev` or `prod`");
+    if stage.is_empty()
+        || !stage
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    {
+        c.error(
+            &pp.key("stage"),
+            format!("stage `{stage}` cannot be part of a stack name"),
+            "use letters, digits, hyphens and underscores, e.g. `dev` or `prod`",
+        );
     }
 }
 
@@ -160,9 +300,15 @@ fn check_stack_name(s: &Service, c: &mut Checker) {
     let stack = s.stack_name();
     let valid = stack.len() <= 128
         && stack.starts_with(|ch: char| ch.is_ascii_alphabetic())
-        && stack.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+        && stack
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
     if !valid {
-        let p = if s.provider.stack_name.is_some() { KeyPath::parse_dotted("provider.stackName") } else { KeyPath::root().key("service") };
+        let p = if s.provider.stack_name.is_some() {
+            KeyPath::parse_dotted("provider.stackName")
+        } else {
+            KeyPath::root().key("service")
+        };
         c.error(&p, format!("`{stack}` is not a stack name CloudFormation accepts"), "a stack name starts with a letter, has only letters, digits and hyphens, and is at most 128 characters");
     }
 }
@@ -173,14 +319,18 @@ fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider 
         runtime: c.opt_string(pm, "runtime", pp),
         stack_name: c.opt_string(pm, "stackName", pp),
         api_name: c.opt_string(pm, "apiName", pp),
-        endpoint_type: c.opt_string(pm, "endpointType", pp).map(|e| e.to_ascii_uppercase()),
+        endpoint_type: c
+            .opt_string(pm, "endpointType", pp)
+            .map(|e| e.to_ascii_uppercase()),
         memory_size: c.opt_int(pm, "memorySize", pp, 128, 10240),
         timeout: c.opt_int(pm, "timeout", pp, 1, 900),
         log_retention_in_days: log_retention(pm, pp, c),
         environment: c.string_map(pm, "environment", pp),
         tags: c.string_map(pm, "tags", pp),
         stack_tags: c.string_map(pm, "stackTags", pp),
-        deployment_prefix: c.opt_string(pm, "deploymentPrefix", pp).unwrap_or_else(|| "serverless".into()),
+        deployment_prefix: c
+            .opt_string(pm, "deploymentPrefix", pp)
+            .unwrap_or_else(|| "serverless".into()),
         version_functions: c.opt_bool(pm, "versionFunctions", pp).unwrap_or(true),
         architecture: architecture(pm, pp, c),
         vpc: pm.get("vpc").cloned(),
@@ -196,24 +346,51 @@ fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider 
     }
     if let Some(e) = &p.endpoint_type {
         if !["EDGE", "REGIONAL", "PRIVATE"].contains(&e.as_str()) {
-            c.error(&pp.key("endpointType"), format!("endpoint type `{e}` is not one API Gateway has"), "use EDGE, REGIONAL or PRIVATE");
+            c.error(
+                &pp.key("endpointType"),
+                format!("endpoint type `{e}` is not one API Gateway has"),
+                "use EDGE, REGIONAL or PRIVATE",
+            );
         }
     }
     p.deployment_method = match c.opt_string(pm, "deploymentMethod", pp).as_deref() {
         None | Some("changesets") => DeploymentMethod::ChangeSets,
         Some("direct") => DeploymentMethod::Direct,
         Some(other) => {
-            c.error(&pp.key("deploymentMethod"), format!("deployment method `{other}` is not known"), "use `changesets` (the default) or `direct`");
+            c.error(
+                &pp.key("deploymentMethod"),
+                format!("deployment method `{other}` is not known"),
+                "use `changesets` (the default) or `direct`",
+            );
             DeploymentMethod::ChangeSets
         }
     };
     p.iam = iam(pm, pp, c);
     p.deployment_bucket = match pm.get("deploymentBucket") {
         None | Some(Value::Null) => None,
-        Some(Value::String(n)) => Some(DeploymentBucket { name: Some(n.clone()), ..Default::default() }),
+        Some(Value::String(n)) => Some(DeploymentBucket {
+            name: Some(n.clone()),
+            ..Default::default()
+        }),
         Some(Value::Object(bm)) => {
             let bp = pp.key("deploymentBucket");
-            c.unknown_keys(bm, &["name", "serverSideEncryption", "sseKMSKeyId", "sseCustomerAlgorithim", "sseCustomerKey", "sseCustomerKeyMD5", "tags", "blockPublicAccess", "skipPolicySetup", "versioning", "maxPreviousDeploymentArtifacts"], &bp);
+            c.unknown_keys(
+                bm,
+                &[
+                    "name",
+                    "serverSideEncryption",
+                    "sseKMSKeyId",
+                    "sseCustomerAlgorithim",
+                    "sseCustomerKey",
+                    "sseCustomerKeyMD5",
+                    "tags",
+                    "blockPublicAccess",
+                    "skipPolicySetup",
+                    "versioning",
+                    "maxPreviousDeploymentArtifacts",
+                ],
+                &bp,
+            );
             Some(DeploymentBucket {
                 name: c.opt_string(bm, "name", &bp),
                 server_side_encryption: c.opt_string(bm, "serverSideEncryption", &bp),
@@ -221,7 +398,14 @@ fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider 
             })
         }
         Some(other) => {
-            c.error(&pp.key("deploymentBucket"), format!("`deploymentBucket` must be a bucket name or a map, not {}", type_name(other)), "write `deploymentBucket: my-bucket` or `deploymentBucket: { name: my-bucket }`");
+            c.error(
+                &pp.key("deploymentBucket"),
+                format!(
+                    "`deploymentBucket` must be a bucket name or a map, not {}",
+                    type_name(other)
+                ),
+                "write `deploymentBucket: my-bucket` or `deploymentBucket: { name: my-bucket }`",
+            );
             None
         }
     };
@@ -233,7 +417,11 @@ fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider 
             p.tracing_lambda = tm.get("lambda").cloned();
             p.tracing_api_gateway = c.opt_bool(tm, "apiGateway", &tp).unwrap_or(false);
         }
-        Some(other) => c.error(&pp.key("tracing"), format!("`tracing` must be a map, not {}", show(other)), "write `tracing: { lambda: true }`"),
+        Some(other) => c.error(
+            &pp.key("tracing"),
+            format!("`tracing` must be a map, not {}", show(other)),
+            "write `tracing: { lambda: true }`",
+        ),
     }
     if let Some(t) = &p.tracing_lambda {
         check_tracing(t, &pp.key("tracing").key("lambda"), c);
@@ -252,7 +440,11 @@ fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider 
 fn architecture(m: &Map<String, Value>, p: &KeyPath, c: &mut Checker) -> Option<String> {
     let a = c.opt_string(m, "architecture", p)?;
     if a != "x86_64" && a != "arm64" {
-        c.error(&p.key("architecture"), format!("architecture `{a}` is not one Lambda runs"), "use x86_64 or arm64");
+        c.error(
+            &p.key("architecture"),
+            format!("architecture `{a}` is not one Lambda runs"),
+            "use x86_64 or arm64",
+        );
         return None;
     }
     Some(a)
@@ -261,7 +453,11 @@ fn architecture(m: &Map<String, Value>, p: &KeyPath, c: &mut Checker) -> Option<
 fn log_retention(m: &Map<String, Value>, p: &KeyPath, c: &mut Checker) -> Option<i64> {
     let days = c.opt_int(m, "logRetentionInDays", p, 1, 3653)?;
     if !LOG_RETENTION_DAYS.contains(&days) {
-        let nearest = LOG_RETENTION_DAYS.iter().min_by_key(|d| (**d - days).abs()).copied().unwrap_or(14);
+        let nearest = LOG_RETENTION_DAYS
+            .iter()
+            .min_by_key(|d| (**d - days).abs())
+            .copied()
+            .unwrap_or(14);
         c.error(&p.key("logRetentionInDays"), format!("CloudWatch Logs cannot keep logs for {days} days"), format!("the nearest allowed value is {nearest}; allowed: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"));
         return None;
     }
@@ -272,7 +468,11 @@ fn check_tracing(v: &Value, p: &KeyPath, c: &mut Checker) {
     match v {
         Value::Bool(_) => {}
         Value::String(s) if s == "Active" || s == "PassThrough" => {}
-        other => c.error(p, format!("tracing mode {} is not known", show(other)), "use true, Active or PassThrough"),
+        other => c.error(
+            p,
+            format!("tracing mode {} is not known", show(other)),
+            "use true, Active or PassThrough",
+        ),
     }
 }
 
@@ -286,8 +486,16 @@ pub fn check_runtime(rt: &str, p: &KeyPath, c: &mut Checker) {
             };
             c.error(p, format!("`{rt}` is not a Lambda runtime"), hint);
         }
-        Some(r) if r.status == Status::Deprecated => c.warn(p, format!("runtime `{rt}` is deprecated by AWS and gets no security updates"), format!("move to `{}`", r.replacement)),
-        Some(r) if r.status == Status::Blocked => c.warn(p, format!("runtime `{rt}` is no longer accepted by AWS: a deploy will be refused"), format!("move to `{}`", r.replacement)),
+        Some(r) if r.status == Status::Deprecated => c.warn(
+            p,
+            format!("runtime `{rt}` is deprecated by AWS and gets no security updates"),
+            format!("move to `{}`", r.replacement),
+        ),
+        Some(r) if r.status == Status::Blocked => c.warn(
+            p,
+            format!("runtime `{rt}` is no longer accepted by AWS: a deploy will be refused"),
+            format!("move to `{}`", r.replacement),
+        ),
         Some(_) => {}
     }
 }
@@ -298,7 +506,11 @@ fn string_list(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<Value> {
         Some(Value::Array(a)) => a.clone(),
         Some(other) if is_intrinsic(other) || other.is_string() => vec![other.clone()],
         Some(other) => {
-            c.error(p, format!("`{p}` must be a list, not {}", type_name(other)), "write one `- item` per line");
+            c.error(
+                p,
+                format!("`{p}` must be a list, not {}", type_name(other)),
+                "write one `- item` per line",
+            );
             Vec::new()
         }
     }
@@ -311,13 +523,25 @@ fn statements(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<Value> {
         let Some(sm) = c.map(s, &sp) else { continue };
         match sm.get("Effect").and_then(Value::as_str) {
             Some("Allow" | "Deny") => {}
-            _ => c.error(&sp.key("Effect"), "an IAM statement needs `Effect: Allow` or `Effect: Deny`", "add `Effect: Allow`"),
+            _ => c.error(
+                &sp.key("Effect"),
+                "an IAM statement needs `Effect: Allow` or `Effect: Deny`",
+                "add `Effect: Allow`",
+            ),
         }
         if !sm.contains_key("Action") && !sm.contains_key("NotAction") {
-            c.error(&sp.key("Action"), "an IAM statement needs `Action`", "add `Action: [dynamodb:GetItem]` or similar");
+            c.error(
+                &sp.key("Action"),
+                "an IAM statement needs `Action`",
+                "add `Action: [dynamodb:GetItem]` or similar",
+            );
         }
         if !sm.contains_key("Resource") && !sm.contains_key("NotResource") {
-            c.error(&sp.key("Resource"), "an IAM statement needs `Resource`", "add the ARNs it applies to, or `'*'`");
+            c.error(
+                &sp.key("Resource"),
+                "an IAM statement needs `Resource`",
+                "add the ARNs it applies to, or `'*'`",
+            );
         }
     }
     list
@@ -334,24 +558,52 @@ fn iam(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Iam {
             match im.get("role") {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(rm)) if !is_intrinsic(&Value::Object(rm.clone())) => {
-                    c.unknown_keys(rm, &["name", "path", "statements", "managedPolicies", "permissionsBoundary", "permissionBoundary", "tags"], &rp);
+                    c.unknown_keys(
+                        rm,
+                        &[
+                            "name",
+                            "path",
+                            "statements",
+                            "managedPolicies",
+                            "permissionsBoundary",
+                            "permissionBoundary",
+                            "tags",
+                        ],
+                        &rp,
+                    );
                     iam.role_name = rm.get("name").cloned();
                     iam.role_path = c.opt_string(rm, "path", &rp);
                     iam.statements = statements(rm.get("statements"), &rp.key("statements"), c);
-                    iam.managed_policies = string_list(rm.get("managedPolicies"), &rp.key("managedPolicies"), c);
-                    iam.permissions_boundary = rm.get("permissionsBoundary").or_else(|| rm.get("permissionBoundary")).cloned();
+                    iam.managed_policies =
+                        string_list(rm.get("managedPolicies"), &rp.key("managedPolicies"), c);
+                    iam.permissions_boundary = rm
+                        .get("permissionsBoundary")
+                        .or_else(|| rm.get("permissionBoundary"))
+                        .cloned();
                     iam.role_tags = c.string_map(rm, "tags", &rp);
                 }
                 Some(v) => iam.existing_role = Some(v.clone()),
             }
         }
-        Some(other) => c.error(&ip, format!("`provider.iam` must be a map, not {}", type_name(other)), "write `iam: { role: { statements: [...] } }`"),
+        Some(other) => c.error(
+            &ip,
+            format!("`provider.iam` must be a map, not {}", type_name(other)),
+            "write `iam: { role: { statements: [...] } }`",
+        ),
     }
     if pm.contains_key("iamRoleStatements") {
-        iam.statements.extend(statements(pm.get("iamRoleStatements"), &pp.key("iamRoleStatements"), c));
+        iam.statements.extend(statements(
+            pm.get("iamRoleStatements"),
+            &pp.key("iamRoleStatements"),
+            c,
+        ));
     }
     if pm.contains_key("iamManagedPolicies") {
-        iam.managed_policies.extend(string_list(pm.get("iamManagedPolicies"), &pp.key("iamManagedPolicies"), c));
+        iam.managed_policies.extend(string_list(
+            pm.get("iamManagedPolicies"),
+            &pp.key("iamManagedPolicies"),
+            c,
+        ));
     }
     if let Some(r) = pm.get("role") {
         iam.existing_role = Some(r.clone());
@@ -366,14 +618,40 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
     let mut a = ApiGateway::default();
     let Some(v) = v else { return a };
     let Some(m) = c.map(v, p) else { return a };
-    c.unknown_keys(m, &["apiKeys", "restApiId", "restApiRootResourceId", "restApiResources", "usagePlan", "description", "binaryMediaTypes", "minimumCompressionSize", "resourcePolicy", "disableDefaultEndpoint", "apiKeySourceType", "shouldStartNameWithService", "metrics", "request", "timeoutInMillis", "stage"], p);
+    c.unknown_keys(
+        m,
+        &[
+            "apiKeys",
+            "restApiId",
+            "restApiRootResourceId",
+            "restApiResources",
+            "usagePlan",
+            "description",
+            "binaryMediaTypes",
+            "minimumCompressionSize",
+            "resourcePolicy",
+            "disableDefaultEndpoint",
+            "apiKeySourceType",
+            "shouldStartNameWithService",
+            "metrics",
+            "request",
+            "timeoutInMillis",
+            "stage",
+        ],
+        p,
+    );
     if let Some(keys) = m.get("apiKeys") {
         let kp = p.key("apiKeys");
         match keys {
             Value::Array(list) => {
                 for (i, k) in list.iter().enumerate() {
                     match k {
-                        Value::String(s) => a.api_keys.push(ApiKey { name: Some(s.clone()), value: None, description: None, enabled: true }),
+                        Value::String(s) => a.api_keys.push(ApiKey {
+                            name: Some(s.clone()),
+                            value: None,
+                            description: None,
+                            enabled: true,
+                        }),
                         Value::Object(km) => {
                             let ip = kp.index(i);
                             a.api_keys.push(ApiKey {
@@ -388,20 +666,38 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
                                 }
                             }
                         }
-                        other => c.error(&kp.index(i), format!("an API key must be a name or a map, not {}", type_name(other)), "write `- my-key` or `- { name: my-key, value: … }`"),
+                        other => c.error(
+                            &kp.index(i),
+                            format!(
+                                "an API key must be a name or a map, not {}",
+                                type_name(other)
+                            ),
+                            "write `- my-key` or `- { name: my-key, value: … }`",
+                        ),
                     }
                 }
             }
-            other => c.error(&kp, format!("`apiKeys` must be a list, not {}", type_name(other)), "write one `- key-name` per line"),
+            other => c.error(
+                &kp,
+                format!("`apiKeys` must be a list, not {}", type_name(other)),
+                "write one `- key-name` per line",
+            ),
         }
     }
     a.rest_api_id = m.get("restApiId").cloned();
     a.rest_api_root_resource_id = m.get("restApiRootResourceId").cloned();
     if let Some(Value::Object(r)) = m.get("restApiResources") {
-        a.rest_api_resources = r.iter().map(|(k, v)| (k.trim_matches('/').to_string(), v.clone())).collect();
+        a.rest_api_resources = r
+            .iter()
+            .map(|(k, v)| (k.trim_matches('/').to_string(), v.clone()))
+            .collect();
     }
     if a.rest_api_id.is_some() && a.rest_api_root_resource_id.is_none() {
-        c.error(&p.key("restApiRootResourceId"), "`restApiId` needs `restApiRootResourceId` too", "add the root resource ID of the existing API (aws apigateway get-resources)");
+        c.error(
+            &p.key("restApiRootResourceId"),
+            "`restApiId` needs `restApiRootResourceId` too",
+            "add the root resource ID of the existing API (aws apigateway get-resources)",
+        );
     }
     a.usage_plan = m.get("usagePlan").cloned();
     a.description = c.opt_string(m, "description", p);
@@ -417,13 +713,31 @@ fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
     let mut h = HttpApiConfig::default();
     let Some(v) = v else { return h };
     let Some(m) = c.map(v, p) else { return h };
-    c.unknown_keys(m, &["id", "name", "payload", "cors", "authorizers", "disableDefaultEndpoint", "metrics", "useProviderTags", "shouldStartNameWithService"], p);
+    c.unknown_keys(
+        m,
+        &[
+            "id",
+            "name",
+            "payload",
+            "cors",
+            "authorizers",
+            "disableDefaultEndpoint",
+            "metrics",
+            "useProviderTags",
+            "shouldStartNameWithService",
+        ],
+        p,
+    );
     h.id = m.get("id").cloned();
     h.name = c.opt_string(m, "name", p);
     h.payload = c.opt_string(m, "payload", p);
     if let Some(pl) = &h.payload {
         if pl != "1.0" && pl != "2.0" {
-            c.error(&p.key("payload"), format!("payload format `{pl}` is not 1.0 or 2.0"), "write `payload: '2.0'` (quoted, so YAML keeps it a string)");
+            c.error(
+                &p.key("payload"),
+                format!("payload format `{pl}` is not 1.0 or 2.0"),
+                "write `payload: '2.0'` (quoted, so YAML keeps it a string)",
+            );
         }
     }
     h.cors = m.get("cors").cloned();
@@ -435,8 +749,15 @@ fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
                 if ty == "jwt" && (!sm.contains_key("issuerUrl") || !sm.contains_key("audience")) {
                     c.error(&ap, format!("JWT authorizer `{name}` needs `issuerUrl` and `audience`"), "add `issuerUrl: https://cognito-idp.<region>.amazonaws.com/<pool>` and `audience: [<client id>]`");
                 }
-                if ty == "request" && !sm.contains_key("functionName") && !sm.contains_key("functionArn") {
-                    c.error(&ap, format!("Lambda authorizer `{name}` needs `functionName` or `functionArn`"), "add `functionName: myAuthorizer`");
+                if ty == "request"
+                    && !sm.contains_key("functionName")
+                    && !sm.contains_key("functionArn")
+                {
+                    c.error(
+                        &ap,
+                        format!("Lambda authorizer `{name}` needs `functionName` or `functionArn`"),
+                        "add `functionName: myAuthorizer`",
+                    );
                 }
             }
             h.authorizers.insert(name.clone(), spec.clone());
@@ -458,21 +779,48 @@ fn patterns(m: &Map<String, Value>, p: &KeyPath, c: &mut Checker) -> Vec<String>
                     match item {
                         Value::String(s) if negate => out.push(format!("!{s}")),
                         Value::String(s) => out.push(s.clone()),
-                        other => c.error(&p.key(key).index(i), format!("a pattern must be a string, not {}", type_name(other)), "quote patterns that start with ! or *: `- '!tests/**'`"),
+                        other => c.error(
+                            &p.key(key).index(i),
+                            format!("a pattern must be a string, not {}", type_name(other)),
+                            "quote patterns that start with ! or *: `- '!tests/**'`",
+                        ),
                     }
                 }
             }
-            Some(other) => c.error(&p.key(key), format!("`{key}` must be a list of patterns, not {}", type_name(other)), "write one `- 'pattern'` per line"),
+            Some(other) => c.error(
+                &p.key(key),
+                format!(
+                    "`{key}` must be a list of patterns, not {}",
+                    type_name(other)
+                ),
+                "write one `- 'pattern'` per line",
+            ),
         }
     }
     out
 }
 
 fn package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Package {
-    let mut pkg = Package { exclude_dev_dependencies: true, ..Default::default() };
-    let Some(v) = v.filter(|v| !v.is_null()) else { return pkg };
+    let mut pkg = Package {
+        exclude_dev_dependencies: true,
+        ..Default::default()
+    };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return pkg;
+    };
     let Some(m) = c.map(v, p) else { return pkg };
-    c.unknown_keys(m, &["patterns", "include", "exclude", "individually", "artifact", "excludeDevDependencies"], p);
+    c.unknown_keys(
+        m,
+        &[
+            "patterns",
+            "include",
+            "exclude",
+            "individually",
+            "artifact",
+            "excludeDevDependencies",
+        ],
+        p,
+    );
     pkg.patterns = patterns(m, p, c);
     pkg.individually = c.opt_bool(m, "individually", p).unwrap_or(false);
     pkg.artifact = c.opt_string(m, "artifact", p);
@@ -482,9 +830,15 @@ fn package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Package {
 
 fn function_package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> FunctionPackage {
     let mut pkg = FunctionPackage::default();
-    let Some(v) = v.filter(|v| !v.is_null()) else { return pkg };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return pkg;
+    };
     let Some(m) = c.map(v, p) else { return pkg };
-    c.unknown_keys(m, &["patterns", "include", "exclude", "individually", "artifact"], p);
+    c.unknown_keys(
+        m,
+        &["patterns", "include", "exclude", "individually", "artifact"],
+        p,
+    );
     pkg.patterns = patterns(m, p, c);
     pkg.individually = c.opt_bool(m, "individually", p);
     pkg.artifact = c.opt_string(m, "artifact", p);
@@ -494,10 +848,25 @@ fn function_package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Function
 fn plugins(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<String> {
     let list: Vec<String> = match v {
         None | Some(Value::Null) => return Vec::new(),
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
-        Some(Value::Object(m)) => m.get("modules").and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        Some(Value::Object(m)) => m
+            .get("modules")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
         Some(other) => {
-            c.error(p, format!("`plugins` must be a list, not {}", type_name(other)), "write one `- plugin-name` per line");
+            c.error(
+                p,
+                format!("`plugins` must be a list, not {}", type_name(other)),
+                "write one `- plugin-name` per line",
+            );
             return Vec::new();
         }
     };
@@ -509,7 +878,9 @@ fn plugins(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<String> {
 
 fn resources(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Resources {
     let mut r = Resources::default();
-    let Some(v) = v.filter(|v| !v.is_null()) else { return r };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return r;
+    };
     // v3 also accepts a list of resource fragments (often from `${file(…)}`), merged in order.
     let fragments: Vec<(KeyPath, &Value)> = match v {
         Value::Array(a) => a.iter().enumerate().map(|(i, x)| (p.index(i), x)).collect(),
@@ -517,7 +888,23 @@ fn resources(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Resources {
     };
     for (fp, frag) in fragments {
         let Some(m) = c.map(frag, &fp) else { continue };
-        c.unknown_keys(m, &["Resources", "Outputs", "Conditions", "Mappings", "Parameters", "Metadata", "Rules", "Transform", "Description", "AWSTemplateFormatVersion", "extensions"], &fp);
+        c.unknown_keys(
+            m,
+            &[
+                "Resources",
+                "Outputs",
+                "Conditions",
+                "Mappings",
+                "Parameters",
+                "Metadata",
+                "Rules",
+                "Transform",
+                "Description",
+                "AWSTemplateFormatVersion",
+                "extensions",
+            ],
+            &fp,
+        );
         for (key, target) in [
             ("Resources", &mut r.resources),
             ("Outputs", &mut r.outputs),
@@ -535,7 +922,11 @@ fn resources(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Resources {
                         target.insert(k.clone(), v.clone());
                     }
                 }
-                Some(other) => c.error(&fp.key(key), format!("`{key}` must be a map, not {}", type_name(other)), "each entry is `LogicalId: { … }`"),
+                Some(other) => c.error(
+                    &fp.key(key),
+                    format!("`{key}` must be a map, not {}", type_name(other)),
+                    "each entry is `LogicalId: { … }`",
+                ),
             }
         }
         if let Some(d) = m.get("Description") {
@@ -544,20 +935,37 @@ fn resources(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Resources {
         if let Some(t) = m.get("Transform") {
             r.transform = Some(t.clone());
         }
-        for (id, res) in m.get("Resources").and_then(Value::as_object).into_iter().flatten() {
+        for (id, res) in m
+            .get("Resources")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let rp = fp.key("Resources").key(id.clone());
             if !id.chars().all(|ch| ch.is_ascii_alphanumeric()) || id.is_empty() {
-                c.error(&rp, format!("`{id}` is not a valid logical ID"), "logical IDs contain only letters and digits");
+                c.error(
+                    &rp,
+                    format!("`{id}` is not a valid logical ID"),
+                    "logical IDs contain only letters and digits",
+                );
             }
             match res {
                 Value::Object(rm) => {
                     if let Some(t) = rm.get("Type") {
                         if !t.as_str().is_some_and(|t| t.contains("::")) {
-                            c.error(&rp.key("Type"), format!("resource type {} is not a CloudFormation type", show(t)), "types look like AWS::S3::Bucket");
+                            c.error(
+                                &rp.key("Type"),
+                                format!("resource type {} is not a CloudFormation type", show(t)),
+                                "types look like AWS::S3::Bucket",
+                            );
                         }
                     }
                 }
-                other => c.error(&rp, format!("resource `{id}` must be a map, not {}", type_name(other)), "give it `Type:` and `Properties:`"),
+                other => c.error(
+                    &rp,
+                    format!("resource `{id}` must be a map, not {}", type_name(other)),
+                    "give it `Type:` and `Properties:`",
+                ),
             }
         }
     }
@@ -566,7 +974,9 @@ fn resources(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Resources {
 
 fn layers(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> IndexMap<String, Layer> {
     let mut out = IndexMap::new();
-    let Some(v) = v.filter(|v| !v.is_null()) else { return out };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return out;
+    };
     let Some(m) = c.map(v, p) else { return out };
     let mut ids: HashMap<String, String> = HashMap::new();
     for (key, spec) in m {
@@ -574,9 +984,27 @@ fn layers(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> IndexMap<String, L
         let Some(lm) = c.map(spec, &lp) else { continue };
         let id = naming::layer_logical_id(key);
         if let Some(other) = ids.insert(id.clone(), key.clone()) {
-            c.error(&lp, format!("layers `{other}` and `{key}` both become logical ID `{id}`"), "rename one of them");
+            c.error(
+                &lp,
+                format!("layers `{other}` and `{key}` both become logical ID `{id}`"),
+                "rename one of them",
+            );
         }
-        c.unknown_keys(lm, &["path", "name", "description", "compatibleRuntimes", "compatibleArchitectures", "licenseInfo", "retain", "allowedAccounts", "package"], &lp);
+        c.unknown_keys(
+            lm,
+            &[
+                "path",
+                "name",
+                "description",
+                "compatibleRuntimes",
+                "compatibleArchitectures",
+                "licenseInfo",
+                "retain",
+                "allowedAccounts",
+                "package",
+            ],
+            &lp,
+        );
         let layer = Layer {
             key: key.clone(),
             path: c.opt_string(lm, "path", &lp),
@@ -587,17 +1015,24 @@ fn layers(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> IndexMap<String, L
             license_info: c.opt_string(lm, "licenseInfo", &lp),
             retain: c.opt_bool(lm, "retain", &lp).unwrap_or(false),
             allowed_accounts: match lm.get("allowedAccounts") {
-                Some(Value::Array(a)) => a.iter().filter_map(|x| match x {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                }).collect(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|x| match x {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
                 _ => Vec::new(),
             },
             package: function_package(lm.get("package"), &lp.key("package"), c),
         };
         if layer.path.is_none() && layer.package.artifact.is_none() {
-            c.error(&lp.key("path"), format!("layer `{key}` has no `path`"), "add `path: layer` (the directory whose contents become the layer)");
+            c.error(
+                &lp.key("path"),
+                format!("layer `{key}` has no `path`"),
+                "add `path: layer` (the directory whose contents become the layer)",
+            );
         }
         if let Some(Value::Array(rts)) = &layer.compatible_runtimes {
             for (i, rt) in rts.iter().enumerate() {
@@ -611,26 +1046,47 @@ fn layers(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> IndexMap<String, L
     out
 }
 
-fn functions(v: Option<&Value>, s: &Service, inputs: &Inputs, c: &mut Checker) -> IndexMap<String, Function> {
+fn functions(
+    v: Option<&Value>,
+    s: &Service,
+    inputs: &Inputs,
+    c: &mut Checker,
+) -> IndexMap<String, Function> {
     let p = KeyPath::root().key("functions");
     let mut out = IndexMap::new();
     let m = match v {
         None | Some(Value::Null) => return out,
         Some(Value::Object(m)) => m,
         Some(Value::Array(_)) => {
-            c.error(&p, "`functions` must be a map of function names to settings, not a list", "write `functions:` then `  hello:` then `    handler: handler.hello` (no `-`)");
+            c.error(
+                &p,
+                "`functions` must be a map of function names to settings, not a list",
+                "write `functions:` then `  hello:` then `    handler: handler.hello` (no `-`)",
+            );
             return out;
         }
         Some(other) => {
-            c.error(&p, format!("`functions` must be a map, not {}", type_name(other)), "write `functions:` then `  hello:` then `    handler: handler.hello`");
+            c.error(
+                &p,
+                format!("`functions` must be a map, not {}", type_name(other)),
+                "write `functions:` then `  hello:` then `    handler: handler.hello`",
+            );
             return out;
         }
     };
     let mut ids: HashMap<String, String> = HashMap::new();
     for (key, spec) in m {
         let fp = p.key(key.clone());
-        if key.is_empty() || !key.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
-            c.error(&fp, format!("function name `{key}` cannot become a CloudFormation logical ID"), "use letters, digits, `-` and `_` only");
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            c.error(
+                &fp,
+                format!("function name `{key}` cannot become a CloudFormation logical ID"),
+                "use letters, digits, `-` and `_` only",
+            );
             continue;
         }
         let id = naming::function_logical_id(key);
@@ -646,7 +1102,14 @@ fn functions(v: Option<&Value>, s: &Service, inputs: &Inputs, c: &mut Checker) -
     out
 }
 
-fn function(key: &str, fm: &Map<String, Value>, fp: &KeyPath, s: &Service, inputs: &Inputs, c: &mut Checker) -> Option<Function> {
+fn function(
+    key: &str,
+    fm: &Map<String, Value>,
+    fp: &KeyPath,
+    s: &Service,
+    inputs: &Inputs,
+    c: &mut Checker,
+) -> Option<Function> {
     c.unknown_keys(fm, FUNCTION_KEYS, fp);
     let handler = c.opt_string(fm, "handler", fp);
     let image = fm.get("image").cloned();
@@ -654,12 +1117,29 @@ fn function(key: &str, fm: &Map<String, Value>, fp: &KeyPath, s: &Service, input
         c.error(&fp.key("handler"), format!("function `{key}` has no `handler`"), "add `handler: file.export` (e.g. `handler.hello` for export `hello` of handler.js), or `image:` for a container image");
     }
     if handler.is_some() && image.is_some() {
-        c.error(fp, format!("function `{key}` has both `handler` and `image`"), "a function runs either code from a zip (`handler`) or a container image (`image`)");
+        c.error(
+            fp,
+            format!("function `{key}` has both `handler` and `image`"),
+            "a function runs either code from a zip (`handler`) or a container image (`image`)",
+        );
     }
-    let name = c.opt_string(fm, "name", fp).unwrap_or_else(|| format!("{}-{}-{}", s.name, s.stage, key));
+    let name = c
+        .opt_string(fm, "name", fp)
+        .unwrap_or_else(|| format!("{}-{}-{}", s.name, s.stage, key));
     if name.len() > 64 {
-        let np = if fm.contains_key("name") { fp.key("name") } else { fp.clone() };
-        c.error(&np, format!("function name `{name}` is {} characters; Lambda allows 64", name.len()), "shorten the service, stage or function key, or set a shorter `name:`");
+        let np = if fm.contains_key("name") {
+            fp.key("name")
+        } else {
+            fp.clone()
+        };
+        c.error(
+            &np,
+            format!(
+                "function name `{name}` is {} characters; Lambda allows 64",
+                name.len()
+            ),
+            "shorten the service, stage or function key, or set a shorter `name:`",
+        );
     }
     let runtime = c.opt_string(fm, "runtime", fp);
     if let Some(rt) = &runtime {
@@ -677,7 +1157,11 @@ fn function(key: &str, fm: &Map<String, Value>, fp: &KeyPath, s: &Service, input
             .filter_map(|(i, e)| crate::events::parse(e, &fp.key("events").index(i), c))
             .collect(),
         Some(other) => {
-            c.error(&fp.key("events"), format!("`events` must be a list, not {}", type_name(other)), "write each event as `- http: GET /`");
+            c.error(
+                &fp.key("events"),
+                format!("`events` must be a list, not {}", type_name(other)),
+                "write each event as `- http: GET /`",
+            );
             Vec::new()
         }
     };
@@ -685,7 +1169,11 @@ fn function(key: &str, fm: &Map<String, Value>, fp: &KeyPath, s: &Service, input
         None | Some(Value::Null) => None,
         Some(Value::Array(a)) => Some(a.clone()),
         Some(other) => {
-            c.error(&fp.key("layers"), format!("`layers` must be a list, not {}", type_name(other)), "write one `- arn:aws:lambda:…:layer:name:1` or `- !Ref MyLambdaLayer` per line");
+            c.error(
+                &fp.key("layers"),
+                format!("`layers` must be a list, not {}", type_name(other)),
+                "write one `- arn:aws:lambda:…:layer:name:1` or `- !Ref MyLambdaLayer` per line",
+            );
             None
         }
     };
@@ -738,16 +1226,32 @@ fn check_handler_file(f: &Function, fp: &KeyPath, s: &Service, inputs: &Inputs, 
     if f.package.artifact.is_some() || s.package.artifact.is_some() {
         return;
     }
-    let runtime = f.runtime.clone().or_else(|| s.provider.runtime.clone()).unwrap_or_else(|| runtimes::DEFAULT.to_string());
-    let Some(rt) = runtimes::find(&runtime) else { return };
+    let runtime = f
+        .runtime
+        .clone()
+        .or_else(|| s.provider.runtime.clone())
+        .unwrap_or_else(|| runtimes::DEFAULT.to_string());
+    let Some(rt) = runtimes::find(&runtime) else {
+        return;
+    };
     let Some((module, _export)) = handler.rsplit_once('.') else {
-        if matches!(rt.language, Language::Node | Language::Python | Language::Ruby) {
-            c.error(&fp.key("handler"), format!("handler `{handler}` does not name a module and an export"), "write `file.function`, e.g. `handler.hello` for the export `hello` of handler.js");
+        if matches!(
+            rt.language,
+            Language::Node | Language::Python | Language::Ruby
+        ) {
+            c.error(
+                &fp.key("handler"),
+                format!("handler `{handler}` does not name a module and an export"),
+                "write `file.function`, e.g. `handler.hello` for the export `hello` of handler.js",
+            );
         }
         return;
     };
     let candidates: Vec<String> = match rt.language {
-        Language::Node => ["js", "mjs", "cjs", "ts"].iter().map(|e| format!("{module}.{e}")).collect(),
+        Language::Node => ["js", "mjs", "cjs", "ts"]
+            .iter()
+            .map(|e| format!("{module}.{e}"))
+            .collect(),
         Language::Python => vec![format!("{}.py", module.replace('.', "/"))],
         Language::Ruby => {
             let file = handler.split('.').next().unwrap_or(handler);
@@ -755,21 +1259,34 @@ fn check_handler_file(f: &Function, fp: &KeyPath, s: &Service, inputs: &Inputs, 
         }
         _ => return,
     };
-    if candidates.iter().any(|cand| inputs.dir.join(cand).is_file()) {
+    if candidates
+        .iter()
+        .any(|cand| inputs.dir.join(cand).is_file())
+    {
         return;
     }
     // A file with the same stem and another extension (`run.sh` for `run.handler`) may be a
     // wrapper or the input of a build step: say so, but do not refuse. No such file at all is a
     // typo.
     let module_path = inputs.dir.join(module.replace('.', "/"));
-    let stem = module_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = module_path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let siblings: Vec<String> = module_path
         .parent()
         .and_then(|d| std::fs::read_dir(d).ok())
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let shown = candidates.first().cloned().unwrap_or_default();
-    if let Some(other) = siblings.iter().find(|n| n.rsplit_once('.').is_some_and(|(s, _)| s == stem)) {
+    if let Some(other) = siblings
+        .iter()
+        .find(|n| n.rsplit_once('.').is_some_and(|(s, _)| s == stem))
+    {
         c.warn(
             &fp.key("handler"),
             format!("handler `{handler}` needs `{shown}` for runtime {runtime}; the service has `{other}` instead"),
@@ -777,7 +1294,10 @@ fn check_handler_file(f: &Function, fp: &KeyPath, s: &Service, inputs: &Inputs, 
         );
         return;
     }
-    let stems: Vec<String> = siblings.iter().filter_map(|n| n.rsplit_once('.').map(|(s, _)| s.to_string())).collect();
+    let stems: Vec<String> = siblings
+        .iter()
+        .filter_map(|n| n.rsplit_once('.').map(|(s, _)| s.to_string()))
+        .collect();
     let stem_refs: Vec<&str> = stems.iter().map(String::as_str).collect();
     let hint = match did_you_mean(&stem, &stem_refs) {
         Some(s) => format!("did you mean `{}`?", handler.replacen(&stem, s, 1)),

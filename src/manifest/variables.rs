@@ -43,7 +43,17 @@ pub trait RemoteSource {
 /// The sources that are resolved through AWS.
 const REMOTE_SOURCES: &[&str] = &["ssm", "cf", "s3"];
 const KNOWN_SOURCES: &[&str] = &[
-    "self", "opt", "env", "file", "sls", "aws", "strToBool", "param", "ssm", "cf", "s3",
+    "self",
+    "opt",
+    "env",
+    "file",
+    "sls",
+    "aws",
+    "strToBool",
+    "param",
+    "ssm",
+    "cf",
+    "s3",
 ];
 /// How many lookups may be nested inside one another before sls-rs calls it runaway.
 const MAX_DEPTH: usize = 128;
@@ -157,11 +167,9 @@ impl<'c> Resolver<'c> {
         }
         if self.stack.len() >= MAX_DEPTH {
             self.report(
-                Diagnostic::error(format!(
-                    "variables nest more than {MAX_DEPTH} levels deep"
-                ))
-                .at(path)
-                .hint("a chain of `${self:…}` this long is almost certainly a mistake"),
+                Diagnostic::error(format!("variables nest more than {MAX_DEPTH} levels deep"))
+                    .at(path)
+                    .hint("a chain of `${self:…}` this long is almost certainly a mistake"),
             );
             return Err(Reported);
         }
@@ -326,8 +334,8 @@ impl<'c> Resolver<'c> {
             },
             s if REMOTE_SOURCES.contains(&s) => self.remote(path, source, address),
             other => {
-                let mut d = Diagnostic::error(format!("unknown variable source `{other}:`"))
-                    .at(path);
+                let mut d =
+                    Diagnostic::error(format!("unknown variable source `{other}:`")).at(path);
                 d = match crate::error::did_you_mean(other, KNOWN_SOURCES) {
                     Some(s) => d.hint(format!("did you mean `{s}:`?")),
                     None => d.hint(format!(
@@ -514,16 +522,14 @@ impl<'c> Resolver<'c> {
                 Diagnostic::error(format!("`{file}` is not valid JSON: {e}"))
                     .hint("fix the JSON syntax at the position shown")
             }),
-            "yml" | "yaml" => crate::yaml::parse(&text).map_err(|d| {
-                Diagnostic {
-                    message: format!("`{file}`: {}", d.message),
-                    ..d
-                }
+            "yml" | "yaml" => crate::yaml::parse(&text).map_err(|d| Diagnostic {
+                message: format!("`{file}`: {}", d.message),
+                ..d
             }),
-            _ => Err(Diagnostic::error(format!(
-                "`{file}` has an extension sls-rs cannot read"
-            ))
-            .hint("variable files are .json, .yml or .yaml")),
+            _ => Err(
+                Diagnostic::error(format!("`{file}` has an extension sls-rs cannot read"))
+                    .hint("variable files are .json, .yml or .yaml"),
+            ),
         };
         match parsed {
             Ok(v) => Ok(Some(v)),
@@ -707,10 +713,9 @@ fn describe_miss(expr: &str, misses: &[String], ctx: &Context) -> (String, Strin
         .collect();
     let msg = format!("could not resolve `${{{expr}}}`: {}", what.join("; "));
     let hint = match misses.first().map(|s| s.as_str()) {
-        Some(m) if m.starts_with("env:") => format!(
-            "set it, or add a fallback: `${{{}, 'default'}}`",
-            m.trim()
-        ),
+        Some(m) if m.starts_with("env:") => {
+            format!("set it, or add a fallback: `${{{}, 'default'}}`", m.trim())
+        }
         Some(m) if m.starts_with("self:") => {
             "check the spelling of the path, or add a fallback: `${self:custom.x, 'default'}`"
                 .to_string()
@@ -753,7 +758,11 @@ mod tests {
 
     #[test]
     fn whole_string_variables_keep_their_type() {
-        let v = resolve(json!({"n": 3, "a": "${self:n}", "b": "n-${self:n}"}), &ctx()).unwrap();
+        let v = resolve(
+            json!({"n": 3, "a": "${self:n}", "b": "n-${self:n}"}),
+            &ctx(),
+        )
+        .unwrap();
         assert_eq!(v["a"], json!(3));
         assert_eq!(v["b"], json!("n-3"));
     }

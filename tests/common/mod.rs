@@ -37,7 +37,9 @@ impl Test {
 
     /// A service with `handler.js` beside the given serverless.yml.
     pub fn service(yaml: &str) -> Self {
-        Test::new().file("serverless.yml", yaml).file("handler.js", HANDLER)
+        Test::new()
+            .file("serverless.yml", yaml)
+            .file("handler.js", HANDLER)
     }
 
     pub fn path(&self) -> &Path {
@@ -93,13 +95,22 @@ impl Test {
             "exit status\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
         );
         for s in &self.stdout_has {
-            assert!(stdout.contains(s.as_str()), "stdout lacks {s:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+            assert!(
+                stdout.contains(s.as_str()),
+                "stdout lacks {s:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+            );
         }
         for s in &self.stdout_lacks {
-            assert!(!stdout.contains(s.as_str()), "stdout has {s:?}\n--- stdout\n{stdout}");
+            assert!(
+                !stdout.contains(s.as_str()),
+                "stdout has {s:?}\n--- stdout\n{stdout}"
+            );
         }
         for s in &self.stderr_has {
-            assert!(stderr.contains(s.as_str()), "stderr lacks {s:?}\n--- stderr\n{stderr}");
+            assert!(
+                stderr.contains(s.as_str()),
+                "stderr lacks {s:?}\n--- stderr\n{stderr}"
+            );
         }
         assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
         (out, self.dir)
@@ -110,7 +121,12 @@ impl Test {
 pub fn sls(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
     let mut cmd = Command::cargo_bin("sls-rs").expect("binary");
     cmd.current_dir(dir).args(args);
-    for k in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"] {
+    for k in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+    ] {
         cmd.env_remove(k);
     }
     for (k, v) in env {
@@ -122,7 +138,10 @@ pub fn sls(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
 /// The reference cases from the Serverless Framework v3 (`../shared/reference/cases`).
 pub fn cases_dir() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for cand in [here.join("../shared/reference/cases"), here.join("shared/reference/cases")] {
+    for cand in [
+        here.join("../shared/reference/cases"),
+        here.join("shared/reference/cases"),
+    ] {
         if cand.is_dir() {
             return cand;
         }
@@ -139,7 +158,10 @@ pub struct Case {
 
 pub fn cases() -> Vec<Case> {
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(cases_dir()).expect("cases").filter_map(|e| e.ok()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(cases_dir())
+        .expect("cases")
+        .filter_map(|e| e.ok())
+        .collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let dir = e.path();
@@ -157,12 +179,18 @@ pub fn cases() -> Vec<Case> {
             .split_whitespace()
             .map(String::from)
             .collect();
-        out.push(Case { name: e.file_name().to_string_lossy().to_string(), dir, env, args });
+        out.push(Case {
+            name: e.file_name().to_string_lossy().to_string(),
+            dir,
+            env,
+            args,
+        });
     }
     out
 }
 
 pub fn expected(case: &Case, file: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(case.dir.join("expected").join(file)).expect("expected file");
+    let text =
+        std::fs::read_to_string(case.dir.join("expected").join(file)).expect("expected file");
     serde_json::from_str(&text).expect("expected json")
 }
