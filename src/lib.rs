@@ -16,6 +16,9 @@ pub mod error;
 pub mod events;
 pub mod manifest;
 pub mod naming;
+pub mod package;
+pub mod plan;
+pub mod progress;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -13,6 +13,7 @@ fn options() -> Options {
         params: BTreeMap::new(),
         env: HashMap::new(),
         instance_id: "1".into(),
+        today: Some("2026-11-26".into()),
     }
 }
 

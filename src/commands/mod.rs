@@ -1,6 +1,7 @@
 //! One module per command. Each takes the parsed command line and does its one job; what they
 //! share (finding and loading the service, showing warnings) is here.
 
+pub mod package;
 pub mod print;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,9 +21,7 @@ pub fn run(inv: Invocation) -> Result<()> {
     };
     match cli.command {
         Command::Print(args) => print::run(&ctx, &args),
-        Command::Package(_) => Err(Error::Usage(
-            "`package` is not available yet in this build of sls-rs".into(),
-        )),
+        Command::Package(args) => package::run(&ctx, &args),
         Command::Deploy(_) => Err(Error::Usage(
             "`deploy` is not available yet in this build of sls-rs".into(),
         )),
@@ -52,6 +51,7 @@ impl Ctx {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis().to_string())
                 .unwrap_or_default(),
+            today: None,
         })
     }
 

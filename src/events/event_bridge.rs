@@ -80,3 +80,74 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<EventBridge> 
     }
     Some(e)
 }
+
+/// `<Fn>EventBridgeRule<N>` on the default bus, a bus ARN, or a bus this stack creates.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use crate::naming::{normalize_alnum, normalize_name};
+    use crate::plan::{permission, Compiler};
+    use serde_json::json;
+    let service = c.service;
+    let mut counters: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (f, e) in super::of_kind(service, |ev| match ev {
+        super::Event::EventBridge(e) => Some(e),
+        _ => None,
+    }) {
+        let n = counters.entry(f.key.as_str()).or_insert(0);
+        *n += 1;
+        let fname = normalize_name(&f.key);
+        let rule_id = format!("{fname}EventBridgeRule{n}");
+        let mut p = Map::new();
+        match &e.event_bus {
+            None => {}
+            Some(Value::String(b)) if b == "default" => {}
+            Some(Value::String(b)) if b.starts_with("arn:") => {
+                p.insert("EventBusName".into(), json!(b));
+            }
+            Some(Value::String(b)) => {
+                let bus_id = format!("{}EventBridgeEventBus", normalize_alnum(b));
+                if !c.t.resources.contains_key(&bus_id) {
+                    c.add(bus_id.clone(), json!({ "Type": "AWS::Events::EventBus", "Properties": { "Name": b } }));
+                }
+                p.insert("EventBusName".into(), json!({ "Ref": bus_id }));
+            }
+            Some(other) => {
+                p.insert("EventBusName".into(), other.clone());
+            }
+        }
+        if let Some(pattern) = &e.pattern {
+            p.insert("EventPattern".into(), pattern.clone());
+        }
+        if let Some(s) = &e.schedule {
+            p.insert("ScheduleExpression".into(), json!(s));
+        }
+        if let Some(name) = &e.name {
+            p.insert("Name".into(), json!(name));
+        }
+        if let Some(d) = &e.description {
+            p.insert("Description".into(), json!(d));
+        }
+        p.insert("State".into(), json!(if e.enabled { "ENABLED" } else { "DISABLED" }));
+        let mut target = Map::new();
+        target.insert("Arn".into(), Compiler::function_arn(&f.key));
+        target.insert("Id".into(), json!(format!("{}EventBridgeTarget", f.key)));
+        if let Some(i) = &e.input {
+            target.insert("Input".into(), json!(match i { Value::String(s) => s.clone(), other => other.to_string() }));
+        }
+        if let Some(ip) = &e.input_path {
+            target.insert("InputPath".into(), json!(ip));
+        }
+        if let Some(t) = &e.input_transformer {
+            let mut it = Map::new();
+            if let Some(tpl) = t.get("inputTemplate") {
+                it.insert("InputTemplate".into(), tpl.clone());
+            }
+            if let Some(paths) = t.get("inputPathsMap") {
+                it.insert("InputPathsMap".into(), paths.clone());
+            }
+            target.insert("InputTransformer".into(), Value::Object(it));
+        }
+        p.insert("Targets".into(), json!([target]));
+        c.add(rule_id.clone(), json!({ "Type": "AWS::Events::Rule", "Properties": p }));
+        c.add(format!("{fname}EventBridgeLambdaPermission{n}"), permission(&f.key, "events.amazonaws.com", Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] }))));
+    }
+}

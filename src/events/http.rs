@@ -411,3 +411,342 @@ fn parse_authorizer(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Author
         }
     }
 }
+
+/// The REST API: the API itself (unless `restApiId` names one), one resource per path prefix,
+/// CORS preflight methods, one method per event, authorizers, the deployment, API keys and
+/// usage plan, and one invoke permission per function.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use crate::error::Diagnostic;
+    use crate::naming::{self, normalize_name};
+    use crate::plan::{account, join, partition, permission, region, Compiler};
+    use indexmap::IndexMap;
+    use serde_json::json;
+
+    let service = c.service;
+    let events = super::of_kind(service, |e| match e {
+        super::Event::Http(h) => Some(h),
+        _ => None,
+    });
+    if events.is_empty() {
+        return;
+    }
+    let ag = &service.provider.api_gateway;
+
+    // Conflicts first: they make the rest meaningless.
+    let mut routes: IndexMap<(String, String), (&str, &KeyPath)> = IndexMap::new();
+    for (f, h) in &events {
+        let key = (h.method.clone(), h.path.clone());
+        if let Some((other, _)) = routes.get(&key) {
+            c.diags.push(
+                Diagnostic::error(format!("`{} /{}` is served by both `{other}` and `{}`", h.method, h.path, f.key))
+                    .at(&h.key_path)
+                    .hint("API Gateway sends a route to one function; remove one of the events or change its path or method"),
+            );
+        } else {
+            routes.insert(key, (&f.key, &h.key_path));
+        }
+    }
+    for (f, h) in &events {
+        if h.cors.is_some() && routes.contains_key(&("OPTIONS".to_string(), h.path.clone())) {
+            c.diags.push(
+                Diagnostic::error(format!("`/{}` has `cors` and an explicit OPTIONS method (function `{}`)", h.path, f.key))
+                    .at(&h.key_path)
+                    .hint("`cors` generates the OPTIONS method; remove one of them"),
+            );
+        }
+        if h.private && ag.api_keys.is_empty() && ag.usage_plan.is_none() {
+            c.diags.push(
+                Diagnostic::error(format!("`{} /{}` is private, but the service defines no API keys", h.method, h.path))
+                    .at(&h.key_path.key("private"))
+                    .hint("add `provider.apiGateway.apiKeys: [my-key]`, or remove `private: true`"),
+            );
+        }
+        if let Some(Authorizer::Lambda { function: Some(name), .. }) = &h.authorizer {
+            if !service.functions.contains_key(name) {
+                c.diags.push(
+                    Diagnostic::error(format!("authorizer `{name}` is not a function of this service"))
+                        .at(&h.key_path.key("authorizer"))
+                        .hint("name a function under `functions:`, or give the authorizer's `arn`"),
+                );
+            }
+        }
+    }
+
+    let api_id = match &ag.rest_api_id {
+        Some(id) => id.clone(),
+        None => json!({ "Ref": naming::REST_API_ID }),
+    };
+    let root = match &ag.rest_api_root_resource_id {
+        Some(id) => id.clone(),
+        None => json!({ "Fn::GetAtt": [naming::REST_API_ID, "RootResourceId"] }),
+    };
+    if ag.rest_api_id.is_none() {
+        let mut p = Map::new();
+        p.insert("Name".into(), json!(service.provider.api_name.clone().unwrap_or_else(|| format!("{}-{}", service.stage, service.name))));
+        if let Some(d) = &ag.description {
+            p.insert("Description".into(), json!(d));
+        }
+        if let Some(b) = &ag.binary_media_types {
+            p.insert("BinaryMediaTypes".into(), b.clone());
+        }
+        if let Some(m) = ag.minimum_compression_size {
+            p.insert("MinimumCompressionSize".into(), json!(m));
+        }
+        p.insert("EndpointConfiguration".into(), json!({ "Types": [service.provider.endpoint_type.clone().unwrap_or_else(|| "EDGE".into())] }));
+        match &ag.resource_policy {
+            Some(policy) => {
+                p.insert("Policy".into(), json!({ "Version": "2012-10-17", "Statement": policy }));
+            }
+            None => {
+                p.insert("Policy".into(), json!(""));
+            }
+        }
+        if ag.disable_default_endpoint {
+            p.insert("DisableExecuteApiEndpoint".into(), json!(true));
+        }
+        if let Some(s) = &ag.api_key_source_type {
+            p.insert("ApiKeySourceType".into(), json!(s.to_ascii_uppercase()));
+        }
+        c.add(naming::REST_API_ID, json!({ "Type": "AWS::ApiGateway::RestApi", "Properties": p }));
+    }
+
+    // Path resources: every prefix of every path, parents first, in order of appearance.
+    let mut resource_refs: IndexMap<String, Value> = IndexMap::new();
+    resource_refs.insert(String::new(), root.clone());
+    for (prefix, id) in &ag.rest_api_resources {
+        resource_refs.insert(prefix.clone(), id.clone());
+    }
+    for (_, h) in &events {
+        let parts: Vec<&str> = h.path.split('/').filter(|p| !p.is_empty()).collect();
+        for i in 0..parts.len() {
+            let prefix = parts[..=i].join("/");
+            if resource_refs.contains_key(&prefix) {
+                continue;
+            }
+            let parent = resource_refs[&parts[..i].join("/")].clone();
+            let id = naming::rest_api_resource_id(&prefix);
+            c.add(id.clone(), json!({ "Type": "AWS::ApiGateway::Resource", "Properties": { "ParentId": parent, "PathPart": parts[i], "RestApiId": api_id } }));
+            resource_refs.insert(prefix, json!({ "Ref": id }));
+        }
+    }
+
+    let mut methods: Vec<String> = Vec::new();
+    // CORS preflights, one per path, merging the settings of its methods.
+    let mut cors_paths: IndexMap<&str, (Cors, Vec<&str>)> = IndexMap::new();
+    for (_, h) in &events {
+        if let Some(cors) = &h.cors {
+            let entry = cors_paths.entry(h.path.as_str()).or_insert_with(|| (cors.clone(), Vec::new()));
+            for o in &cors.origins {
+                if !entry.0.origins.contains(o) {
+                    entry.0.origins.push(o.clone());
+                }
+            }
+            entry.0.allow_credentials |= cors.allow_credentials;
+            entry.1.push(h.method.as_str());
+        }
+    }
+    for (path, (cors, verbs)) in &cors_paths {
+        let mut allowed: Vec<&str> = vec!["OPTIONS"];
+        for v in verbs {
+            if *v == "ANY" {
+                for m in ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"] {
+                    if !allowed.contains(&m) {
+                        allowed.push(m);
+                    }
+                }
+            } else if !allowed.contains(v) {
+                allowed.push(v);
+            }
+        }
+        let mut response_params = Map::new();
+        let mut integration_params = Map::new();
+        let mut header = |name: &str, value: String| {
+            response_params.insert(format!("method.response.header.{name}"), json!(true));
+            integration_params.insert(format!("method.response.header.{name}"), json!(format!("'{value}'")));
+        };
+        header("Access-Control-Allow-Origin", cors.origins.join(","));
+        header("Access-Control-Allow-Headers", cors.headers.join(","));
+        header("Access-Control-Allow-Methods", allowed.join(","));
+        if cors.allow_credentials {
+            header("Access-Control-Allow-Credentials", "true".into());
+        }
+        if let Some(age) = cors.max_age {
+            header("Access-Control-Max-Age", age.to_string());
+        }
+        let id = naming::rest_api_method_id(path, "OPTIONS");
+        c.add(
+            id.clone(),
+            json!({ "Type": "AWS::ApiGateway::Method", "Properties": {
+                "AuthorizationType": "NONE",
+                "HttpMethod": "OPTIONS",
+                "MethodResponses": [{ "StatusCode": "200", "ResponseParameters": response_params, "ResponseModels": {} }],
+                "RequestParameters": {},
+                "Integration": {
+                    "Type": "MOCK",
+                    "RequestTemplates": { "application/json": "{statusCode:200}" },
+                    "ContentHandling": "CONVERT_TO_TEXT",
+                    "IntegrationResponses": [{ "StatusCode": "200", "ResponseParameters": integration_params, "ResponseTemplates": { "application/json": "" } }],
+                },
+                "ResourceId": resource_refs[*path],
+                "RestApiId": api_id,
+            }}),
+        );
+        methods.push(id);
+    }
+
+    // Authorizers, one per name.
+    let mut authorizers: IndexMap<String, Value> = IndexMap::new();
+    let mut permitted: Vec<String> = Vec::new();
+    for (f, h) in &events {
+        if !permitted.contains(&f.key) {
+            permitted.push(f.key.clone());
+        }
+        let Some(a) = &h.authorizer else { continue };
+        let (name, props) = match a {
+            Authorizer::AwsIam => continue,
+            Authorizer::Cognito { name, arn, identity_source, .. } => (
+                name.clone(),
+                json!({ "IdentitySource": identity_source, "Name": name, "RestApiId": api_id, "Type": "COGNITO_USER_POOLS", "ProviderARNs": [arn] }),
+            ),
+            Authorizer::Lambda { name, function, arn, kind, identity_source, result_ttl, identity_validation_expression } => {
+                let target = match (function, arn) {
+                    (Some(fkey), _) => {
+                        if service.functions.contains_key(fkey) && !permitted.contains(fkey) {
+                            permitted.push(fkey.clone());
+                        }
+                        Compiler::function_arn(fkey)
+                    }
+                    (None, Some(arn)) => arn.clone(),
+                    (None, None) => continue,
+                };
+                let mut p = Map::new();
+                p.insert("AuthorizerResultTtlInSeconds".into(), json!(result_ttl));
+                p.insert("IdentitySource".into(), json!(identity_source));
+                p.insert("Name".into(), json!(name));
+                p.insert("RestApiId".into(), api_id.clone());
+                p.insert("AuthorizerUri".into(), join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), target, json!("/invocations")]));
+                p.insert("Type".into(), json!(kind));
+                if let Some(e) = identity_validation_expression {
+                    p.insert("IdentityValidationExpression".into(), json!(e));
+                }
+                (name.clone(), Value::Object(p))
+            }
+        };
+        if let Some(existing) = authorizers.get(&name) {
+            if existing != &props {
+                c.diags.push(
+                    Diagnostic::error(format!("authorizer `{name}` is configured differently on two events"))
+                        .at(&h.key_path.key("authorizer"))
+                        .hint("an authorizer is shared by name: give both events the same settings, or different names"),
+                );
+            }
+            continue;
+        }
+        authorizers.insert(name, props);
+    }
+    for (name, props) in &authorizers {
+        c.add(format!("{}ApiGatewayAuthorizer", normalize_name(name)), json!({ "Type": "AWS::ApiGateway::Authorizer", "Properties": props }));
+    }
+
+    for (f, h) in &events {
+        let id = naming::rest_api_method_id(&h.path, &h.method);
+        if methods.contains(&id) || c.t.resources.contains_key(&id) {
+            continue; // reported above as a conflict
+        }
+        let mut p = Map::new();
+        p.insert("HttpMethod".into(), json!(h.method));
+        p.insert("RequestParameters".into(), Value::Object(h.request_parameters.clone()));
+        p.insert("ResourceId".into(), resource_refs[&h.path].clone());
+        p.insert("RestApiId".into(), api_id.clone());
+        p.insert("ApiKeyRequired".into(), json!(h.private));
+        let mut depends = vec![json!(crate::naming::lambda_permission_id(&f.key, "ApiGateway"))];
+        match &h.authorizer {
+            None => {
+                p.insert("AuthorizationType".into(), json!("NONE"));
+            }
+            Some(a) => {
+                p.insert("AuthorizationType".into(), json!(a.authorization_type()));
+                match a {
+                    Authorizer::Cognito { name, scopes, .. } => {
+                        let aid = format!("{}ApiGatewayAuthorizer", normalize_name(name));
+                        p.insert("AuthorizerId".into(), json!({ "Ref": aid }));
+                        if !scopes.is_empty() {
+                            p.insert("AuthorizationScopes".into(), json!(scopes));
+                        }
+                        depends.push(json!(aid));
+                    }
+                    Authorizer::Lambda { name, .. } => {
+                        let aid = format!("{}ApiGatewayAuthorizer", normalize_name(name));
+                        p.insert("AuthorizerId".into(), json!({ "Ref": aid }));
+                        depends.push(json!(aid));
+                    }
+                    Authorizer::AwsIam => {}
+                }
+            }
+        }
+        p.insert(
+            "Integration".into(),
+            json!({
+                "IntegrationHttpMethod": "POST",
+                "Type": "AWS_PROXY",
+                "Uri": join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), Compiler::function_arn(&f.key), json!("/invocations")]),
+            }),
+        );
+        p.insert("MethodResponses".into(), json!([]));
+        c.add(id.clone(), json!({ "Type": "AWS::ApiGateway::Method", "Properties": p, "DependsOn": depends }));
+        methods.push(id);
+    }
+
+    let deployment_id = format!("ApiGatewayDeployment{}", c.deployment.timestamp_ms);
+    c.add(
+        deployment_id.clone(),
+        json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api_id, "StageName": service.stage }, "DependsOn": methods }),
+    );
+    if !ag.api_keys.is_empty() {
+        for (i, key) in ag.api_keys.iter().enumerate() {
+            let mut p = Map::new();
+            p.insert("Enabled".into(), json!(key.enabled));
+            if let Some(n) = &key.name {
+                p.insert("Name".into(), json!(n));
+            }
+            if let Some(v) = &key.value {
+                p.insert("Value".into(), json!(v));
+            }
+            if let Some(d) = &key.description {
+                p.insert("Description".into(), json!(d));
+            }
+            p.insert("StageKeys".into(), json!([{ "RestApiId": api_id, "StageName": service.stage }]));
+            c.add(format!("ApiGatewayApiKey{}", i + 1), json!({ "Type": "AWS::ApiGateway::ApiKey", "Properties": p, "DependsOn": deployment_id }));
+        }
+        let mut p = Map::new();
+        p.insert("ApiStages".into(), json!([{ "ApiId": api_id, "Stage": service.stage }]));
+        p.insert("Description".into(), json!(format!("Usage plan for {} {} stage", service.name, service.stage)));
+        p.insert("UsagePlanName".into(), json!(format!("{}-{}", service.name, service.stage)));
+        if let Some(Value::Object(up)) = &ag.usage_plan {
+            if let Some(q) = up.get("quota") {
+                p.insert("Quota".into(), json!({ "Limit": q.get("limit"), "Offset": q.get("offset"), "Period": q.get("period") }));
+            }
+            if let Some(t) = up.get("throttle") {
+                p.insert("Throttle".into(), json!({ "BurstLimit": t.get("burstLimit"), "RateLimit": t.get("rateLimit") }));
+            }
+        }
+        c.add("ApiGatewayUsagePlan", json!({ "Type": "AWS::ApiGateway::UsagePlan", "DependsOn": deployment_id, "Properties": p }));
+        for i in 0..ag.api_keys.len() {
+            c.add(
+                format!("ApiGatewayUsagePlanKey{}", i + 1),
+                json!({ "Type": "AWS::ApiGateway::UsagePlanKey", "Properties": { "KeyId": { "Ref": format!("ApiGatewayApiKey{}", i + 1) }, "KeyType": "API_KEY", "UsagePlanId": { "Ref": "ApiGatewayUsagePlan" } } }),
+            );
+        }
+    }
+    for fkey in &permitted {
+        c.add(
+            crate::naming::lambda_permission_id(fkey, "ApiGateway"),
+            permission(fkey, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api_id.clone(), json!("/*/*")]))),
+        );
+    }
+    c.output(
+        "ServiceEndpoint",
+        Some("URL of the service endpoint"),
+        join(vec![json!("https://"), api_id, json!(".execute-api."), region(), json!("."), json!({ "Ref": "AWS::URLSuffix" }), json!(format!("/{}", service.stage))]),
+    );
+}

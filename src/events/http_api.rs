@@ -185,3 +185,231 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
         key_path: path.clone(),
     })
 }
+
+const DEFAULT_CORS_HEADERS: &[&str] = &["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token", "X-Amz-User-Agent", "X-Amzn-Trace-Id"];
+
+fn cors_configuration(v: &Value) -> Option<Value> {
+    use serde_json::json;
+    match v {
+        Value::Bool(true) => Some(json!({
+            "AllowHeaders": DEFAULT_CORS_HEADERS,
+            "AllowMethods": ["OPTIONS", "GET", "POST", "PUT", "PATCH", "HEAD", "DELETE"],
+            "AllowOrigins": ["*"],
+        })),
+        Value::Object(m) => {
+            let mut o = serde_json::Map::new();
+            let defaults: [(&str, &str, Value); 3] = [
+                ("allowedHeaders", "AllowHeaders", json!(DEFAULT_CORS_HEADERS)),
+                ("allowedMethods", "AllowMethods", json!(["OPTIONS", "GET", "POST", "PUT", "PATCH", "HEAD", "DELETE"])),
+                ("allowedOrigins", "AllowOrigins", json!(["*"])),
+            ];
+            for (from, to, default) in defaults {
+                o.insert(to.into(), m.get(from).cloned().unwrap_or(default));
+            }
+            for (from, to) in [("allowCredentials", "AllowCredentials"), ("exposedResponseHeaders", "ExposeHeaders"), ("maxAge", "MaxAge")] {
+                if let Some(v) = m.get(from) {
+                    o.insert(to.into(), v.clone());
+                }
+            }
+            Some(Value::Object(o))
+        }
+        _ => None,
+    }
+}
+
+/// The HTTP API, its `$default` stage, one integration and permission per function, one route
+/// per event, and the authorizers the routes use.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use crate::error::Diagnostic;
+    use crate::naming::{self, normalize_name};
+    use crate::plan::{account, join, partition, permission, region, Compiler};
+    use serde_json::{json, Map};
+
+    let service = c.service;
+    let events = super::of_kind(service, |e| match e {
+        super::Event::HttpApi(h) => Some(h),
+        _ => None,
+    });
+    if events.is_empty() {
+        return;
+    }
+    let cfg = &service.provider.http_api;
+    let api = match &cfg.id {
+        Some(id) => id.clone(),
+        None => json!({ "Ref": naming::HTTP_API_ID }),
+    };
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for (f, h) in &events {
+        let rk = h.route_key();
+        if let Some((_, other)) = seen.iter().find(|(k, _)| *k == rk) {
+            c.diags.push(
+                Diagnostic::error(format!("route `{rk}` is served by both `{other}` and `{}`", f.key))
+                    .at(&h.key_path)
+                    .hint("an HTTP API sends a route to one function; remove one of the events or change its path or method"),
+            );
+        } else {
+            seen.push((rk, f.key.as_str()));
+        }
+        if let Some(a) = &h.authorizer {
+            if let Some(name) = &a.name {
+                match cfg.authorizers.get(name) {
+                    None if a.id.is_none() => c.diags.push(
+                        Diagnostic::error(format!("route `{}` uses authorizer `{name}`, which provider.httpApi.authorizers does not define", h.route_key()))
+                            .at(&h.key_path.key("authorizer"))
+                            .hint("define it under provider.httpApi.authorizers, or give the authorizer's `id`"),
+                    ),
+                    Some(spec) if !a.scopes.is_empty() && spec.get("type").and_then(Value::as_str).unwrap_or("jwt") != "jwt" => c.diags.push(
+                        Diagnostic::error(format!("route `{}` asks for scopes, but authorizer `{name}` is a Lambda authorizer", h.route_key()))
+                            .at(&h.key_path.key("authorizer").key("scopes"))
+                            .hint("only JWT authorizers check scopes; remove `scopes`"),
+                    ),
+                    _ => {}
+                }
+            }
+            if a.aws_iam && !a.scopes.is_empty() {
+                c.diags.push(
+                    Diagnostic::error(format!("route `{}` asks for scopes with `aws_iam`", h.route_key()))
+                        .at(&h.key_path.key("authorizer"))
+                        .hint("IAM authorization has no scopes; remove `scopes`"),
+                );
+            }
+        }
+    }
+    if cfg.id.is_none() {
+        let mut p = Map::new();
+        p.insert("Name".into(), json!(cfg.name.clone().unwrap_or_else(|| format!("{}-{}", service.stage, service.name))));
+        p.insert("ProtocolType".into(), json!("HTTP"));
+        if let Some(cors) = cfg.cors.as_ref().and_then(cors_configuration) {
+            p.insert("CorsConfiguration".into(), cors);
+        }
+        if cfg.disable_default_endpoint {
+            p.insert("DisableExecuteApiEndpoint".into(), json!(true));
+        }
+        c.add(naming::HTTP_API_ID, json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": p }));
+        c.add(
+            "HttpApiStage",
+            json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": "$default", "AutoDeploy": true, "DefaultRouteSettings": { "DetailedMetricsEnabled": cfg.metrics } } }),
+        );
+    }
+    // Authorizers the routes use, in order of first use.
+    let mut used: Vec<&str> = Vec::new();
+    for (_, h) in &events {
+        if let Some(name) = h.authorizer.as_ref().and_then(|a| a.name.as_deref()) {
+            if cfg.authorizers.contains_key(name) && !used.contains(&name) {
+                used.push(name);
+            }
+        }
+    }
+    for name in &used {
+        let spec = &cfg.authorizers[*name];
+        let ty = spec.get("type").and_then(Value::as_str).unwrap_or("jwt");
+        let id = format!("HttpApiAuthorizer{}", normalize_name(name));
+        let identity = spec.get("identitySource").cloned().map(|v| if v.is_array() { v } else { json!([v]) });
+        let p = if ty == "request" {
+            let target = match (spec.get("functionName").and_then(Value::as_str), spec.get("functionArn")) {
+                (Some(fname), _) => {
+                    if !service.functions.contains_key(fname) {
+                        c.diags.push(Diagnostic::error(format!("authorizer `{name}` names function `{fname}`, which this service does not have")).at(&crate::error::KeyPath::parse_dotted("provider.httpApi.authorizers").key(name.to_string()).key("functionName")).hint("name a function under `functions:`, or give `functionArn`"));
+                        continue;
+                    }
+                    let perm = permission(fname, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api.clone(), json!("/*")])));
+                    c.add(format!("{}LambdaAuthorizerPermissionHttpApi", normalize_name(fname)), perm);
+                    Compiler::function_arn(fname)
+                }
+                (None, Some(arn)) => arn.clone(),
+                (None, None) => continue,
+            };
+            let mut p = Map::new();
+            p.insert("ApiId".into(), api.clone());
+            p.insert("AuthorizerType".into(), json!("REQUEST"));
+            p.insert("AuthorizerUri".into(), join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), target, json!("/invocations")]));
+            p.insert("AuthorizerPayloadFormatVersion".into(), spec.get("payloadVersion").cloned().unwrap_or(json!("2.0")));
+            if let Some(s) = spec.get("enableSimpleResponses") {
+                p.insert("EnableSimpleResponses".into(), s.clone());
+            }
+            if let Some(i) = identity {
+                p.insert("IdentitySource".into(), i);
+            }
+            if let Some(ttl) = spec.get("resultTtlInSeconds") {
+                p.insert("AuthorizerResultTtlInSeconds".into(), ttl.clone());
+            }
+            p.insert("Name".into(), json!(name));
+            p
+        } else {
+            let audience = match spec.get("audience") {
+                Some(Value::Array(a)) => Value::Array(a.clone()),
+                Some(other) => json!([other]),
+                None => json!([]),
+            };
+            let mut p = Map::new();
+            p.insert("ApiId".into(), api.clone());
+            p.insert("AuthorizerType".into(), json!("JWT"));
+            p.insert("IdentitySource".into(), identity.unwrap_or_else(|| json!(["$request.header.Authorization"])));
+            p.insert("JwtConfiguration".into(), json!({ "Audience": audience, "Issuer": spec.get("issuerUrl").cloned().unwrap_or(Value::Null) }));
+            p.insert("Name".into(), json!(name));
+            p
+        };
+        c.add(id, json!({ "Type": "AWS::ApiGatewayV2::Authorizer", "Properties": p }));
+    }
+
+    let mut integrated: Vec<&str> = Vec::new();
+    for (f, h) in &events {
+        let fname = normalize_name(&f.key);
+        let integration = format!("HttpApiIntegration{fname}");
+        if !integrated.contains(&f.key.as_str()) {
+            integrated.push(&f.key);
+            c.add(
+                format!("{fname}LambdaPermissionHttpApi"),
+                permission(&f.key, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api.clone(), json!("/*")]))),
+            );
+            c.add(
+                integration.clone(),
+                json!({ "Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+                    "ApiId": api,
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": Compiler::function_arn(&f.key),
+                    "PayloadFormatVersion": cfg.payload.clone().unwrap_or_else(|| "2.0".into()),
+                    "TimeoutInMillis": 30000,
+                }}),
+            );
+        }
+        let route_id = match &h.path {
+            None => "HttpApiRouteDefault".to_string(),
+            Some(p) => format!("HttpApiRoute{}{}", naming::method_name(&h.method), naming::path_id(p)),
+        };
+        if c.t.resources.contains_key(&route_id) {
+            continue; // a conflict, reported above
+        }
+        let mut p = Map::new();
+        p.insert("ApiId".into(), api.clone());
+        p.insert("RouteKey".into(), json!(h.route_key()));
+        p.insert("Target".into(), json!({ "Fn::Join": ["/", ["integrations", { "Ref": integration }]] }));
+        if let Some(a) = &h.authorizer {
+            if a.aws_iam {
+                p.insert("AuthorizationType".into(), json!("AWS_IAM"));
+            } else {
+                let ty = a.name.as_ref().and_then(|n| cfg.authorizers.get(n)).and_then(|s| s.get("type")).and_then(Value::as_str).unwrap_or("jwt");
+                p.insert("AuthorizationType".into(), json!(if ty == "request" { "CUSTOM" } else { "JWT" }));
+                let aid = match (&a.id, &a.name) {
+                    (Some(id), _) => id.clone(),
+                    (None, Some(n)) => json!({ "Ref": format!("HttpApiAuthorizer{}", normalize_name(n)) }),
+                    (None, None) => Value::Null,
+                };
+                p.insert("AuthorizerId".into(), aid);
+                if !a.scopes.is_empty() {
+                    p.insert("AuthorizationScopes".into(), json!(a.scopes));
+                }
+            }
+        }
+        // v3 adds `DependsOn` the integration, which the Target's Ref already implies (W3005).
+        c.add(route_id, json!({ "Type": "AWS::ApiGatewayV2::Route", "Properties": p }));
+    }
+    if cfg.id.is_none() {
+        c.output("HttpApiId", Some("Id of the HTTP API"), api.clone());
+        c.output(
+            "HttpApiUrl",
+            Some("URL of the HTTP API"),
+            join(vec![json!("https://"), api, json!(".execute-api."), region(), json!("."), json!({ "Ref": "AWS::URLSuffix" })]),
+        );
+    }
+}

@@ -122,6 +122,38 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
     })
 }
 
+/// The events of one kind, with their functions, in configuration order.
+pub(crate) fn of_kind<'s, T>(
+    s: &'s crate::manifest::Service,
+    pick: impl Fn(&'s Event) -> Option<&'s T>,
+) -> Vec<(&'s crate::manifest::service::Function, &'s T)> {
+    let mut out = Vec::new();
+    for f in s.functions.values() {
+        for e in &f.events {
+            if let Some(x) = pick(e) {
+                out.push((f, x));
+            }
+        }
+    }
+    out
+}
+
+/// The name an event source gets in logical IDs: the last part of an ARN, or the logical ID
+/// of a `!GetAtt`/`!Ref`.
+pub(crate) fn source_name(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(arn_name(s).to_string()),
+        Value::Object(m) => match (m.get("Fn::GetAtt"), m.get("Ref"), m.get("Fn::ImportValue")) {
+            (Some(Value::Array(a)), _, _) => a.first().and_then(Value::as_str).map(String::from),
+            (Some(Value::String(s)), _, _) => s.split('.').next().map(String::from),
+            (_, Some(Value::String(r)), _) => Some(r.clone()),
+            (_, _, Some(Value::String(i))) => Some(i.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// An ARN-or-intrinsic value: a string that starts with `arn:`, or `{Ref}` / `{Fn::GetAtt}` /
 /// `{Fn::ImportValue}` / `{Fn::Join}` / `{Fn::Sub}`.
 pub(crate) fn arn_value(v: &Value, path: &KeyPath, c: &mut Checker, what: &str) -> Option<Value> {

@@ -125,3 +125,145 @@ fn valid_bucket_name(b: &str) -> bool {
         && b.bytes().last().is_some_and(|c| c.is_ascii_alphanumeric());
     (3..=63).contains(&b.len()) && ok_chars && ends
 }
+
+/// Buckets the stack creates get their notifications inline; buckets that exist already
+/// (`existing: true`) get them from a `Custom::S3` resource backed by an inline Python function
+/// (see ARCHITECTURE.md), with v3's logical IDs so a v3 stack is taken over in place.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use crate::error::Diagnostic;
+    use crate::naming::{normalize_alnum, normalize_name};
+    use crate::plan::{join, partition, permission, Compiler};
+    use indexmap::IndexMap;
+    use serde_json::json;
+
+    let service = c.service;
+    let events = super::of_kind(service, |e| match e {
+        super::Event::S3(s) => Some(s),
+        _ => None,
+    });
+    // Created buckets, grouped by name in order of first appearance.
+    let mut created: IndexMap<&str, Vec<(&crate::manifest::service::Function, &S3)>> = IndexMap::new();
+    let mut existing: IndexMap<(&str, &str), Vec<&S3>> = IndexMap::new();
+    for (f, s) in &events {
+        if s.existing {
+            existing.entry((f.key.as_str(), s.bucket.as_str())).or_default().push(s);
+        } else {
+            created.entry(s.bucket.as_str()).or_default().push((f, s));
+        }
+    }
+    for (bucket, _) in &existing {
+        if let Some(uses) = created.get(bucket.1) {
+            c.diags.push(
+                Diagnostic::error(format!("bucket `{}` is used both with and without `existing: true`", bucket.1))
+                    .at(&uses[0].1.key_path)
+                    .hint("a bucket is either created by this stack or already exists; mark every event on it the same way"),
+            );
+        }
+    }
+    for (bucket, uses) in &created {
+        let name = normalize_alnum(bucket);
+        let mut configs = Vec::new();
+        let mut depends: Vec<String> = Vec::new();
+        for (f, s) in uses {
+            let mut cfg = Map::new();
+            cfg.insert("Event".into(), json!(s.event));
+            cfg.insert("Function".into(), Compiler::function_arn(&f.key));
+            if !s.rules.is_empty() {
+                let rules: Vec<Value> = s.rules.iter().map(|(k, v)| json!({ "Name": k, "Value": v })).collect();
+                cfg.insert("Filter".into(), json!({ "S3Key": { "Rules": rules } }));
+            }
+            configs.push(Value::Object(cfg));
+            let perm = format!("{}LambdaPermission{name}S3", normalize_name(&f.key));
+            if !depends.contains(&perm) {
+                depends.push(perm);
+            }
+        }
+        c.add(
+            format!("S3Bucket{name}"),
+            json!({ "Type": "AWS::S3::Bucket", "Properties": {
+                "BucketName": bucket,
+                "NotificationConfiguration": { "LambdaConfigurations": configs },
+            }, "DependsOn": depends }),
+        );
+        let mut seen = Vec::new();
+        for (f, _) in uses {
+            if seen.contains(&f.key) {
+                continue;
+            }
+            seen.push(f.key.clone());
+            let mut p = permission(&f.key, "s3.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(format!(":s3:::{bucket}"))])));
+            p["Properties"]["SourceAccount"] = json!({ "Ref": "AWS::AccountId" });
+            c.add(format!("{}LambdaPermission{name}S3", normalize_name(&f.key)), p);
+        }
+    }
+    if existing.is_empty() {
+        return;
+    }
+    const FUNCTION_ID: &str = "CustomDashresourceDashexistingDashs3LambdaFunction";
+    const ROLE_ID: &str = "IamRoleCustomResourcesLambdaExecution";
+    let mut per_function: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut buckets: Vec<&str> = Vec::new();
+    for ((fkey, bucket), list) in &existing {
+        let n = per_function.entry(fkey).or_insert(0);
+        *n += 1;
+        if !buckets.contains(bucket) {
+            buckets.push(bucket);
+        }
+        let f = &service.functions[*fkey];
+        let configs: Vec<Value> = list
+            .iter()
+            .map(|s| {
+                let rules: Vec<Value> = s.rules.iter().map(|(k, v)| json!({ crate::naming::upper_first(k): v })).collect();
+                json!({ "Event": s.event, "Rules": rules })
+            })
+            .collect();
+        let mut p = Map::new();
+        p.insert("ServiceToken".into(), json!({ "Fn::GetAtt": [FUNCTION_ID, "Arn"] }));
+        p.insert("FunctionName".into(), json!(f.name));
+        p.insert("BucketName".into(), json!(bucket));
+        p.insert("BucketConfigs".into(), Value::Array(configs));
+        if list.iter().any(|s| s.force_deploy) {
+            p.insert("ForceDeploy".into(), json!(c.deployment.timestamp_ms.to_string()));
+        }
+        c.add(
+            format!("{}CustomS3{n}", normalize_name(fkey)),
+            // v3 also lists the handler function, which the ServiceToken's GetAtt already
+            // implies (cfn-lint W3005).
+            json!({ "Type": "Custom::S3", "DependsOn": [crate::naming::function_logical_id(fkey)], "Properties": p }),
+        );
+    }
+    let bucket_arns: Vec<Value> = buckets
+        .iter()
+        .map(|b| json!({ "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "s3", "", "", b]] }))
+        .collect();
+    c.add(
+        ROLE_ID,
+        json!({ "Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": ["lambda.amazonaws.com"] }, "Action": ["sts:AssumeRole"] }] },
+            "Policies": [{
+                "PolicyName": { "Fn::Join": ["-", [service.stage, service.name, "custom-resources-lambda"]] },
+                "PolicyDocument": { "Version": "2012-10-17", "Statement": [
+                    { "Effect": "Allow", "Resource": bucket_arns, "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"] },
+                    { "Effect": "Allow", "Resource": { "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "lambda", { "Ref": "AWS::Region" }, { "Ref": "AWS::AccountId" }, "function", "*"]] }, "Action": ["lambda:AddPermission", "lambda:RemovePermission"] },
+                    { "Effect": "Allow", "Resource": { "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*:*" }, "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"] },
+                ]},
+            }],
+        }}),
+    );
+    let mut fn_name = format!("{}-{}-custom-resource-existing-s3", service.name, service.stage);
+    if fn_name.len() > 64 {
+        fn_name = fn_name[fn_name.len() - 64..].trim_start_matches('-').to_string();
+    }
+    c.add(
+        FUNCTION_ID,
+        json!({ "Type": "AWS::Lambda::Function", "Properties": {
+            "Code": { "ZipFile": crate::plan::EXISTING_S3_HANDLER },
+            "FunctionName": fn_name,
+            "Handler": "index.handler",
+            "MemorySize": 256,
+            "Runtime": "python3.13",
+            "Timeout": 180,
+            "Role": { "Fn::GetAtt": [ROLE_ID, "Arn"] },
+        }}),
+    );
+}

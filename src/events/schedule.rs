@@ -161,3 +161,59 @@ fn check_expression(e: &str) -> Result<(), String> {
     }
     Err("it must start with rate( or cron(".into())
 }
+
+/// `<Fn>EventsRuleSchedule<N>` and its permission; N counts rules per function from 1.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use serde_json::json;
+    let service = c.service;
+    let mut counters: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (f, s) in super::of_kind(service, |e| match e {
+        super::Event::Schedule(s) => Some(s),
+        _ => None,
+    }) {
+        for rate in &s.rates {
+            let n = counters.entry(f.key.as_str()).or_insert(0);
+            *n += 1;
+            let fname = crate::naming::normalize_name(&f.key);
+            let rule_id = format!("{fname}EventsRuleSchedule{n}");
+            let mut target = Map::new();
+            if let Some(input) = &s.input {
+                let text = match input {
+                    Value::String(t) => t.clone(),
+                    other => other.to_string(),
+                };
+                target.insert("Input".into(), json!(text));
+            }
+            if let Some(p) = &s.input_path {
+                target.insert("InputPath".into(), json!(p));
+            }
+            if let Some(t) = &s.input_transformer {
+                let mut it = Map::new();
+                if let Some(tpl) = t.get("inputTemplate") {
+                    it.insert("InputTemplate".into(), tpl.clone());
+                }
+                if let Some(paths) = t.get("inputPathsMap") {
+                    it.insert("InputPathsMap".into(), paths.clone());
+                }
+                target.insert("InputTransformer".into(), Value::Object(it));
+            }
+            target.insert("Arn".into(), crate::plan::Compiler::function_arn(&f.key));
+            target.insert("Id".into(), json!(format!("{}Schedule", f.key)));
+            let mut p = Map::new();
+            p.insert("ScheduleExpression".into(), json!(rate));
+            p.insert("State".into(), json!(if s.enabled { "ENABLED" } else { "DISABLED" }));
+            if let Some(name) = &s.name {
+                p.insert("Name".into(), json!(name));
+            }
+            if let Some(d) = &s.description {
+                p.insert("Description".into(), json!(d));
+            }
+            p.insert("Targets".into(), json!([target]));
+            c.add(rule_id.clone(), json!({ "Type": "AWS::Events::Rule", "Properties": p }));
+            c.add(
+                format!("{fname}LambdaPermissionEventsRuleSchedule{n}"),
+                crate::plan::permission(&f.key, "events.amazonaws.com", Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] }))),
+            );
+        }
+    }
+}

@@ -108,3 +108,61 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sns> {
     }
     Some(s)
 }
+
+/// A topic created by name (`SNSTopic<Name>`, subscriptions inline) or a subscription to an
+/// existing topic (`<Fn>SnsSubscription<Name>`), each with its permission.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use crate::naming::{normalize_alnum, normalize_name};
+    use crate::plan::{account, join, partition, permission, region, Compiler};
+    use serde_json::{json, Map};
+    let service = c.service;
+    for (f, s) in super::of_kind(service, |e| match e {
+        super::Event::Sns(s) => Some(s),
+        _ => None,
+    }) {
+        let topic = normalize_alnum(&s.topic_name);
+        let fname = normalize_name(&f.key);
+        let endpoint = Compiler::function_arn(&f.key);
+        let needs_subscription_resource = s.arn.is_some() || s.filter_policy.is_some() || s.redrive_policy.is_some();
+        let (topic_arn, source_arn) = match &s.arn {
+            Some(arn) => (arn.clone(), arn.clone()),
+            None => {
+                let id = format!("SNSTopic{topic}");
+                let exists = c.t.resources.contains_key(&id);
+                if !exists {
+                    let mut p = Map::new();
+                    p.insert("TopicName".into(), json!(s.topic_name));
+                    if let Some(d) = &s.display_name {
+                        p.insert("DisplayName".into(), json!(d));
+                    }
+                    p.insert("Subscription".into(), json!([]));
+                    c.add(id.clone(), json!({ "Type": "AWS::SNS::Topic", "Properties": p }));
+                }
+                if !needs_subscription_resource {
+                    if let Some(subs) = c.resource_mut(&id).and_then(|r| r.get_mut("Properties")).and_then(|p| p.get_mut("Subscription")).and_then(Value::as_array_mut) {
+                        subs.push(json!({ "Endpoint": endpoint.clone(), "Protocol": "lambda" }));
+                    }
+                }
+                let arn = join(vec![json!("arn:"), partition(), json!(":sns:"), region(), json!(":"), account(), json!(":"), json!(s.topic_name)]);
+                (json!({ "Ref": id }), arn)
+            }
+        };
+        if needs_subscription_resource {
+            let mut p = Map::new();
+            p.insert("TopicArn".into(), topic_arn);
+            p.insert("Protocol".into(), json!("lambda"));
+            p.insert("Endpoint".into(), endpoint);
+            if let Some(fp) = &s.filter_policy {
+                p.insert("FilterPolicy".into(), fp.clone());
+            }
+            if let Some(scope) = &s.filter_policy_scope {
+                p.insert("FilterPolicyScope".into(), json!(scope));
+            }
+            if let Some(r) = &s.redrive_policy {
+                p.insert("RedrivePolicy".into(), r.clone());
+            }
+            c.add(format!("{fname}SnsSubscription{topic}"), json!({ "Type": "AWS::SNS::Subscription", "Properties": p }));
+        }
+        c.add(format!("{fname}LambdaPermission{topic}SNS"), permission(&f.key, "sns.amazonaws.com", Some(source_arn)));
+    }
+}

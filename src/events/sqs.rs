@@ -79,3 +79,41 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sqs> {
         }
     }
 }
+
+/// `<Fn>EventSourceMappingSQS<Queue>`, and the shared role's right to read the queues.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use serde_json::{json, Map};
+    let service = c.service;
+    for (f, q) in super::of_kind(service, |e| match e {
+        super::Event::Sqs(q) => Some(q),
+        _ => None,
+    }) {
+        let Some(queue) = super::source_name(&q.arn) else {
+            c.diags.push(crate::error::Diagnostic::error("cannot name this queue from its ARN").at(&q.key_path).hint("use an ARN string or `!GetAtt Queue.Arn`"));
+            continue;
+        };
+        let mut p = Map::new();
+        p.insert("BatchSize".into(), json!(q.batch_size.unwrap_or(10)));
+        if let Some(w) = q.maximum_batching_window {
+            p.insert("MaximumBatchingWindowInSeconds".into(), json!(w));
+        }
+        p.insert("EventSourceArn".into(), q.arn.clone());
+        p.insert("FunctionName".into(), crate::plan::Compiler::function_arn(&f.key));
+        p.insert("Enabled".into(), json!(q.enabled.unwrap_or(true)));
+        if let Some(t) = &q.function_response_type {
+            p.insert("FunctionResponseTypes".into(), json!([t]));
+        }
+        if let Some(fp) = &q.filter_patterns {
+            p.insert("FilterCriteria".into(), super::stream::filter_criteria(fp));
+        }
+        if let Some(m) = q.maximum_concurrency {
+            p.insert("ScalingConfig".into(), json!({ "MaximumConcurrency": m }));
+        }
+        let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
+        if c.has_role && f.role.is_none() {
+            r["DependsOn"] = json!([crate::naming::ROLE_ID]);
+            c.role_statement("sqs", &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], q.arn.clone());
+        }
+        c.add(format!("{}EventSourceMappingSQS{}", crate::naming::normalize_name(&f.key), crate::naming::normalize_alnum(&queue)), r);
+    }
+}

@@ -146,3 +146,77 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
     };
     Some(s)
 }
+
+/// `filterPatterns: [{…}]` as Lambda's `FilterCriteria`.
+pub(crate) fn filter_criteria(patterns: &Value) -> Value {
+    let list = match patterns {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    serde_json::json!({ "Filters": list.iter().map(|p| serde_json::json!({ "Pattern": match p { Value::String(s) => s.clone(), other => other.to_string() } })).collect::<Vec<_>>() })
+}
+
+/// The table or stream name in an event source ARN: `table/Users/stream/…` → `Users`,
+/// `stream/clicks` → `clicks`.
+fn stream_name(v: &Value) -> Option<String> {
+    if let Some(s) = v.as_str() {
+        let resource = s.splitn(6, ':').nth(5).unwrap_or(s);
+        let parts: Vec<&str> = resource.split('/').collect();
+        return match parts.as_slice() {
+            ["table", table, ..] => Some(table.to_string()),
+            ["stream", name, ..] => Some(name.to_string()),
+            _ => Some(super::arn_name(s).to_string()),
+        };
+    }
+    super::source_name(v)
+}
+
+/// `<Fn>EventSourceMapping<Dynamodb|Kinesis><Name>`, and the shared role's right to read.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use serde_json::{json, Map};
+    let service = c.service;
+    for (f, s) in super::of_kind(service, |e| match e {
+        super::Event::Stream(s) => Some(s),
+        _ => None,
+    }) {
+        let Some(name) = stream_name(&s.arn) else {
+            c.diags.push(crate::error::Diagnostic::error("cannot name this stream from its ARN").at(&s.key_path).hint("use an ARN string or `!GetAtt Table.StreamArn`"));
+            continue;
+        };
+        let (kind, actions): (&str, &[&'static str]) = match s.kind {
+            StreamType::Dynamodb => ("Dynamodb", &["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"]),
+            StreamType::Kinesis => ("Kinesis", &["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListStreams"]),
+        };
+        let mut p = Map::new();
+        p.insert("BatchSize".into(), json!(s.batch_size));
+        if let Some(w) = s.batch_window {
+            p.insert("MaximumBatchingWindowInSeconds".into(), json!(w));
+        }
+        p.insert("Enabled".into(), json!(s.enabled.unwrap_or(true)));
+        p.insert("EventSourceArn".into(), s.arn.clone());
+        p.insert("FunctionName".into(), crate::plan::Compiler::function_arn(&f.key));
+        p.insert("StartingPosition".into(), json!(s.starting_position));
+        if let Some(n) = s.parallelization_factor {
+            p.insert("ParallelizationFactor".into(), json!(n));
+        }
+        if let Some(n) = s.maximum_retry_attempts {
+            p.insert("MaximumRetryAttempts".into(), json!(n));
+        }
+        if let Some(b) = s.bisect_batch_on_function_error {
+            p.insert("BisectBatchOnFunctionError".into(), json!(b));
+        }
+        if let Some(t) = &s.function_response_type {
+            p.insert("FunctionResponseTypes".into(), json!([t]));
+        }
+        if let Some(fp) = &s.filter_patterns {
+            p.insert("FilterCriteria".into(), filter_criteria(fp));
+        }
+        let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
+        if c.has_role && f.role.is_none() {
+            r["DependsOn"] = json!([crate::naming::ROLE_ID]);
+            let key = if s.kind == StreamType::Dynamodb { "dynamodb" } else { "kinesis" };
+            c.role_statement(key, actions, s.arn.clone());
+        }
+        c.add(format!("{}EventSourceMapping{kind}{}", crate::naming::normalize_name(&f.key), crate::naming::normalize_alnum(&name)), r);
+    }
+}

@@ -60,3 +60,85 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Websocket> {
         key_path: path.clone(),
     })
 }
+
+/// The WebSocket API, one integration and permission per function, one route per event.
+pub(crate) fn compile(c: &mut crate::plan::Compiler) {
+    use crate::error::Diagnostic;
+    use crate::naming::normalize_name;
+    use crate::plan::{account, join, partition, permission, region, Compiler};
+    use serde_json::{json, Map};
+    let service = c.service;
+    let events = super::of_kind(service, |e| match e {
+        super::Event::Websocket(w) => Some(w),
+        _ => None,
+    });
+    if events.is_empty() {
+        return;
+    }
+    let api = json!({ "Ref": "WebsocketsApi" });
+    c.add(
+        "WebsocketsApi",
+        json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": {
+            "Name": service.provider.websockets_api_name.clone().unwrap_or_else(|| format!("{}-{}-websockets", service.stage, service.name)),
+            "RouteSelectionExpression": service.provider.websockets_route_selection.clone().unwrap_or_else(|| "$request.body.action".into()),
+            "Description": "Serverless Websockets",
+            "ProtocolType": "WEBSOCKET",
+        }}),
+    );
+    let mut routes: Vec<(String, String)> = Vec::new();
+    let mut integrated: Vec<&str> = Vec::new();
+    for (f, w) in &events {
+        let fname = normalize_name(&f.key);
+        if !integrated.contains(&f.key.as_str()) {
+            integrated.push(&f.key);
+            c.add(
+                format!("{fname}WebsocketsIntegration"),
+                json!({ "Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+                    "ApiId": api,
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), Compiler::function_arn(&f.key), json!("/invocations")]),
+                }}),
+            );
+            c.add(
+                format!("{fname}LambdaPermissionWebsockets"),
+                permission(&f.key, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api.clone(), json!("/*")]))),
+            );
+        }
+        if let Some((_, other)) = routes.iter().find(|(r, _)| r == &w.route) {
+            c.diags.push(Diagnostic::error(format!("websocket route `{}` is taken by functions `{other}` and `{}`", w.route, f.key)).at(&w.key_path).hint("each route goes to one function"));
+            continue;
+        }
+        routes.push((w.route.clone(), f.key.clone()));
+        let route_id = format!("{}WebsocketsRoute", normalize_name(&w.route.replace('$', "S")));
+        let mut p = Map::new();
+        p.insert("ApiId".into(), api.clone());
+        p.insert("RouteKey".into(), json!(w.route));
+        p.insert("AuthorizationType".into(), json!("NONE"));
+        p.insert("Target".into(), json!({ "Fn::Join": ["/", ["integrations", { "Ref": format!("{fname}WebsocketsIntegration") }]] }));
+        if let Some(e) = &w.route_response_selection_expression {
+            p.insert("RouteResponseSelectionExpression".into(), json!(e));
+        }
+        c.add(route_id.clone(), json!({ "Type": "AWS::ApiGatewayV2::Route", "Properties": p }));
+        if w.route_response_selection_expression.is_some() {
+            c.add(
+                format!("{}WebsocketsRouteResponse", normalize_name(&w.route.replace('$', "S"))),
+                json!({ "Type": "AWS::ApiGatewayV2::RouteResponse", "Properties": { "ApiId": api, "RouteId": { "Ref": route_id }, "RouteResponseKey": "$default" } }),
+            );
+        }
+    }
+    let deployment_id = format!("WebsocketsDeployment{}", c.deployment.timestamp_ms);
+    let route_ids: Vec<Value> = routes.iter().map(|(r, _)| json!(format!("{}WebsocketsRoute", normalize_name(&r.replace('$', "S"))))).collect();
+    c.add(
+        "WebsocketsDeploymentStage",
+        json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": service.stage, "Description": "Serverless Websockets", "DeploymentId": { "Ref": deployment_id } } }),
+    );
+    c.add(
+        deployment_id,
+        json!({ "Type": "AWS::ApiGatewayV2::Deployment", "DependsOn": route_ids, "Properties": { "ApiId": api, "Description": "Serverless Websockets" } }),
+    );
+    c.output(
+        "ServiceEndpointWebsocket",
+        Some("URL of the service endpoint"),
+        join(vec![json!("wss://"), api, json!(".execute-api."), region(), json!("."), json!({ "Ref": "AWS::URLSuffix" }), json!(format!("/{}", service.stage))]),
+    );
+}

@@ -10,6 +10,8 @@ pub struct Checker {
     pub diags: Vec<Diagnostic>,
     /// `configValidationMode: error`: unknown properties are errors, not warnings.
     pub strict: bool,
+    /// `YYYY-MM-DD`, for runtime lifecycle dates.
+    pub today: String,
 }
 
 /// A JSON type name for messages.
@@ -50,10 +52,11 @@ pub fn is_intrinsic(v: &Value) -> bool {
 }
 
 impl Checker {
-    pub fn new(strict: bool) -> Self {
+    pub fn new(strict: bool, today: String) -> Self {
         Checker {
             diags: Vec::new(),
             strict,
+            today,
         }
     }
 

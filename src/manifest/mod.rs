@@ -32,6 +32,8 @@ pub struct Options {
     pub params: BTreeMap<String, String>,
     pub env: HashMap<String, String>,
     pub instance_id: String,
+    /// `YYYY-MM-DD` for runtime lifecycle checks; `None` for the system clock.
+    pub today: Option<String>,
 }
 
 impl Options {
@@ -144,7 +146,8 @@ pub fn load_str(
     let resolved = variables::resolve(raw, &ctx)
         .map_err(|ds| Error::Config(ds.into_iter().map(locate).collect()))?;
     let strict = resolved.get("configValidationMode").and_then(Value::as_str) == Some("error");
-    let mut checker = checker::Checker::new(strict);
+    let today = opts.today.clone().unwrap_or_else(runtimes::today);
+    let mut checker = checker::Checker::new(strict, today);
     let inputs = validate::Inputs {
         dir,
         config_file,

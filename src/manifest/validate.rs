@@ -486,17 +486,19 @@ pub fn check_runtime(rt: &str, p: &KeyPath, c: &mut Checker) {
             };
             c.error(p, format!("`{rt}` is not a Lambda runtime"), hint);
         }
-        Some(r) if r.status == Status::Deprecated => c.warn(
-            p,
-            format!("runtime `{rt}` is deprecated by AWS and gets no security updates"),
-            format!("move to `{}`", r.replacement),
-        ),
-        Some(r) if r.status == Status::Blocked => c.warn(
-            p,
-            format!("runtime `{rt}` is no longer accepted by AWS: a deploy will be refused"),
-            format!("move to `{}`", r.replacement),
-        ),
-        Some(_) => {}
+        Some(r) => match r.status(&c.today) {
+            Status::Current => {}
+            Status::Deprecated => c.warn(
+                p,
+                format!("runtime `{rt}` was deprecated by AWS on {} and gets no security updates; updates are refused from {}", r.deprecated, r.update_block),
+                format!("move to `{}`", r.successor),
+            ),
+            Status::Blocked => c.warn(
+                p,
+                format!("runtime `{rt}` is no longer accepted by AWS (updates refused since {}): a deploy will be refused", r.update_block),
+                format!("move to `{}`", r.successor),
+            ),
+        },
     }
 }
 

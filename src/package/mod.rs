@@ -1,0 +1,364 @@
+//! The third stage: files on disk → deterministic zips, and the package directory v3 lays out
+//! (`.serverless/`: both templates, `serverless-state.json`, the zips).
+//!
+//! [`specs`] decides what goes in each zip (pure apart from reading the directory tree);
+//! [`build`] compresses; [`write_package`] writes a staging directory and swaps it in, so a
+//! failure leaves the previous package untouched.
+
+pub mod archive;
+pub mod devdeps;
+pub mod select;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::error::{Diagnostic, Error, KeyPath, Result};
+use crate::manifest::Service;
+use crate::plan::{Artifact, Artifacts, Plan};
+use crate::progress::Progress;
+use select::{Entry, Patterns};
+
+/// Lambda's limit on a function's code and layers, unzipped.
+pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
+
+pub const CREATE_TEMPLATE: &str = "cloudformation-template-create-stack.json";
+pub const UPDATE_TEMPLATE: &str = "cloudformation-template-update-stack.json";
+pub const STATE_FILE: &str = "serverless-state.json";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    Service,
+    Function(String),
+    Layer(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    Files(Vec<Entry>),
+    /// `package.artifact`: a zip the user built.
+    Prebuilt(PathBuf),
+}
+
+/// One zip to build.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The file name: `<service>.zip`, `<function>.zip`, `<layer>.zip`.
+    pub name: String,
+    pub owner: Owner,
+    pub source: Source,
+}
+
+impl Spec {
+    pub fn unzipped_size(&self) -> u64 {
+        match &self.source {
+            Source::Files(e) => e.iter().map(|e| e.size).sum(),
+            Source::Prebuilt(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+        }
+    }
+
+    pub fn file_count(&self) -> usize {
+        match &self.source {
+            Source::Files(e) => e.len(),
+            Source::Prebuilt(_) => 1,
+        }
+    }
+}
+
+/// A zip that was built, and where its bytes are.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub spec: Spec,
+    pub artifact: Artifact,
+    /// On disk when packaging; `None` for a dry run.
+    pub path: Option<PathBuf>,
+}
+
+/// Decides every zip of the service. `output` is excluded when it lies inside the service.
+pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
+    let all = select::walk(&service.dir)?;
+    let mut excluded: Vec<String> = vec![service.config_file.clone()];
+    for layer in service.layers.values() {
+        if let Some(p) = &layer.path {
+            excluded.push(format!("{}/**", p.trim_matches('/').trim_start_matches("./")));
+        }
+    }
+    if let Some(out) = output {
+        if let (Ok(o), Ok(d)) = (out.canonicalize(), service.dir.canonicalize()) {
+            if let Ok(rel) = o.strip_prefix(&d) {
+                if !rel.as_os_str().is_empty() {
+                    excluded.push(format!("{}/**", rel.to_string_lossy()));
+                }
+            }
+        }
+    }
+    if service.package.exclude_dev_dependencies {
+        excluded.extend(devdeps::dev_only_patterns(&service.dir));
+    }
+    let pkg_path = KeyPath::root().key("package").key("patterns");
+    let mut out = Vec::new();
+    let mut shared_users = Vec::new();
+    for f in service.functions.values() {
+        if f.image.is_some() {
+            continue;
+        }
+        let fpath = KeyPath::root().key("functions").key(f.key.clone()).key("package");
+        if let Some(a) = &f.package.artifact {
+            out.push(Spec { name: file_name(a), owner: Owner::Function(f.key.clone()), source: Source::Prebuilt(prebuilt(service, a, &fpath.key("artifact"))?) });
+            continue;
+        }
+        if f.package.individually.unwrap_or(service.package.individually) {
+            let mut patterns = service.package.patterns.clone();
+            patterns.extend(f.package.patterns.iter().cloned());
+            let p = Patterns::with_defaults(&patterns, &excluded, &fpath.key("patterns"))?;
+            let entries = select::select(&all, &p);
+            if entries.is_empty() {
+                return Err(no_files(&format!("function `{}`", f.key), &p, &fpath.key("patterns")));
+            }
+            out.push(Spec { name: format!("{}.zip", f.key), owner: Owner::Function(f.key.clone()), source: Source::Files(entries) });
+        } else {
+            shared_users.push(f.key.clone());
+        }
+    }
+    if !shared_users.is_empty() {
+        if let Some(a) = &service.package.artifact {
+            out.insert(0, Spec { name: file_name(a), owner: Owner::Service, source: Source::Prebuilt(prebuilt(service, a, &KeyPath::root().key("package").key("artifact"))?) });
+        } else {
+            let p = Patterns::with_defaults(&service.package.patterns, &excluded, &pkg_path)?;
+            let entries = select::select(&all, &p);
+            if entries.is_empty() {
+                return Err(no_files("the service", &p, &pkg_path));
+            }
+            out.insert(0, Spec { name: format!("{}.zip", service.name), owner: Owner::Service, source: Source::Files(entries) });
+        }
+    }
+    for layer in service.layers.values() {
+        let lp = KeyPath::root().key("layers").key(layer.key.clone());
+        if let Some(a) = &layer.package.artifact {
+            out.push(Spec { name: file_name(a), owner: Owner::Layer(layer.key.clone()), source: Source::Prebuilt(prebuilt(service, a, &lp.key("package").key("artifact"))?) });
+            continue;
+        }
+        let Some(path) = &layer.path else { continue };
+        let root = service.dir.join(path);
+        if !root.is_dir() {
+            return Err(Error::config(Diagnostic::error(format!("layer `{}` names directory `{path}`, which does not exist", layer.key)).at(&lp.key("path")).hint("`path` is relative to the service directory")));
+        }
+        let p = Patterns::with_defaults(&layer.package.patterns, &[], &lp.key("package").key("patterns"))?;
+        let entries = select::select(&select::walk(&root)?, &p);
+        if entries.is_empty() {
+            return Err(no_files(&format!("layer `{}`", layer.key), &p, &lp.key("path")));
+        }
+        out.push(Spec { name: format!("{}.zip", layer.key), owner: Owner::Layer(layer.key.clone()), source: Source::Files(entries) });
+    }
+    check_sizes(service, &out)?;
+    Ok(out)
+}
+
+fn file_name(p: &str) -> String {
+    Path::new(p).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| p.to_string())
+}
+
+fn prebuilt(service: &Service, artifact: &str, path: &KeyPath) -> Result<PathBuf> {
+    let p = service.dir.join(artifact);
+    if !p.is_file() {
+        return Err(Error::config(Diagnostic::error(format!("artifact `{artifact}` does not exist")).at(path).hint("build the zip first, or fix the path (relative to the service directory)")));
+    }
+    Ok(p)
+}
+
+fn no_files(what: &str, p: &Patterns, path: &KeyPath) -> Error {
+    let patterns = if p.user.is_empty() { "the default excludes".to_string() } else { p.user.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ") };
+    Error::config(
+        Diagnostic::error(format!("no files to package for {what}: the patterns {patterns} exclude everything"))
+            .at(path)
+            .hint("add a pattern that includes the handler's file, e.g. `- 'src/**'`"),
+    )
+}
+
+/// Lambda refuses a function whose code and layers exceed 250 MB unzipped: say so now, naming
+/// the largest directories.
+fn check_sizes(service: &Service, specs: &[Spec]) -> Result<()> {
+    let find = |owner: &Owner| specs.iter().find(|s| &s.owner == owner);
+    let mut diags = Vec::new();
+    for f in service.functions.values() {
+        let Some(code) = find(&Owner::Function(f.key.clone())).or_else(|| find(&Owner::Service)) else { continue };
+        let mut parts: Vec<&Spec> = vec![code];
+        for l in f.layers.iter().flatten().chain(if f.layers.is_none() { service.provider.layers.iter() } else { [].iter() }) {
+            if let Some(Value::String(id)) = l.get("Ref") {
+                if let Some((key, _)) = service.layers.iter().find(|(k, _)| crate::naming::layer_logical_id(k) == *id) {
+                    if let Some(s) = find(&Owner::Layer(key.clone())) {
+                        parts.push(s);
+                    }
+                }
+            }
+        }
+        let total: u64 = parts.iter().map(|s| s.unzipped_size()).sum();
+        if total > MAX_UNZIPPED_BYTES {
+            let mut dirs: BTreeMap<String, u64> = BTreeMap::new();
+            for s in &parts {
+                if let Source::Files(entries) = &s.source {
+                    for e in entries {
+                        let top = match e.name.split('/').collect::<Vec<_>>().as_slice() {
+                            ["node_modules", scope, pkg, ..] if scope.starts_with('@') => format!("node_modules/{scope}/{pkg}"),
+                            ["node_modules", pkg, ..] => format!("node_modules/{pkg}"),
+                            [dir, _, ..] => dir.to_string(),
+                            [file] => file.to_string(),
+                            [] => String::new(),
+                        };
+                        *dirs.entry(format!("{}:{top}", s.name)).or_default() += e.size;
+                    }
+                }
+            }
+            let mut largest: Vec<_> = dirs.into_iter().collect();
+            largest.sort_by(|a, b| b.1.cmp(&a.1));
+            let list = largest.iter().take(5).map(|(d, n)| format!("{d} ({})", mb(*n))).collect::<Vec<_>>().join(", ");
+            diags.push(
+                Diagnostic::error(format!("function `{}` is {} unzipped with its layers; Lambda allows {} (largest: {list})", f.key, mb(total), mb(MAX_UNZIPPED_BYTES)))
+                    .at(&KeyPath::root().key("functions").key(f.key.clone()))
+                    .hint("exclude what the function does not need with package.patterns, move dependencies into a layer, or use a container image"),
+            );
+        }
+    }
+    if diags.is_empty() { Ok(()) } else { Err(Error::Config(diags)) }
+}
+
+pub fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+/// Builds every zip, in parallel, into `dest` (or in memory for a dry run).
+pub fn build(specs: &[Spec], dest: Option<&Path>, progress: &Progress) -> Result<Vec<Built>> {
+    progress.start(specs.len() as u64, "packaging");
+    let built: Vec<Result<Built>> = specs
+        .par_iter()
+        .map(|spec| {
+            let r = build_one(spec, dest);
+            progress.inc(&spec.name);
+            r
+        })
+        .collect();
+    progress.finish();
+    built.into_iter().collect()
+}
+
+fn build_one(spec: &Spec, dest: Option<&Path>) -> Result<Built> {
+    let what = spec.name.as_str();
+    let (artifact_hash, size, path) = match (&spec.source, dest) {
+        (Source::Prebuilt(p), Some(dir)) => {
+            let target = dir.join(&spec.name);
+            std::fs::copy(p, &target).map_err(|e| Error::io("copy", p, e))?;
+            let f = std::fs::File::open(&target).map_err(|e| Error::io("read", &target, e))?;
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            (archive::sha256(f).map_err(|e| Error::io("read", &target, e))?, size, Some(target))
+        }
+        (Source::Prebuilt(p), None) => {
+            let f = std::fs::File::open(p).map_err(|e| Error::io("read", p, e))?;
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            (archive::sha256(f).map_err(|e| Error::io("read", p, e))?, size, None)
+        }
+        (Source::Files(entries), Some(dir)) => {
+            let target = dir.join(&spec.name);
+            let file = std::fs::File::create(&target).map_err(|e| Error::io("create", &target, e))?;
+            let file = archive::write(entries, std::io::BufWriter::new(file), what)?;
+            drop(file);
+            let f = std::fs::File::open(&target).map_err(|e| Error::io("read", &target, e))?;
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            (archive::sha256(f).map_err(|e| Error::io("read", &target, e))?, size, Some(target))
+        }
+        (Source::Files(entries), None) => {
+            let cursor = archive::write(entries, std::io::Cursor::new(Vec::new()), what)?;
+            let bytes = cursor.into_inner();
+            let size = bytes.len() as u64;
+            (archive::sha256(bytes.as_slice()).map_err(|e| Error::failed(e.to_string()))?, size, None)
+        }
+    };
+    let (sha256, sha256_hex) = artifact_hash;
+    Ok(Built { spec: spec.clone(), artifact: Artifact { name: spec.name.clone(), sha256, sha256_hex, size }, path })
+}
+
+/// The artifacts by owner, as the planner wants them.
+pub fn artifacts(built: &[Built]) -> Artifacts {
+    let mut a = Artifacts::default();
+    for b in built {
+        match &b.spec.owner {
+            Owner::Service => a.service = Some(b.artifact.clone()),
+            Owner::Function(k) => {
+                a.functions.insert(k.clone(), b.artifact.clone());
+            }
+            Owner::Layer(k) => {
+                a.layers.insert(k.clone(), b.artifact.clone());
+            }
+        }
+    }
+    a
+}
+
+/// `serverless-state.json`: what was packaged, in the parts of v3's shape tools read, plus the
+/// hashes the deployer compares.
+pub fn state(service: &Service, plan: &Plan, built: &[Built]) -> Value {
+    let functions: serde_json::Map<String, Value> = service
+        .functions
+        .values()
+        .map(|f| {
+            let artifact = built.iter().find(|b| b.spec.owner == Owner::Function(f.key.clone())).map(|b| b.artifact.name.clone());
+            (f.key.clone(), json!({ "name": f.name, "handler": f.handler, "package": { "artifact": artifact } }))
+        })
+        .collect();
+    let service_artifact = built.iter().find(|b| b.spec.owner == Owner::Service).map(|b| b.artifact.name.clone());
+    json!({
+        "service": {
+            "service": service.name,
+            "provider": { "name": "aws", "stage": service.stage, "region": service.region, "stackName": service.stack_name() },
+            "functions": functions,
+        },
+        "package": {
+            "artifactDirectoryName": plan.directory,
+            "artifact": service_artifact,
+        },
+        "artifacts": built.iter().map(|b| json!({ "name": b.artifact.name, "sha256": b.artifact.sha256_hex, "size": b.artifact.size })).collect::<Vec<_>>(),
+        "generator": format!("sls-rs {}", env!("CARGO_PKG_VERSION")),
+    })
+}
+
+/// Writes the templates and state into `staging` (which already holds the zips), then replaces
+/// `out` with it. Until the final rename, `out` is untouched.
+pub fn write_package(staging: tempfile::TempDir, out: &Path, plan: &Plan, state: &Value) -> Result<()> {
+    let dir = staging.path();
+    let write = |name: &str, v: &Value| {
+        let p = dir.join(name);
+        std::fs::write(&p, crate::plan::render(v)).map_err(|e| Error::io("write", &p, e))
+    };
+    if let Some(create) = &plan.create {
+        write(CREATE_TEMPLATE, create)?;
+    }
+    write(UPDATE_TEMPLATE, &plan.update)?;
+    write(STATE_FILE, state)?;
+    let old = out.with_file_name(format!(
+        ".{}.old-{}",
+        out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+        std::process::id()
+    ));
+    if out.exists() {
+        std::fs::rename(out, &old).map_err(|e| Error::io("move aside", out, e))?;
+    }
+    let staged = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, out) {
+        // Put the previous package back.
+        let _ = std::fs::rename(&old, out);
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(Error::io("replace", out, e));
+    }
+    if old.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
+/// A staging directory beside `out`, on the same filesystem so the final rename is atomic.
+pub fn staging_dir(out: &Path) -> Result<tempfile::TempDir> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    tempfile::Builder::new().prefix(".sls-rs-staging-").tempdir_in(parent).map_err(|e| Error::io("create a staging directory in", parent, e))
+}

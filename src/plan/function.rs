@@ -1,0 +1,369 @@
+//! Functions, their log groups, versions, URLs, aliases and async settings; and layers.
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::Compiler;
+use crate::error::{Diagnostic, KeyPath};
+use crate::manifest::runtimes;
+use crate::manifest::service::Function;
+use crate::naming;
+
+pub(super) fn log_groups(c: &mut Compiler) {
+    for f in c.service.functions.values() {
+        if f.disable_logs {
+            continue;
+        }
+        let mut p = Map::new();
+        p.insert("LogGroupName".into(), json!(format!("/aws/lambda/{}", f.name)));
+        if let Some(days) = f.log_retention_in_days.or(c.service.provider.log_retention_in_days) {
+            p.insert("RetentionInDays".into(), json!(days));
+        }
+        c.add(naming::log_group_logical_id(&f.key), json!({ "Type": "AWS::Logs::LogGroup", "Properties": p }));
+    }
+}
+
+pub(super) fn layers(c: &mut Compiler) {
+    for layer in c.service.layers.values() {
+        let id = naming::layer_logical_id(&layer.key);
+        let Some(artifact) = c.artifacts.layers.get(&layer.key).cloned() else {
+            c.diags.push(Diagnostic::error(format!("layer `{}` has no package", layer.key)).at(&KeyPath::root().key("layers").key(layer.key.clone())).hint("give the layer a `path` (a directory) or `package.artifact` (a zip)"));
+            continue;
+        };
+        let s3_key = c.s3_key(&artifact.name);
+        let mut p = Map::new();
+        p.insert("Content".into(), json!({ "S3Bucket": c.bucket_ref(), "S3Key": s3_key }));
+        p.insert("LayerName".into(), json!(layer.name.clone().unwrap_or_else(|| layer.key.clone())));
+        if let Some(d) = &layer.description {
+            p.insert("Description".into(), json!(d));
+        }
+        if let Some(l) = &layer.license_info {
+            p.insert("LicenseInfo".into(), json!(l));
+        }
+        if let Some(r) = &layer.compatible_runtimes {
+            p.insert("CompatibleRuntimes".into(), r.clone());
+        }
+        if let Some(a) = &layer.compatible_architectures {
+            p.insert("CompatibleArchitectures".into(), a.clone());
+        }
+        let mut r = json!({ "Type": "AWS::Lambda::LayerVersion", "Properties": p });
+        if layer.retain {
+            r["DeletionPolicy"] = json!("Retain");
+            r["UpdateReplacePolicy"] = json!("Retain");
+        }
+        c.add(id.clone(), r);
+        for account in &layer.allowed_accounts {
+            let label = if account == "*" { "Wild".to_string() } else { account.clone() };
+            c.add(
+                format!("{}{}LambdaLayerPermission", naming::normalize_name(&layer.key), label),
+                json!({ "Type": "AWS::Lambda::LayerVersionPermission", "Properties": {
+                    "Action": "lambda:GetLayerVersion",
+                    "LayerVersionArn": { "Ref": id },
+                    "Principal": account,
+                }}),
+            );
+        }
+        c.output(&format!("{id}QualifiedArn"), Some("Current Lambda layer version"), json!({ "Ref": id }));
+        c.output(&format!("{id}Hash"), Some("Current Lambda layer hash"), json!(artifact.sha256_hex));
+        c.output(&format!("{id}S3Key"), Some("Current Lambda layer S3Key"), json!(s3_key));
+    }
+}
+
+/// The role a function runs with: its own, the provider's, or the generated one.
+pub(super) fn role_of(c: &Compiler, f: &Function) -> Value {
+    match f.role.as_ref().or(c.service.provider.iam.existing_role.as_ref()) {
+        Some(Value::String(s)) if s.starts_with("arn:") => json!(s),
+        // A logical ID of a role under `resources:`.
+        Some(Value::String(s)) => json!({ "Fn::GetAtt": [s, "Arn"] }),
+        Some(other) => other.clone(),
+        None => json!({ "Fn::GetAtt": [naming::ROLE_ID, "Arn"] }),
+    }
+}
+
+pub(super) fn tracing_mode(c: &Compiler, f: &Function) -> Option<&'static str> {
+    match f.tracing.as_ref().or(c.service.provider.tracing_lambda.as_ref())? {
+        Value::Bool(true) => Some("Active"),
+        Value::String(s) if s == "Active" => Some("Active"),
+        Value::String(s) if s == "PassThrough" => Some("PassThrough"),
+        _ => None,
+    }
+}
+
+fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Value>> {
+    let s = c.service;
+    let fp = KeyPath::root().key("functions").key(f.key.clone());
+    let mut p = Map::new();
+    match &f.image {
+        Some(image) => {
+            let uri = match image {
+                Value::Object(m) => m.get("uri").cloned().unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            if !uri.is_string() {
+                c.diags.push(Diagnostic::error(format!("function `{}` has an image without a `uri`", f.key)).at(&fp.key("image")).hint("write `image: <account>.dkr.ecr.<region>.amazonaws.com/repo@sha256:…`"));
+                return None;
+            }
+            p.insert("Code".into(), json!({ "ImageUri": uri }));
+            p.insert("PackageType".into(), json!("Image"));
+        }
+        None => {
+            let Some(artifact) = c.artifacts.for_function(&f.key) else {
+                c.diags.push(Diagnostic::error(format!("function `{}` has no package", f.key)).at(&fp).hint("package the service first (sls-rs package)"));
+                return None;
+            };
+            p.insert("Code".into(), json!({ "S3Bucket": c.bucket_ref(), "S3Key": c.s3_key(&artifact.name) }));
+            p.insert("Handler".into(), json!(f.handler.clone().unwrap_or_default()));
+            let runtime = f.runtime.clone().or_else(|| s.provider.runtime.clone()).unwrap_or_else(|| runtimes::DEFAULT.to_string());
+            p.insert("Runtime".into(), json!(runtime));
+        }
+    }
+    p.insert("FunctionName".into(), json!(f.name));
+    p.insert("MemorySize".into(), json!(f.memory_size.or(s.provider.memory_size).unwrap_or(1024)));
+    p.insert("Timeout".into(), json!(f.timeout.or(s.provider.timeout).unwrap_or(6)));
+    if let Some(a) = f.architecture.as_ref().or(s.provider.architecture.as_ref()) {
+        p.insert("Architectures".into(), json!([a]));
+    }
+    if let Some(d) = &f.description {
+        p.insert("Description".into(), json!(d));
+    }
+    let mut tags = s.provider.tags.clone();
+    for (k, v) in &f.tags {
+        tags.insert(k.clone(), v.clone());
+    }
+    if !tags.is_empty() {
+        p.insert("Tags".into(), Value::Array(tags.into_iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect()));
+    }
+    if let Some(mode) = tracing_mode(c, f) {
+        p.insert("TracingConfig".into(), json!({ "Mode": mode }));
+    }
+    let mut env = s.provider.environment.clone();
+    for (k, v) in &f.environment {
+        env.insert(k.clone(), v.clone());
+    }
+    if !env.is_empty() {
+        p.insert("Environment".into(), json!({ "Variables": env }));
+    }
+    p.insert("Role".into(), role_of(c, f));
+    if let Some(on_error) = &f.on_error {
+        p.insert("DeadLetterConfig".into(), json!({ "TargetArn": on_error }));
+        if let Some(arn) = on_error.as_str() {
+            if arn.contains(":sns:") {
+                c.role_statement("onErrorSns", &["sns:Publish"], json!(arn));
+            } else if arn.contains(":sqs:") {
+                c.role_statement("onErrorSqs", &["sqs:SendMessage"], json!(arn));
+            }
+        }
+    }
+    if let Some(n) = f.reserved_concurrency {
+        p.insert("ReservedConcurrentExecutions".into(), json!(n));
+    }
+    if let Some(layers) = f.layers.as_ref().or(if s.provider.layers.is_empty() { None } else { Some(&s.provider.layers) }) {
+        p.insert("Layers".into(), Value::Array(layers.clone()));
+    }
+    if let Some(vpc) = f.vpc.as_ref().or(s.provider.vpc.as_ref()) {
+        let g = |k: &str| vpc.get(k).cloned().unwrap_or(Value::Null);
+        p.insert("VpcConfig".into(), json!({ "SecurityGroupIds": g("securityGroupIds"), "SubnetIds": g("subnetIds") }));
+    }
+    if let Some(k) = f.kms_key_arn.as_ref().or(s.provider.kms_key_arn.as_ref()) {
+        p.insert("KmsKeyArn".into(), k.clone());
+    }
+    if let Some(e) = f.ephemeral_storage {
+        p.insert("EphemeralStorage".into(), json!({ "Size": e }));
+    }
+    if f.snap_start {
+        p.insert("SnapStart".into(), json!({ "ApplyOn": "PublishedVersions" }));
+    }
+    if let Some(fs) = &f.file_system_config {
+        p.insert("FileSystemConfigs".into(), json!([{ "Arn": fs.get("arn").cloned().unwrap_or(Value::Null), "LocalMountPath": fs.get("localMountPath").cloned().unwrap_or(Value::Null) }]));
+    }
+    Some(p)
+}
+
+/// The suffix of a version's logical ID: a hash of the code and the configuration, so an
+/// unchanged function keeps its version and any change publishes a new one.
+fn version_hash(props: &Map<String, Value>, code_sha: &str) -> String {
+    let mut without_code = props.clone();
+    without_code.remove("Code");
+    let mut h = Sha256::new();
+    h.update(code_sha.as_bytes());
+    h.update(serde_json::to_vec(&without_code).unwrap_or_default());
+    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+}
+
+pub(super) fn functions(c: &mut Compiler) {
+    let service = c.service;
+    let mut versions = Vec::new();
+    for f in service.functions.values() {
+        let Some(props) = function_properties(c, f) else { continue };
+        let id = naming::function_logical_id(&f.key);
+        let code_sha = match &f.image {
+            Some(_) => None,
+            None => c.artifacts.for_function(&f.key).map(|a| a.sha256.clone()),
+        };
+        let mut depends: Vec<Value> = Vec::new();
+        if !f.disable_logs {
+            depends.push(json!(naming::log_group_logical_id(&f.key)));
+        }
+        depends.extend(f.depends_on.iter().cloned());
+        let mut r = json!({ "Type": "AWS::Lambda::Function", "Properties": props.clone() });
+        if !depends.is_empty() {
+            r["DependsOn"] = Value::Array(depends);
+        }
+        if let Some(cond) = &f.condition {
+            r["Condition"] = cond.clone();
+        }
+        c.add(id.clone(), r);
+        url(c, f);
+        event_invoke_config(c, f);
+        let version_wanted = service.provider.version_functions;
+        if version_wanted {
+            let hash = version_hash(&props, code_sha.as_deref().unwrap_or(""));
+            let vid = naming::version_logical_id(&f.key, &hash);
+            let mut vp = Map::new();
+            vp.insert("FunctionName".into(), json!({ "Ref": id }));
+            if let Some(sha) = &code_sha {
+                vp.insert("CodeSha256".into(), json!(sha));
+            }
+            if let Some(d) = &f.description {
+                vp.insert("Description".into(), json!(d));
+            }
+            versions.push((f, vid, vp));
+        } else if f.provisioned_concurrency.is_some() {
+            c.diags.push(
+                Diagnostic::error(format!("function `{}` has provisionedConcurrency but versionFunctions is false", f.key))
+                    .at(&KeyPath::root().key("functions").key(f.key.clone()).key("provisionedConcurrency"))
+                    .hint("provisioned concurrency needs a published version: remove `versionFunctions: false`"),
+            );
+        }
+    }
+    for (f, vid, vp) in versions {
+        c.add(vid.clone(), json!({ "Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain", "Properties": vp }));
+        if let Some(n) = f.provisioned_concurrency {
+            let fid = naming::function_logical_id(&f.key);
+            c.add(
+                format!("{}ProvConcLambdaAlias", naming::normalize_name(&f.key)),
+                json!({ "Type": "AWS::Lambda::Alias", "Properties": {
+                    "FunctionName": { "Ref": fid },
+                    "FunctionVersion": { "Fn::GetAtt": [vid, "Version"] },
+                    "Name": "provisioned",
+                    "ProvisionedConcurrencyConfig": { "ProvisionedConcurrentExecutions": n },
+                }, "DependsOn": fid }),
+            );
+        }
+        c.output(
+            &format!("{}LambdaFunctionQualifiedArn", naming::normalize_name(&f.key)),
+            Some("Current Lambda function version"),
+            json!({ "Ref": vid }),
+        );
+    }
+}
+
+fn url(c: &mut Compiler, f: &Function) {
+    let Some(u) = &f.url else { return };
+    let fp = KeyPath::root().key("functions").key(f.key.clone()).key("url");
+    let (auth, cors, invoke_mode) = match u {
+        Value::Bool(true) => ("NONE", None, None),
+        Value::Object(m) => {
+            let auth = match m.get("authorizer").and_then(Value::as_str) {
+                None => "NONE",
+                Some(a) if a.eq_ignore_ascii_case("aws_iam") => "AWS_IAM",
+                Some(other) => {
+                    c.diags.push(Diagnostic::error(format!("function URL authorizer `{other}` is not known")).at(&fp.key("authorizer")).hint("function URLs take `authorizer: aws_iam`, or no authorizer"));
+                    return;
+                }
+            };
+            let cors = match m.get("cors") {
+                Some(Value::Bool(true)) => Some(json!({ "AllowOrigins": ["*"], "AllowHeaders": ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"], "AllowMethods": ["*"] })),
+                Some(Value::Object(cm)) => {
+                    let mut o = Map::new();
+                    for (from, to) in [("allowedOrigins", "AllowOrigins"), ("allowedHeaders", "AllowHeaders"), ("allowedMethods", "AllowMethods"), ("allowCredentials", "AllowCredentials"), ("exposedResponseHeaders", "ExposeHeaders"), ("maxAge", "MaxAge")] {
+                        if let Some(v) = cm.get(from) {
+                            o.insert(to.into(), v.clone());
+                        }
+                    }
+                    Some(Value::Object(o))
+                }
+                _ => None,
+            };
+            (auth, cors, m.get("invokeMode").cloned())
+        }
+        other => {
+            c.diags.push(Diagnostic::error(format!("`url` must be true or a map, not {other}")).at(&fp).hint("write `url: true`"));
+            return;
+        }
+    };
+    let id = naming::normalize_name(&f.key);
+    let mut p = Map::new();
+    p.insert("AuthType".into(), json!(auth));
+    p.insert("TargetFunctionArn".into(), Compiler::function_arn(&f.key));
+    if let Some(cors) = cors {
+        p.insert("Cors".into(), cors);
+    }
+    if let Some(m) = invoke_mode {
+        p.insert("InvokeMode".into(), m);
+    }
+    c.add(format!("{id}LambdaFunctionUrl"), json!({ "Type": "AWS::Lambda::Url", "Properties": p }));
+    if auth == "NONE" {
+        c.add(
+            format!("{id}LambdaPermissionFnUrl"),
+            json!({ "Type": "AWS::Lambda::Permission", "Properties": {
+                "FunctionName": Compiler::function_arn(&f.key),
+                "Action": "lambda:InvokeFunctionUrl",
+                "Principal": "*",
+                "FunctionUrlAuthType": "NONE",
+            }}),
+        );
+    }
+    c.output(&format!("{id}LambdaFunctionUrl"), Some("Lambda Function URL"), json!({ "Fn::GetAtt": [format!("{id}LambdaFunctionUrl"), "FunctionUrl"] }));
+}
+
+/// `destinations`, `maximumEventAge`, `maximumRetryAttempts`: an EventInvokeConfig.
+fn event_invoke_config(c: &mut Compiler, f: &Function) {
+    if f.destinations.is_none() && f.maximum_event_age.is_none() && f.maximum_retry_attempts.is_none() {
+        return;
+    }
+    let fp = KeyPath::root().key("functions").key(f.key.clone()).key("destinations");
+    let mut p = Map::new();
+    p.insert("FunctionName".into(), json!({ "Ref": naming::function_logical_id(&f.key) }));
+    p.insert("Qualifier".into(), json!("$LATEST"));
+    if let Some(Value::Object(d)) = &f.destinations {
+        let mut dc = Map::new();
+        for (key, cfn) in [("onSuccess", "OnSuccess"), ("onFailure", "OnFailure")] {
+            let Some(target) = d.get(key) else { continue };
+            let (arn, kind) = match target {
+                Value::String(s) if s.starts_with("arn:") => (json!(s), s.split(':').nth(2).unwrap_or("").to_string()),
+                Value::String(s) if c.service.functions.contains_key(s) => {
+                    let name = c.service.functions[s].name.clone();
+                    (json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}") }), "lambda".to_string())
+                }
+                Value::Object(m) if m.contains_key("arn") => (m["arn"].clone(), m.get("type").and_then(Value::as_str).unwrap_or("").to_string()),
+                other => {
+                    c.diags.push(Diagnostic::error(format!("destination {other} is not an ARN or a function of this service")).at(&fp.key(key)).hint("use an ARN (lambda, sqs, sns, events) or the key of a function in this file"));
+                    continue;
+                }
+            };
+            match kind.as_str() {
+                "lambda" | "function" => c.role_statement("destinationLambda", &["lambda:InvokeFunction"], arn.clone()),
+                "sqs" => c.role_statement("destinationSqs", &["sqs:SendMessage"], arn.clone()),
+                "sns" => c.role_statement("destinationSns", &["sns:Publish"], arn.clone()),
+                "events" | "eventBus" => c.role_statement("destinationEvents", &["events:PutEvents"], arn.clone()),
+                _ => {
+                    c.diags.push(Diagnostic::error("cannot tell what kind of destination this is").at(&fp.key(key)).hint("give `type: sqs|sns|lambda|eventBus` beside an intrinsic `arn`"));
+                    continue;
+                }
+            }
+            dc.insert(cfn.into(), json!({ "Destination": arn }));
+        }
+        if !dc.is_empty() {
+            p.insert("DestinationConfig".into(), Value::Object(dc));
+        }
+    }
+    if let Some(a) = f.maximum_event_age {
+        p.insert("MaximumEventAgeInSeconds".into(), json!(a));
+    }
+    if let Some(r) = f.maximum_retry_attempts {
+        p.insert("MaximumRetryAttempts".into(), json!(r));
+    }
+    c.add(format!("{}LambdaEvConf", naming::normalize_name(&f.key)), json!({ "Type": "AWS::Lambda::EventInvokeConfig", "Properties": p }));
+}

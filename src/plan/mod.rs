@@ -1,0 +1,309 @@
+//! The second stage: a validated [`Service`] → the two CloudFormation templates v3 would deploy.
+//!
+//! Pure: no filesystem, no network, no clock. The artifact hashes (from the packager) and the
+//! deployment timestamp are inputs, so the same input gives byte-identical JSON.
+//!
+//! Resources are emitted in v3's order (bucket, log groups, role, layers, functions, versions,
+//! then events, then the user's `resources:`), which keeps diffs against a v3 template readable.
+
+mod function;
+mod iam;
+mod limits;
+mod merge;
+
+use indexmap::IndexMap;
+use serde_json::{json, Map, Value};
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::manifest::service::Service;
+use crate::naming;
+
+/// The deployment bucket and its policy: see `templates/README.md` for how they differ from v3.
+const DEPLOYMENT_BUCKET: &str = include_str!("../../templates/deployment-bucket.json");
+/// The inline Custom::S3 handler for `existing: true` buckets.
+pub(crate) const EXISTING_S3_HANDLER: &str =
+    include_str!("../../templates/existing-s3-notifications.py");
+
+pub const DESCRIPTION: &str = "The AWS CloudFormation template for this Serverless application";
+
+/// One zip the packager built (or the user supplied with `package.artifact`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The file name inside the deployment directory: `svc.zip`, `hello.zip`.
+    pub name: String,
+    /// base64 sha256 of the zip: the function's CodeSha256.
+    pub sha256: String,
+    /// hex sha256, for layer hash outputs and S3 metadata.
+    pub sha256_hex: String,
+    pub size: u64,
+}
+
+/// Every artifact of a package, by what uses it.
+#[derive(Debug, Clone, Default)]
+pub struct Artifacts {
+    /// The shared service zip (absent when every function is packaged individually).
+    pub service: Option<Artifact>,
+    pub functions: IndexMap<String, Artifact>,
+    pub layers: IndexMap<String, Artifact>,
+}
+
+impl Artifacts {
+    pub fn for_function(&self, key: &str) -> Option<&Artifact> {
+        self.functions.get(key).or(self.service.as_ref())
+    }
+}
+
+/// When this deployment happens; names the S3 directory and the API Gateway deployment.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployment {
+    pub timestamp_ms: u64,
+}
+
+impl Deployment {
+    /// `serverless/<service>/<stage>/<epochMs>-<ISO8601>` (prefix from `deploymentPrefix`).
+    pub fn directory(&self, s: &Service) -> String {
+        format!(
+            "{}/{}/{}/{}-{}",
+            s.provider.deployment_prefix,
+            s.name,
+            s.stage,
+            self.timestamp_ms,
+            iso8601(self.timestamp_ms)
+        )
+    }
+}
+
+/// The compiled templates.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `cloudformation-template-create-stack.json`; `None` with `provider.deploymentBucket`.
+    pub create: Option<Value>,
+    /// `cloudformation-template-update-stack.json`.
+    pub update: Value,
+    /// The deployment directory in the bucket.
+    pub directory: String,
+}
+
+/// A CloudFormation template being built. Insertion order is kept.
+#[derive(Debug, Default)]
+pub(crate) struct Template {
+    pub resources: Map<String, Value>,
+    pub outputs: Map<String, Value>,
+}
+
+/// State shared by the parts of the planner while one template is compiled.
+pub(crate) struct Compiler<'a> {
+    pub service: &'a Service,
+    pub artifacts: &'a Artifacts,
+    pub deployment: Deployment,
+    pub t: Template,
+    pub diags: Vec<Diagnostic>,
+    /// IAM statements events need on the shared role, by kind, in v3's order.
+    pub role_statements: IndexMap<&'static str, (Vec<&'static str>, Vec<Value>)>,
+    /// Whether the shared execution role is generated.
+    pub has_role: bool,
+}
+
+impl Compiler<'_> {
+    /// Adds a resource; a logical ID generated twice is a conflict between two parts of the
+    /// configuration, reported rather than silently overwritten.
+    pub fn add(&mut self, id: impl Into<String>, resource: Value) {
+        let id = id.into();
+        if self.t.resources.contains_key(&id) {
+            self.diags.push(
+                Diagnostic::error(format!("two parts of the configuration both generate resource `{id}`"))
+                    .hint("two events of one function probably target the same queue, stream, topic or route; remove the duplicate"),
+            );
+            return;
+        }
+        self.t.resources.insert(id, resource);
+    }
+
+    pub fn resource_mut(&mut self, id: &str) -> Option<&mut Map<String, Value>> {
+        self.t.resources.get_mut(id).and_then(Value::as_object_mut)
+    }
+
+    /// A generated output, exported as `sls-<service>-<stage>-<Key>` like v3.
+    pub fn output(&mut self, key: &str, description: Option<&str>, value: Value) {
+        let mut o = Map::new();
+        if let Some(d) = description {
+            o.insert("Description".into(), json!(d));
+        }
+        o.insert("Value".into(), value);
+        o.insert(
+            "Export".into(),
+            json!({ "Name": format!("sls-{}-{}-{}", self.service.name, self.service.stage, key) }),
+        );
+        self.t.outputs.insert(key.to_string(), Value::Object(o));
+    }
+
+    /// Adds `actions` on `resource` to the shared role's statement for `kind`.
+    pub fn role_statement(&mut self, kind: &'static str, actions: &[&'static str], resource: Value) {
+        let entry = self
+            .role_statements
+            .entry(kind)
+            .or_insert_with(|| (actions.to_vec(), Vec::new()));
+        if !entry.1.contains(&resource) {
+            entry.1.push(resource);
+        }
+    }
+
+    /// `{Fn::GetAtt: [<Fn>LambdaFunction, Arn]}`.
+    pub fn function_arn(key: &str) -> Value {
+        json!({ "Fn::GetAtt": [naming::function_logical_id(key), "Arn"] })
+    }
+
+    /// The deployment bucket: `{Ref: ServerlessDeploymentBucket}` or the configured name.
+    pub fn bucket_ref(&self) -> Value {
+        match self.service.provider.deployment_bucket.as_ref().and_then(|b| b.name.clone()) {
+            Some(name) => Value::String(name),
+            None => json!({ "Ref": naming::BUCKET_ID }),
+        }
+    }
+
+    pub fn s3_key(&self, artifact: &str) -> String {
+        format!("{}/{}", self.deployment.directory(self.service), artifact)
+    }
+}
+
+/// `arn:<partition>:…` built with `Fn::Join`, as v3 writes it.
+pub(crate) fn join(parts: Vec<Value>) -> Value {
+    json!({ "Fn::Join": ["", parts] })
+}
+
+pub(crate) fn partition() -> Value {
+    json!({ "Ref": "AWS::Partition" })
+}
+
+pub(crate) fn region() -> Value {
+    json!({ "Ref": "AWS::Region" })
+}
+
+pub(crate) fn account() -> Value {
+    json!({ "Ref": "AWS::AccountId" })
+}
+
+/// A Lambda permission for `principal`, v3's shape.
+pub(crate) fn permission(key: &str, principal: &str, source_arn: Option<Value>) -> Value {
+    let mut p = Map::new();
+    p.insert("FunctionName".into(), Compiler::function_arn(key));
+    p.insert("Action".into(), json!("lambda:InvokeFunction"));
+    p.insert("Principal".into(), json!(principal));
+    if let Some(arn) = source_arn {
+        p.insert("SourceArn".into(), arn);
+    }
+    json!({ "Type": "AWS::Lambda::Permission", "Properties": p })
+}
+
+/// Compiles the service. Conflicts and exceeded limits are errors naming their cause.
+pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) -> Result<Plan> {
+    let bucket: Value = serde_json::from_str(DEPLOYMENT_BUCKET)
+        .map_err(|e| Error::failed(format!("internal: templates/deployment-bucket.json: {e}")))?;
+    let bucket_resources = bucket["Resources"].as_object().cloned().unwrap_or_default();
+    let own_bucket = service.provider.deployment_bucket.as_ref().and_then(|b| b.name.as_ref()).is_none();
+
+    let mut c = Compiler {
+        service,
+        artifacts,
+        deployment,
+        t: Template::default(),
+        diags: Vec::new(),
+        role_statements: IndexMap::new(),
+        has_role: false,
+    };
+    if own_bucket {
+        for (id, r) in &bucket_resources {
+            c.add(id.clone(), r.clone());
+        }
+    }
+    let bucket_output = if own_bucket { json!({ "Ref": naming::BUCKET_ID }) } else { c.bucket_ref() };
+
+    function::log_groups(&mut c);
+    iam::reserve_role(&mut c);
+    function::layers(&mut c);
+    function::functions(&mut c);
+
+    crate::events::schedule::compile(&mut c);
+    crate::events::s3::compile(&mut c);
+    crate::events::http::compile(&mut c);
+    crate::events::websocket::compile(&mut c);
+    crate::events::http_api::compile(&mut c);
+    crate::events::sns::compile(&mut c);
+    crate::events::stream::compile(&mut c);
+    crate::events::sqs::compile(&mut c);
+    crate::events::event_bridge::compile(&mut c);
+
+    iam::finish_role(&mut c);
+
+    // v3 puts the bucket-name output first.
+    let mut outputs = Map::new();
+    outputs.insert(
+        "ServerlessDeploymentBucketName".into(),
+        json!({ "Value": bucket_output, "Export": { "Name": format!("sls-{}-{}-ServerlessDeploymentBucketName", service.name, service.stage) } }),
+    );
+    outputs.extend(std::mem::take(&mut c.t.outputs));
+    c.t.outputs = outputs;
+
+    let update = merge::user_resources(&mut c);
+    limits::check(&mut c, &update);
+    if !c.diags.is_empty() {
+        return Err(Error::Config(c.diags));
+    }
+    let create = own_bucket.then(|| {
+        json!({
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": DESCRIPTION,
+            "Resources": bucket_resources,
+            "Outputs": { "ServerlessDeploymentBucketName": { "Value": { "Ref": naming::BUCKET_ID } } }
+        })
+    });
+    Ok(Plan { create, update, directory: deployment.directory(service) })
+}
+
+/// Renders a template the way it is written to disk and uploaded: pretty JSON, stable order.
+pub fn render(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// `2026-11-26T13:49:42.341Z` from epoch milliseconds (proleptic Gregorian, UTC).
+pub fn iso8601(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_matches_v3_directory_names() {
+        // From the reference seed case: 1795700982341-2026-11-26T13:49:42.341Z
+        assert_eq!(iso8601(1_795_700_982_341), "2026-11-26T13:49:42.341Z");
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_bucket_template_parses() {
+        let v: Value = serde_json::from_str(DEPLOYMENT_BUCKET).unwrap();
+        assert!(v["Resources"]["ServerlessDeploymentBucket"].is_object());
+    }
+}
