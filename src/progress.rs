@@ -29,11 +29,17 @@ impl Progress {
         } else {
             Mode::Plain
         };
-        Progress { mode, bar: Mutex::new(None) }
+        Progress {
+            mode,
+            bar: Mutex::new(None),
+        }
     }
 
     pub fn quiet() -> Self {
-        Progress { mode: Mode::Quiet, bar: Mutex::new(None) }
+        Progress {
+            mode: Mode::Quiet,
+            bar: Mutex::new(None),
+        }
     }
 
     pub fn mode(&self) -> Mode {
@@ -46,13 +52,20 @@ impl Progress {
             Mode::Plain => ProgressBar::hidden(),
             Mode::Bar => {
                 let b = ProgressBar::new(total);
-                b.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+                b.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
                 b.set_message(label.to_string());
                 b
             }
         };
         if self.mode == Mode::Plain {
-            eprintln!("{label} {total} artifact{}…", if total == 1 { "" } else { "s" });
+            eprintln!(
+                "{label} {total} artifact{}…",
+                if total == 1 { "" } else { "s" }
+            );
         }
         if let Ok(mut g) = self.bar.lock() {
             *g = Some((bar, Instant::now(), label.to_string()));
@@ -83,7 +96,12 @@ impl Progress {
         if self.mode == Mode::Quiet {
             return;
         }
-        match self.bar.lock().ok().and_then(|g| g.as_ref().map(|(b, _, _)| b.clone())) {
+        match self
+            .bar
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().map(|(b, _, _)| b.clone()))
+        {
             Some(b) => b.suspend(|| eprintln!("{msg}")),
             None => eprintln!("{msg}"),
         }

@@ -465,7 +465,8 @@ fn deprecated_runtimes_warn_with_a_replacement() {
     let l = load("service: s\nprovider:\n  name: aws\n  runtime: dotnet8\n").unwrap();
     let w: Vec<String> = l.warnings.iter().map(|d| d.render()).collect();
     assert!(
-        w.iter().any(|w| w.contains("dotnet8") && w.contains("deprecated") && w.contains("dotnet10")),
+        w.iter()
+            .any(|w| w.contains("dotnet8") && w.contains("deprecated") && w.contains("dotnet10")),
         "{w:?}"
     );
     assert_error(

@@ -35,7 +35,11 @@ pub fn deployment() -> Deployment {
 }
 
 /// Packages into `out`: zips, templates, state. Returns the plan and what was built.
-pub fn package_into(service: &Service, out: &std::path::Path, progress: &Progress) -> Result<(Plan, Vec<Built>)> {
+pub fn package_into(
+    service: &Service,
+    out: &std::path::Path,
+    progress: &Progress,
+) -> Result<(Plan, Vec<Built>)> {
     let specs = package::specs(service, Some(out))?;
     let staging = package::staging_dir(out)?;
     let built = package::build(&specs, Some(staging.path()), progress)?;
@@ -47,6 +51,10 @@ pub fn package_into(service: &Service, out: &std::path::Path, progress: &Progres
 
 pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
     let loaded = ctx.load(None)?;
+    run_loaded(ctx, args, &loaded).map_err(|e| loaded.locate(e))
+}
+
+fn run_loaded(ctx: &Ctx, args: &PackageArgs, loaded: &crate::manifest::Loaded) -> Result<()> {
     let service = &loaded.service;
     let progress = Progress::new(ctx.global.quiet);
     if args.dry_run {
@@ -54,7 +62,11 @@ pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
         let built = package::build(&specs, None, &Progress::quiet())?;
         let plan = plan::plan(service, &package::artifacts(&built), deployment())?;
         if !ctx.global.quiet {
-            eprintln!("dry run: would build {} artifact{} (nothing written):", built.len(), if built.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "dry run: would build {} artifact{} (nothing written):",
+                built.len(),
+                if built.len() == 1 { "" } else { "s" }
+            );
             list(&built);
         }
         println!("{}", plan::render(&plan.update));

@@ -106,7 +106,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             Some(Value::String(b)) => {
                 let bus_id = format!("{}EventBridgeEventBus", normalize_alnum(b));
                 if !c.t.resources.contains_key(&bus_id) {
-                    c.add(bus_id.clone(), json!({ "Type": "AWS::Events::EventBus", "Properties": { "Name": b } }));
+                    c.add(
+                        bus_id.clone(),
+                        json!({ "Type": "AWS::Events::EventBus", "Properties": { "Name": b } }),
+                    );
                 }
                 p.insert("EventBusName".into(), json!({ "Ref": bus_id }));
             }
@@ -126,12 +129,21 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         if let Some(d) = &e.description {
             p.insert("Description".into(), json!(d));
         }
-        p.insert("State".into(), json!(if e.enabled { "ENABLED" } else { "DISABLED" }));
+        p.insert(
+            "State".into(),
+            json!(if e.enabled { "ENABLED" } else { "DISABLED" }),
+        );
         let mut target = Map::new();
         target.insert("Arn".into(), Compiler::function_arn(&f.key));
         target.insert("Id".into(), json!(format!("{}EventBridgeTarget", f.key)));
         if let Some(i) = &e.input {
-            target.insert("Input".into(), json!(match i { Value::String(s) => s.clone(), other => other.to_string() }));
+            target.insert(
+                "Input".into(),
+                json!(match i {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+            );
         }
         if let Some(ip) = &e.input_path {
             target.insert("InputPath".into(), json!(ip));
@@ -147,7 +159,17 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             target.insert("InputTransformer".into(), Value::Object(it));
         }
         p.insert("Targets".into(), json!([target]));
-        c.add(rule_id.clone(), json!({ "Type": "AWS::Events::Rule", "Properties": p }));
-        c.add(format!("{fname}EventBridgeLambdaPermission{n}"), permission(&f.key, "events.amazonaws.com", Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] }))));
+        c.add(
+            rule_id.clone(),
+            json!({ "Type": "AWS::Events::Rule", "Properties": p }),
+        );
+        c.add(
+            format!("{fname}EventBridgeLambdaPermission{n}"),
+            permission(
+                &f.key,
+                "events.amazonaws.com",
+                Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] })),
+            ),
+        );
     }
 }

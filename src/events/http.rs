@@ -449,24 +449,36 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     for (f, h) in &events {
         if h.cors.is_some() && routes.contains_key(&("OPTIONS".to_string(), h.path.clone())) {
             c.diags.push(
-                Diagnostic::error(format!("`/{}` has `cors` and an explicit OPTIONS method (function `{}`)", h.path, f.key))
-                    .at(&h.key_path)
-                    .hint("`cors` generates the OPTIONS method; remove one of them"),
+                Diagnostic::error(format!(
+                    "`/{}` has `cors` and an explicit OPTIONS method (function `{}`)",
+                    h.path, f.key
+                ))
+                .at(&h.key_path)
+                .hint("`cors` generates the OPTIONS method; remove one of them"),
             );
         }
         if h.private && ag.api_keys.is_empty() && ag.usage_plan.is_none() {
             c.diags.push(
-                Diagnostic::error(format!("`{} /{}` is private, but the service defines no API keys", h.method, h.path))
-                    .at(&h.key_path.key("private"))
-                    .hint("add `provider.apiGateway.apiKeys: [my-key]`, or remove `private: true`"),
+                Diagnostic::error(format!(
+                    "`{} /{}` is private, but the service defines no API keys",
+                    h.method, h.path
+                ))
+                .at(&h.key_path.key("private"))
+                .hint("add `provider.apiGateway.apiKeys: [my-key]`, or remove `private: true`"),
             );
         }
-        if let Some(Authorizer::Lambda { function: Some(name), .. }) = &h.authorizer {
+        if let Some(Authorizer::Lambda {
+            function: Some(name),
+            ..
+        }) = &h.authorizer
+        {
             if !service.functions.contains_key(name) {
                 c.diags.push(
-                    Diagnostic::error(format!("authorizer `{name}` is not a function of this service"))
-                        .at(&h.key_path.key("authorizer"))
-                        .hint("name a function under `functions:`, or give the authorizer's `arn`"),
+                    Diagnostic::error(format!(
+                        "authorizer `{name}` is not a function of this service"
+                    ))
+                    .at(&h.key_path.key("authorizer"))
+                    .hint("name a function under `functions:`, or give the authorizer's `arn`"),
                 );
             }
         }
@@ -482,7 +494,14 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     };
     if ag.rest_api_id.is_none() {
         let mut p = Map::new();
-        p.insert("Name".into(), json!(service.provider.api_name.clone().unwrap_or_else(|| format!("{}-{}", service.stage, service.name))));
+        p.insert(
+            "Name".into(),
+            json!(service
+                .provider
+                .api_name
+                .clone()
+                .unwrap_or_else(|| format!("{}-{}", service.stage, service.name))),
+        );
         if let Some(d) = &ag.description {
             p.insert("Description".into(), json!(d));
         }
@@ -495,7 +514,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         p.insert("EndpointConfiguration".into(), json!({ "Types": [service.provider.endpoint_type.clone().unwrap_or_else(|| "EDGE".into())] }));
         match &ag.resource_policy {
             Some(policy) => {
-                p.insert("Policy".into(), json!({ "Version": "2012-10-17", "Statement": policy }));
+                p.insert(
+                    "Policy".into(),
+                    json!({ "Version": "2012-10-17", "Statement": policy }),
+                );
             }
             None => {
                 p.insert("Policy".into(), json!(""));
@@ -507,7 +529,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         if let Some(s) = &ag.api_key_source_type {
             p.insert("ApiKeySourceType".into(), json!(s.to_ascii_uppercase()));
         }
-        c.add(naming::REST_API_ID, json!({ "Type": "AWS::ApiGateway::RestApi", "Properties": p }));
+        c.add(
+            naming::REST_API_ID,
+            json!({ "Type": "AWS::ApiGateway::RestApi", "Properties": p }),
+        );
     }
 
     // Path resources: every prefix of every path, parents first, in order of appearance.
@@ -535,7 +560,9 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     let mut cors_paths: IndexMap<&str, (Cors, Vec<&str>)> = IndexMap::new();
     for (_, h) in &events {
         if let Some(cors) = &h.cors {
-            let entry = cors_paths.entry(h.path.as_str()).or_insert_with(|| (cors.clone(), Vec::new()));
+            let entry = cors_paths
+                .entry(h.path.as_str())
+                .or_insert_with(|| (cors.clone(), Vec::new()));
             for o in &cors.origins {
                 if !entry.0.origins.contains(o) {
                     entry.0.origins.push(o.clone());
@@ -562,7 +589,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let mut integration_params = Map::new();
         let mut header = |name: &str, value: String| {
             response_params.insert(format!("method.response.header.{name}"), json!(true));
-            integration_params.insert(format!("method.response.header.{name}"), json!(format!("'{value}'")));
+            integration_params.insert(
+                format!("method.response.header.{name}"),
+                json!(format!("'{value}'")),
+            );
         };
         header("Access-Control-Allow-Origin", cors.origins.join(","));
         header("Access-Control-Allow-Headers", cors.headers.join(","));
@@ -604,11 +634,24 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let Some(a) = &h.authorizer else { continue };
         let (name, props) = match a {
             Authorizer::AwsIam => continue,
-            Authorizer::Cognito { name, arn, identity_source, .. } => (
+            Authorizer::Cognito {
+                name,
+                arn,
+                identity_source,
+                ..
+            } => (
                 name.clone(),
                 json!({ "IdentitySource": identity_source, "Name": name, "RestApiId": api_id, "Type": "COGNITO_USER_POOLS", "ProviderARNs": [arn] }),
             ),
-            Authorizer::Lambda { name, function, arn, kind, identity_source, result_ttl, identity_validation_expression } => {
+            Authorizer::Lambda {
+                name,
+                function,
+                arn,
+                kind,
+                identity_source,
+                result_ttl,
+                identity_validation_expression,
+            } => {
                 let target = match (function, arn) {
                     (Some(fkey), _) => {
                         if service.functions.contains_key(fkey) && !permitted.contains(fkey) {
@@ -624,7 +667,18 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 p.insert("IdentitySource".into(), json!(identity_source));
                 p.insert("Name".into(), json!(name));
                 p.insert("RestApiId".into(), api_id.clone());
-                p.insert("AuthorizerUri".into(), join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), target, json!("/invocations")]));
+                p.insert(
+                    "AuthorizerUri".into(),
+                    join(vec![
+                        json!("arn:"),
+                        partition(),
+                        json!(":apigateway:"),
+                        region(),
+                        json!(":lambda:path/2015-03-31/functions/"),
+                        target,
+                        json!("/invocations"),
+                    ]),
+                );
                 p.insert("Type".into(), json!(kind));
                 if let Some(e) = identity_validation_expression {
                     p.insert("IdentityValidationExpression".into(), json!(e));
@@ -645,7 +699,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         authorizers.insert(name, props);
     }
     for (name, props) in &authorizers {
-        c.add(format!("{}ApiGatewayAuthorizer", normalize_name(name)), json!({ "Type": "AWS::ApiGateway::Authorizer", "Properties": props }));
+        c.add(
+            format!("{}ApiGatewayAuthorizer", normalize_name(name)),
+            json!({ "Type": "AWS::ApiGateway::Authorizer", "Properties": props }),
+        );
     }
 
     for (f, h) in &events {
@@ -655,11 +712,17 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         }
         let mut p = Map::new();
         p.insert("HttpMethod".into(), json!(h.method));
-        p.insert("RequestParameters".into(), Value::Object(h.request_parameters.clone()));
+        p.insert(
+            "RequestParameters".into(),
+            Value::Object(h.request_parameters.clone()),
+        );
         p.insert("ResourceId".into(), resource_refs[&h.path].clone());
         p.insert("RestApiId".into(), api_id.clone());
         p.insert("ApiKeyRequired".into(), json!(h.private));
-        let mut depends = vec![json!(crate::naming::lambda_permission_id(&f.key, "ApiGateway"))];
+        let depends = vec![json!(crate::naming::lambda_permission_id(
+            &f.key,
+            "ApiGateway"
+        ))];
         match &h.authorizer {
             None => {
                 p.insert("AuthorizationType".into(), json!("NONE"));
@@ -673,12 +736,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                         if !scopes.is_empty() {
                             p.insert("AuthorizationScopes".into(), json!(scopes));
                         }
-                        depends.push(json!(aid));
                     }
                     Authorizer::Lambda { name, .. } => {
                         let aid = format!("{}ApiGatewayAuthorizer", normalize_name(name));
                         p.insert("AuthorizerId".into(), json!({ "Ref": aid }));
-                        depends.push(json!(aid));
                     }
                     Authorizer::AwsIam => {}
                 }
@@ -693,7 +754,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             }),
         );
         p.insert("MethodResponses".into(), json!([]));
-        c.add(id.clone(), json!({ "Type": "AWS::ApiGateway::Method", "Properties": p, "DependsOn": depends }));
+        c.add(
+            id.clone(),
+            json!({ "Type": "AWS::ApiGateway::Method", "Properties": p, "DependsOn": depends }),
+        );
         methods.push(id);
     }
 
@@ -715,19 +779,37 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             if let Some(d) = &key.description {
                 p.insert("Description".into(), json!(d));
             }
-            p.insert("StageKeys".into(), json!([{ "RestApiId": api_id, "StageName": service.stage }]));
+            p.insert(
+                "StageKeys".into(),
+                json!([{ "RestApiId": api_id, "StageName": service.stage }]),
+            );
             c.add(format!("ApiGatewayApiKey{}", i + 1), json!({ "Type": "AWS::ApiGateway::ApiKey", "Properties": p, "DependsOn": deployment_id }));
         }
         let mut p = Map::new();
-        p.insert("ApiStages".into(), json!([{ "ApiId": api_id, "Stage": service.stage }]));
-        p.insert("Description".into(), json!(format!("Usage plan for {} {} stage", service.name, service.stage)));
-        p.insert("UsagePlanName".into(), json!(format!("{}-{}", service.name, service.stage)));
+        p.insert(
+            "ApiStages".into(),
+            json!([{ "ApiId": api_id, "Stage": service.stage }]),
+        );
+        p.insert(
+            "Description".into(),
+            json!(format!(
+                "Usage plan for {} {} stage",
+                service.name, service.stage
+            )),
+        );
+        p.insert(
+            "UsagePlanName".into(),
+            json!(format!("{}-{}", service.name, service.stage)),
+        );
         if let Some(Value::Object(up)) = &ag.usage_plan {
             if let Some(q) = up.get("quota") {
                 p.insert("Quota".into(), json!({ "Limit": q.get("limit"), "Offset": q.get("offset"), "Period": q.get("period") }));
             }
             if let Some(t) = up.get("throttle") {
-                p.insert("Throttle".into(), json!({ "BurstLimit": t.get("burstLimit"), "RateLimit": t.get("rateLimit") }));
+                p.insert(
+                    "Throttle".into(),
+                    json!({ "BurstLimit": t.get("burstLimit"), "RateLimit": t.get("rateLimit") }),
+                );
             }
         }
         c.add("ApiGatewayUsagePlan", json!({ "Type": "AWS::ApiGateway::UsagePlan", "DependsOn": deployment_id, "Properties": p }));
@@ -741,12 +823,34 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     for fkey in &permitted {
         c.add(
             crate::naming::lambda_permission_id(fkey, "ApiGateway"),
-            permission(fkey, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api_id.clone(), json!("/*/*")]))),
+            permission(
+                fkey,
+                "apigateway.amazonaws.com",
+                Some(join(vec![
+                    json!("arn:"),
+                    partition(),
+                    json!(":execute-api:"),
+                    region(),
+                    json!(":"),
+                    account(),
+                    json!(":"),
+                    api_id.clone(),
+                    json!("/*/*"),
+                ])),
+            ),
         );
     }
     c.output(
         "ServiceEndpoint",
         Some("URL of the service endpoint"),
-        join(vec![json!("https://"), api_id, json!(".execute-api."), region(), json!("."), json!({ "Ref": "AWS::URLSuffix" }), json!(format!("/{}", service.stage))]),
+        join(vec![
+            json!("https://"),
+            api_id,
+            json!(".execute-api."),
+            region(),
+            json!("."),
+            json!({ "Ref": "AWS::URLSuffix" }),
+            json!(format!("/{}", service.stage)),
+        ]),
     );
 }

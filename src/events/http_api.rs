@@ -186,7 +186,15 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
     })
 }
 
-const DEFAULT_CORS_HEADERS: &[&str] = &["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token", "X-Amz-User-Agent", "X-Amzn-Trace-Id"];
+const DEFAULT_CORS_HEADERS: &[&str] = &[
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "X-Amzn-Trace-Id",
+];
 
 fn cors_configuration(v: &Value) -> Option<Value> {
     use serde_json::json;
@@ -199,14 +207,26 @@ fn cors_configuration(v: &Value) -> Option<Value> {
         Value::Object(m) => {
             let mut o = serde_json::Map::new();
             let defaults: [(&str, &str, Value); 3] = [
-                ("allowedHeaders", "AllowHeaders", json!(DEFAULT_CORS_HEADERS)),
-                ("allowedMethods", "AllowMethods", json!(["OPTIONS", "GET", "POST", "PUT", "PATCH", "HEAD", "DELETE"])),
+                (
+                    "allowedHeaders",
+                    "AllowHeaders",
+                    json!(DEFAULT_CORS_HEADERS),
+                ),
+                (
+                    "allowedMethods",
+                    "AllowMethods",
+                    json!(["OPTIONS", "GET", "POST", "PUT", "PATCH", "HEAD", "DELETE"]),
+                ),
                 ("allowedOrigins", "AllowOrigins", json!(["*"])),
             ];
             for (from, to, default) in defaults {
                 o.insert(to.into(), m.get(from).cloned().unwrap_or(default));
             }
-            for (from, to) in [("allowCredentials", "AllowCredentials"), ("exposedResponseHeaders", "ExposeHeaders"), ("maxAge", "MaxAge")] {
+            for (from, to) in [
+                ("allowCredentials", "AllowCredentials"),
+                ("exposedResponseHeaders", "ExposeHeaders"),
+                ("maxAge", "MaxAge"),
+            ] {
                 if let Some(v) = m.get(from) {
                     o.insert(to.into(), v.clone());
                 }
@@ -268,16 +288,25 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             }
             if a.aws_iam && !a.scopes.is_empty() {
                 c.diags.push(
-                    Diagnostic::error(format!("route `{}` asks for scopes with `aws_iam`", h.route_key()))
-                        .at(&h.key_path.key("authorizer"))
-                        .hint("IAM authorization has no scopes; remove `scopes`"),
+                    Diagnostic::error(format!(
+                        "route `{}` asks for scopes with `aws_iam`",
+                        h.route_key()
+                    ))
+                    .at(&h.key_path.key("authorizer"))
+                    .hint("IAM authorization has no scopes; remove `scopes`"),
                 );
             }
         }
     }
     if cfg.id.is_none() {
         let mut p = Map::new();
-        p.insert("Name".into(), json!(cfg.name.clone().unwrap_or_else(|| format!("{}-{}", service.stage, service.name))));
+        p.insert(
+            "Name".into(),
+            json!(cfg
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}-{}", service.stage, service.name))),
+        );
         p.insert("ProtocolType".into(), json!("HTTP"));
         if let Some(cors) = cfg.cors.as_ref().and_then(cors_configuration) {
             p.insert("CorsConfiguration".into(), cors);
@@ -285,7 +314,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         if cfg.disable_default_endpoint {
             p.insert("DisableExecuteApiEndpoint".into(), json!(true));
         }
-        c.add(naming::HTTP_API_ID, json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": p }));
+        c.add(
+            naming::HTTP_API_ID,
+            json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": p }),
+        );
         c.add(
             "HttpApiStage",
             json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": "$default", "AutoDeploy": true, "DefaultRouteSettings": { "DetailedMetricsEnabled": cfg.metrics } } }),
@@ -304,16 +336,39 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let spec = &cfg.authorizers[*name];
         let ty = spec.get("type").and_then(Value::as_str).unwrap_or("jwt");
         let id = format!("HttpApiAuthorizer{}", normalize_name(name));
-        let identity = spec.get("identitySource").cloned().map(|v| if v.is_array() { v } else { json!([v]) });
+        let identity =
+            spec.get("identitySource")
+                .cloned()
+                .map(|v| if v.is_array() { v } else { json!([v]) });
         let p = if ty == "request" {
-            let target = match (spec.get("functionName").and_then(Value::as_str), spec.get("functionArn")) {
+            let target = match (
+                spec.get("functionName").and_then(Value::as_str),
+                spec.get("functionArn"),
+            ) {
                 (Some(fname), _) => {
                     if !service.functions.contains_key(fname) {
                         c.diags.push(Diagnostic::error(format!("authorizer `{name}` names function `{fname}`, which this service does not have")).at(&crate::error::KeyPath::parse_dotted("provider.httpApi.authorizers").key(name.to_string()).key("functionName")).hint("name a function under `functions:`, or give `functionArn`"));
                         continue;
                     }
-                    let perm = permission(fname, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api.clone(), json!("/*")])));
-                    c.add(format!("{}LambdaAuthorizerPermissionHttpApi", normalize_name(fname)), perm);
+                    let perm = permission(
+                        fname,
+                        "apigateway.amazonaws.com",
+                        Some(join(vec![
+                            json!("arn:"),
+                            partition(),
+                            json!(":execute-api:"),
+                            region(),
+                            json!(":"),
+                            account(),
+                            json!(":"),
+                            api.clone(),
+                            json!("/*"),
+                        ])),
+                    );
+                    c.add(
+                        format!("{}LambdaAuthorizerPermissionHttpApi", normalize_name(fname)),
+                        perm,
+                    );
                     Compiler::function_arn(fname)
                 }
                 (None, Some(arn)) => arn.clone(),
@@ -322,8 +377,22 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             let mut p = Map::new();
             p.insert("ApiId".into(), api.clone());
             p.insert("AuthorizerType".into(), json!("REQUEST"));
-            p.insert("AuthorizerUri".into(), join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), target, json!("/invocations")]));
-            p.insert("AuthorizerPayloadFormatVersion".into(), spec.get("payloadVersion").cloned().unwrap_or(json!("2.0")));
+            p.insert(
+                "AuthorizerUri".into(),
+                join(vec![
+                    json!("arn:"),
+                    partition(),
+                    json!(":apigateway:"),
+                    region(),
+                    json!(":lambda:path/2015-03-31/functions/"),
+                    target,
+                    json!("/invocations"),
+                ]),
+            );
+            p.insert(
+                "AuthorizerPayloadFormatVersion".into(),
+                spec.get("payloadVersion").cloned().unwrap_or(json!("2.0")),
+            );
             if let Some(s) = spec.get("enableSimpleResponses") {
                 p.insert("EnableSimpleResponses".into(), s.clone());
             }
@@ -344,12 +413,18 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             let mut p = Map::new();
             p.insert("ApiId".into(), api.clone());
             p.insert("AuthorizerType".into(), json!("JWT"));
-            p.insert("IdentitySource".into(), identity.unwrap_or_else(|| json!(["$request.header.Authorization"])));
+            p.insert(
+                "IdentitySource".into(),
+                identity.unwrap_or_else(|| json!(["$request.header.Authorization"])),
+            );
             p.insert("JwtConfiguration".into(), json!({ "Audience": audience, "Issuer": spec.get("issuerUrl").cloned().unwrap_or(Value::Null) }));
             p.insert("Name".into(), json!(name));
             p
         };
-        c.add(id, json!({ "Type": "AWS::ApiGatewayV2::Authorizer", "Properties": p }));
+        c.add(
+            id,
+            json!({ "Type": "AWS::ApiGatewayV2::Authorizer", "Properties": p }),
+        );
     }
 
     let mut integrated: Vec<&str> = Vec::new();
@@ -360,7 +435,21 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             integrated.push(&f.key);
             c.add(
                 format!("{fname}LambdaPermissionHttpApi"),
-                permission(&f.key, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api.clone(), json!("/*")]))),
+                permission(
+                    &f.key,
+                    "apigateway.amazonaws.com",
+                    Some(join(vec![
+                        json!("arn:"),
+                        partition(),
+                        json!(":execute-api:"),
+                        region(),
+                        json!(":"),
+                        account(),
+                        json!(":"),
+                        api.clone(),
+                        json!("/*"),
+                    ])),
+                ),
             );
             c.add(
                 integration.clone(),
@@ -375,7 +464,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         }
         let route_id = match &h.path {
             None => "HttpApiRouteDefault".to_string(),
-            Some(p) => format!("HttpApiRoute{}{}", naming::method_name(&h.method), naming::path_id(p)),
+            Some(p) => format!(
+                "HttpApiRoute{}{}",
+                naming::method_name(&h.method),
+                naming::path_id(p)
+            ),
         };
         if c.t.resources.contains_key(&route_id) {
             continue; // a conflict, reported above
@@ -383,16 +476,30 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let mut p = Map::new();
         p.insert("ApiId".into(), api.clone());
         p.insert("RouteKey".into(), json!(h.route_key()));
-        p.insert("Target".into(), json!({ "Fn::Join": ["/", ["integrations", { "Ref": integration }]] }));
+        p.insert(
+            "Target".into(),
+            json!({ "Fn::Join": ["/", ["integrations", { "Ref": integration }]] }),
+        );
         if let Some(a) = &h.authorizer {
             if a.aws_iam {
                 p.insert("AuthorizationType".into(), json!("AWS_IAM"));
             } else {
-                let ty = a.name.as_ref().and_then(|n| cfg.authorizers.get(n)).and_then(|s| s.get("type")).and_then(Value::as_str).unwrap_or("jwt");
-                p.insert("AuthorizationType".into(), json!(if ty == "request" { "CUSTOM" } else { "JWT" }));
+                let ty = a
+                    .name
+                    .as_ref()
+                    .and_then(|n| cfg.authorizers.get(n))
+                    .and_then(|s| s.get("type"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("jwt");
+                p.insert(
+                    "AuthorizationType".into(),
+                    json!(if ty == "request" { "CUSTOM" } else { "JWT" }),
+                );
                 let aid = match (&a.id, &a.name) {
                     (Some(id), _) => id.clone(),
-                    (None, Some(n)) => json!({ "Ref": format!("HttpApiAuthorizer{}", normalize_name(n)) }),
+                    (None, Some(n)) => {
+                        json!({ "Ref": format!("HttpApiAuthorizer{}", normalize_name(n)) })
+                    }
                     (None, None) => Value::Null,
                 };
                 p.insert("AuthorizerId".into(), aid);
@@ -402,14 +509,24 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             }
         }
         // v3 adds `DependsOn` the integration, which the Target's Ref already implies (W3005).
-        c.add(route_id, json!({ "Type": "AWS::ApiGatewayV2::Route", "Properties": p }));
+        c.add(
+            route_id,
+            json!({ "Type": "AWS::ApiGatewayV2::Route", "Properties": p }),
+        );
     }
     if cfg.id.is_none() {
         c.output("HttpApiId", Some("Id of the HTTP API"), api.clone());
         c.output(
             "HttpApiUrl",
             Some("URL of the HTTP API"),
-            join(vec![json!("https://"), api, json!(".execute-api."), region(), json!("."), json!({ "Ref": "AWS::URLSuffix" })]),
+            join(vec![
+                json!("https://"),
+                api,
+                json!(".execute-api."),
+                region(),
+                json!("."),
+                json!({ "Ref": "AWS::URLSuffix" }),
+            ]),
         );
     }
 }

@@ -142,11 +142,15 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         _ => None,
     });
     // Created buckets, grouped by name in order of first appearance.
-    let mut created: IndexMap<&str, Vec<(&crate::manifest::service::Function, &S3)>> = IndexMap::new();
+    let mut created: IndexMap<&str, Vec<(&crate::manifest::service::Function, &S3)>> =
+        IndexMap::new();
     let mut existing: IndexMap<(&str, &str), Vec<&S3>> = IndexMap::new();
     for (f, s) in &events {
         if s.existing {
-            existing.entry((f.key.as_str(), s.bucket.as_str())).or_default().push(s);
+            existing
+                .entry((f.key.as_str(), s.bucket.as_str()))
+                .or_default()
+                .push(s);
         } else {
             created.entry(s.bucket.as_str()).or_default().push((f, s));
         }
@@ -169,7 +173,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             cfg.insert("Event".into(), json!(s.event));
             cfg.insert("Function".into(), Compiler::function_arn(&f.key));
             if !s.rules.is_empty() {
-                let rules: Vec<Value> = s.rules.iter().map(|(k, v)| json!({ "Name": k, "Value": v })).collect();
+                let rules: Vec<Value> = s
+                    .rules
+                    .iter()
+                    .map(|(k, v)| json!({ "Name": k, "Value": v }))
+                    .collect();
                 cfg.insert("Filter".into(), json!({ "S3Key": { "Rules": rules } }));
             }
             configs.push(Value::Object(cfg));
@@ -191,9 +199,20 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 continue;
             }
             seen.push(f.key.clone());
-            let mut p = permission(&f.key, "s3.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(format!(":s3:::{bucket}"))])));
+            let mut p = permission(
+                &f.key,
+                "s3.amazonaws.com",
+                Some(join(vec![
+                    json!("arn:"),
+                    partition(),
+                    json!(format!(":s3:::{bucket}")),
+                ])),
+            );
             p["Properties"]["SourceAccount"] = json!({ "Ref": "AWS::AccountId" });
-            c.add(format!("{}LambdaPermission{name}S3", normalize_name(&f.key)), p);
+            c.add(
+                format!("{}LambdaPermission{name}S3", normalize_name(&f.key)),
+                p,
+            );
         }
     }
     if existing.is_empty() {
@@ -213,17 +232,27 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let configs: Vec<Value> = list
             .iter()
             .map(|s| {
-                let rules: Vec<Value> = s.rules.iter().map(|(k, v)| json!({ crate::naming::upper_first(k): v })).collect();
+                let rules: Vec<Value> = s
+                    .rules
+                    .iter()
+                    .map(|(k, v)| json!({ crate::naming::upper_first(k): v }))
+                    .collect();
                 json!({ "Event": s.event, "Rules": rules })
             })
             .collect();
         let mut p = Map::new();
-        p.insert("ServiceToken".into(), json!({ "Fn::GetAtt": [FUNCTION_ID, "Arn"] }));
+        p.insert(
+            "ServiceToken".into(),
+            json!({ "Fn::GetAtt": [FUNCTION_ID, "Arn"] }),
+        );
         p.insert("FunctionName".into(), json!(f.name));
         p.insert("BucketName".into(), json!(bucket));
         p.insert("BucketConfigs".into(), Value::Array(configs));
         if list.iter().any(|s| s.force_deploy) {
-            p.insert("ForceDeploy".into(), json!(c.deployment.timestamp_ms.to_string()));
+            p.insert(
+                "ForceDeploy".into(),
+                json!(c.deployment.timestamp_ms.to_string()),
+            );
         }
         c.add(
             format!("{}CustomS3{n}", normalize_name(fkey)),
@@ -234,7 +263,9 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     }
     let bucket_arns: Vec<Value> = buckets
         .iter()
-        .map(|b| json!({ "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "s3", "", "", b]] }))
+        .map(
+            |b| json!({ "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "s3", "", "", b]] }),
+        )
         .collect();
     c.add(
         ROLE_ID,
@@ -250,9 +281,14 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             }],
         }}),
     );
-    let mut fn_name = format!("{}-{}-custom-resource-existing-s3", service.name, service.stage);
+    let mut fn_name = format!(
+        "{}-{}-custom-resource-existing-s3",
+        service.name, service.stage
+    );
     if fn_name.len() > 64 {
-        fn_name = fn_name[fn_name.len() - 64..].trim_start_matches('-').to_string();
+        fn_name = fn_name[fn_name.len() - 64..]
+            .trim_start_matches('-')
+            .to_string();
     }
     c.add(
         FUNCTION_ID,

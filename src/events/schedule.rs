@@ -201,7 +201,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             target.insert("Id".into(), json!(format!("{}Schedule", f.key)));
             let mut p = Map::new();
             p.insert("ScheduleExpression".into(), json!(rate));
-            p.insert("State".into(), json!(if s.enabled { "ENABLED" } else { "DISABLED" }));
+            p.insert(
+                "State".into(),
+                json!(if s.enabled { "ENABLED" } else { "DISABLED" }),
+            );
             if let Some(name) = &s.name {
                 p.insert("Name".into(), json!(name));
             }
@@ -209,10 +212,17 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 p.insert("Description".into(), json!(d));
             }
             p.insert("Targets".into(), json!([target]));
-            c.add(rule_id.clone(), json!({ "Type": "AWS::Events::Rule", "Properties": p }));
+            c.add(
+                rule_id.clone(),
+                json!({ "Type": "AWS::Events::Rule", "Properties": p }),
+            );
             c.add(
                 format!("{fname}LambdaPermissionEventsRuleSchedule{n}"),
-                crate::plan::permission(&f.key, "events.amazonaws.com", Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] }))),
+                crate::plan::permission(
+                    &f.key,
+                    "events.amazonaws.com",
+                    Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] })),
+                ),
             );
         }
     }

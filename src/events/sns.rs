@@ -123,7 +123,8 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let topic = normalize_alnum(&s.topic_name);
         let fname = normalize_name(&f.key);
         let endpoint = Compiler::function_arn(&f.key);
-        let needs_subscription_resource = s.arn.is_some() || s.filter_policy.is_some() || s.redrive_policy.is_some();
+        let needs_subscription_resource =
+            s.arn.is_some() || s.filter_policy.is_some() || s.redrive_policy.is_some();
         let (topic_arn, source_arn) = match &s.arn {
             Some(arn) => (arn.clone(), arn.clone()),
             None => {
@@ -136,14 +137,31 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                         p.insert("DisplayName".into(), json!(d));
                     }
                     p.insert("Subscription".into(), json!([]));
-                    c.add(id.clone(), json!({ "Type": "AWS::SNS::Topic", "Properties": p }));
+                    c.add(
+                        id.clone(),
+                        json!({ "Type": "AWS::SNS::Topic", "Properties": p }),
+                    );
                 }
                 if !needs_subscription_resource {
-                    if let Some(subs) = c.resource_mut(&id).and_then(|r| r.get_mut("Properties")).and_then(|p| p.get_mut("Subscription")).and_then(Value::as_array_mut) {
+                    if let Some(subs) = c
+                        .resource_mut(&id)
+                        .and_then(|r| r.get_mut("Properties"))
+                        .and_then(|p| p.get_mut("Subscription"))
+                        .and_then(Value::as_array_mut)
+                    {
                         subs.push(json!({ "Endpoint": endpoint.clone(), "Protocol": "lambda" }));
                     }
                 }
-                let arn = join(vec![json!("arn:"), partition(), json!(":sns:"), region(), json!(":"), account(), json!(":"), json!(s.topic_name)]);
+                let arn = join(vec![
+                    json!("arn:"),
+                    partition(),
+                    json!(":sns:"),
+                    region(),
+                    json!(":"),
+                    account(),
+                    json!(":"),
+                    json!(s.topic_name),
+                ]);
                 (json!({ "Ref": id }), arn)
             }
         };
@@ -161,8 +179,14 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             if let Some(r) = &s.redrive_policy {
                 p.insert("RedrivePolicy".into(), r.clone());
             }
-            c.add(format!("{fname}SnsSubscription{topic}"), json!({ "Type": "AWS::SNS::Subscription", "Properties": p }));
+            c.add(
+                format!("{fname}SnsSubscription{topic}"),
+                json!({ "Type": "AWS::SNS::Subscription", "Properties": p }),
+            );
         }
-        c.add(format!("{fname}LambdaPermission{topic}SNS"), permission(&f.key, "sns.amazonaws.com", Some(source_arn)));
+        c.add(
+            format!("{fname}LambdaPermission{topic}SNS"),
+            permission(&f.key, "sns.amazonaws.com", Some(source_arn)),
+        );
     }
 }

@@ -89,7 +89,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         _ => None,
     }) {
         let Some(queue) = super::source_name(&q.arn) else {
-            c.diags.push(crate::error::Diagnostic::error("cannot name this queue from its ARN").at(&q.key_path).hint("use an ARN string or `!GetAtt Queue.Arn`"));
+            c.diags.push(
+                crate::error::Diagnostic::error("cannot name this queue from its ARN")
+                    .at(&q.key_path)
+                    .hint("use an ARN string or `!GetAtt Queue.Arn`"),
+            );
             continue;
         };
         let mut p = Map::new();
@@ -98,7 +102,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             p.insert("MaximumBatchingWindowInSeconds".into(), json!(w));
         }
         p.insert("EventSourceArn".into(), q.arn.clone());
-        p.insert("FunctionName".into(), crate::plan::Compiler::function_arn(&f.key));
+        p.insert(
+            "FunctionName".into(),
+            crate::plan::Compiler::function_arn(&f.key),
+        );
         p.insert("Enabled".into(), json!(q.enabled.unwrap_or(true)));
         if let Some(t) = &q.function_response_type {
             p.insert("FunctionResponseTypes".into(), json!([t]));
@@ -112,8 +119,23 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
         if c.has_role && f.role.is_none() {
             r["DependsOn"] = json!([crate::naming::ROLE_ID]);
-            c.role_statement("sqs", &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], q.arn.clone());
+            c.role_statement(
+                "sqs",
+                &[
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+                q.arn.clone(),
+            );
         }
-        c.add(format!("{}EventSourceMappingSQS{}", crate::naming::normalize_name(&f.key), crate::naming::normalize_alnum(&queue)), r);
+        c.add(
+            format!(
+                "{}EventSourceMappingSQS{}",
+                crate::naming::normalize_name(&f.key),
+                crate::naming::normalize_alnum(&queue)
+            ),
+            r,
+        );
     }
 }

@@ -28,6 +28,12 @@ pub struct Stream {
 }
 
 fn infer_type(arn: &Value) -> Option<StreamType> {
+    // `!GetAtt Table.StreamArn`: only DynamoDB tables have a StreamArn attribute.
+    if let Some(Value::Array(a)) = arn.get("Fn::GetAtt") {
+        if a.get(1).and_then(Value::as_str) == Some("StreamArn") {
+            return Some(StreamType::Dynamodb);
+        }
+    }
     let s = arn.as_str()?;
     if s.contains(":dynamodb:") {
         Some(StreamType::Dynamodb)
@@ -180,12 +186,32 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         _ => None,
     }) {
         let Some(name) = stream_name(&s.arn) else {
-            c.diags.push(crate::error::Diagnostic::error("cannot name this stream from its ARN").at(&s.key_path).hint("use an ARN string or `!GetAtt Table.StreamArn`"));
+            c.diags.push(
+                crate::error::Diagnostic::error("cannot name this stream from its ARN")
+                    .at(&s.key_path)
+                    .hint("use an ARN string or `!GetAtt Table.StreamArn`"),
+            );
             continue;
         };
         let (kind, actions): (&str, &[&'static str]) = match s.kind {
-            StreamType::Dynamodb => ("Dynamodb", &["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"]),
-            StreamType::Kinesis => ("Kinesis", &["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListStreams"]),
+            StreamType::Dynamodb => (
+                "Dynamodb",
+                &[
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:DescribeStream",
+                    "dynamodb:ListStreams",
+                ],
+            ),
+            StreamType::Kinesis => (
+                "Kinesis",
+                &[
+                    "kinesis:GetRecords",
+                    "kinesis:GetShardIterator",
+                    "kinesis:DescribeStream",
+                    "kinesis:ListStreams",
+                ],
+            ),
         };
         let mut p = Map::new();
         p.insert("BatchSize".into(), json!(s.batch_size));
@@ -194,7 +220,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         }
         p.insert("Enabled".into(), json!(s.enabled.unwrap_or(true)));
         p.insert("EventSourceArn".into(), s.arn.clone());
-        p.insert("FunctionName".into(), crate::plan::Compiler::function_arn(&f.key));
+        p.insert(
+            "FunctionName".into(),
+            crate::plan::Compiler::function_arn(&f.key),
+        );
         p.insert("StartingPosition".into(), json!(s.starting_position));
         if let Some(n) = s.parallelization_factor {
             p.insert("ParallelizationFactor".into(), json!(n));
@@ -214,9 +243,20 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
         if c.has_role && f.role.is_none() {
             r["DependsOn"] = json!([crate::naming::ROLE_ID]);
-            let key = if s.kind == StreamType::Dynamodb { "dynamodb" } else { "kinesis" };
+            let key = if s.kind == StreamType::Dynamodb {
+                "dynamodb"
+            } else {
+                "kinesis"
+            };
             c.role_statement(key, actions, s.arn.clone());
         }
-        c.add(format!("{}EventSourceMapping{kind}{}", crate::naming::normalize_name(&f.key), crate::naming::normalize_alnum(&name)), r);
+        c.add(
+            format!(
+                "{}EventSourceMapping{kind}{}",
+                crate::naming::normalize_name(&f.key),
+                crate::naming::normalize_alnum(&name)
+            ),
+            r,
+        );
     }
 }

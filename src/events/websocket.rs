@@ -101,15 +101,39 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             );
             c.add(
                 format!("{fname}LambdaPermissionWebsockets"),
-                permission(&f.key, "apigateway.amazonaws.com", Some(join(vec![json!("arn:"), partition(), json!(":execute-api:"), region(), json!(":"), account(), json!(":"), api.clone(), json!("/*")]))),
+                permission(
+                    &f.key,
+                    "apigateway.amazonaws.com",
+                    Some(join(vec![
+                        json!("arn:"),
+                        partition(),
+                        json!(":execute-api:"),
+                        region(),
+                        json!(":"),
+                        account(),
+                        json!(":"),
+                        api.clone(),
+                        json!("/*"),
+                    ])),
+                ),
             );
         }
         if let Some((_, other)) = routes.iter().find(|(r, _)| r == &w.route) {
-            c.diags.push(Diagnostic::error(format!("websocket route `{}` is taken by functions `{other}` and `{}`", w.route, f.key)).at(&w.key_path).hint("each route goes to one function"));
+            c.diags.push(
+                Diagnostic::error(format!(
+                    "websocket route `{}` is taken by functions `{other}` and `{}`",
+                    w.route, f.key
+                ))
+                .at(&w.key_path)
+                .hint("each route goes to one function"),
+            );
             continue;
         }
         routes.push((w.route.clone(), f.key.clone()));
-        let route_id = format!("{}WebsocketsRoute", normalize_name(&w.route.replace('$', "S")));
+        let route_id = format!(
+            "{}WebsocketsRoute",
+            normalize_name(&w.route.replace('$', "S"))
+        );
         let mut p = Map::new();
         p.insert("ApiId".into(), api.clone());
         p.insert("RouteKey".into(), json!(w.route));
@@ -118,7 +142,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         if let Some(e) = &w.route_response_selection_expression {
             p.insert("RouteResponseSelectionExpression".into(), json!(e));
         }
-        c.add(route_id.clone(), json!({ "Type": "AWS::ApiGatewayV2::Route", "Properties": p }));
+        c.add(
+            route_id.clone(),
+            json!({ "Type": "AWS::ApiGatewayV2::Route", "Properties": p }),
+        );
         if w.route_response_selection_expression.is_some() {
             c.add(
                 format!("{}WebsocketsRouteResponse", normalize_name(&w.route.replace('$', "S"))),
@@ -127,7 +154,15 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         }
     }
     let deployment_id = format!("WebsocketsDeployment{}", c.deployment.timestamp_ms);
-    let route_ids: Vec<Value> = routes.iter().map(|(r, _)| json!(format!("{}WebsocketsRoute", normalize_name(&r.replace('$', "S"))))).collect();
+    let route_ids: Vec<Value> = routes
+        .iter()
+        .map(|(r, _)| {
+            json!(format!(
+                "{}WebsocketsRoute",
+                normalize_name(&r.replace('$', "S"))
+            ))
+        })
+        .collect();
     c.add(
         "WebsocketsDeploymentStage",
         json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": service.stage, "Description": "Serverless Websockets", "DeploymentId": { "Ref": deployment_id } } }),
@@ -139,6 +174,14 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     c.output(
         "ServiceEndpointWebsocket",
         Some("URL of the service endpoint"),
-        join(vec![json!("wss://"), api, json!(".execute-api."), region(), json!("."), json!({ "Ref": "AWS::URLSuffix" }), json!(format!("/{}", service.stage))]),
+        join(vec![
+            json!("wss://"),
+            api,
+            json!(".execute-api."),
+            region(),
+            json!("."),
+            json!({ "Ref": "AWS::URLSuffix" }),
+            json!(format!("/{}", service.stage)),
+        ]),
     );
 }

@@ -104,17 +104,18 @@ pub(crate) fn evaluate(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn();
-    let mut child =
-        match child {
-            Ok(c) => c,
-            Err(_) => return fail(
+    let mut child = match child {
+        Ok(c) => c,
+        Err(_) => {
+            return fail(
                 host,
                 format!(
                     "`{file}` is a JavaScript variable file, and Node.js (`node`) is not on PATH"
                 ),
                 "install Node.js to run it, or move its values into a .json or .yml file",
-            ),
-        };
+            )
+        }
+    };
     let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         let _ = child.kill();
         return fail(

@@ -45,6 +45,9 @@ impl Options {
 /// A loaded service, with the resolved configuration (for `print`) and the warnings to show.
 pub struct Loaded {
     pub service: Service,
+    /// The configuration text and its name in messages, to place later stages' diagnostics.
+    pub source: String,
+    pub shown: PathBuf,
     pub resolved: Value,
     pub warnings: Vec<Diagnostic>,
     pub config_path: PathBuf,
@@ -160,11 +163,39 @@ pub fn load_str(
     match service {
         Some(service) if !diags.iter().any(Diagnostic::is_error) => Ok(Loaded {
             service,
+            source: text.to_string(),
+            shown: shown.to_path_buf(),
             resolved,
             warnings: diags,
             config_path: dir.join(config_file),
         }),
         _ => Err(Error::Config(diags)),
+    }
+}
+
+impl Loaded {
+    /// Gives the configuration errors of later stages (planner, packager) the file, line and
+    /// column their key paths point at.
+    pub fn locate(&self, e: Error) -> Error {
+        match e {
+            Error::Config(ds) => Error::Config(
+                ds.into_iter()
+                    .map(|d| {
+                        let loc = d
+                            .path
+                            .as_ref()
+                            .and_then(|p| crate::yaml::locate(&self.source, p));
+                        let d = if d.file.is_none() {
+                            d.in_file(&self.shown)
+                        } else {
+                            d
+                        };
+                        d.located(loc)
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
     }
 }
 

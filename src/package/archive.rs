@@ -40,27 +40,42 @@ pub fn write<W: Write + Seek>(entries: &[Entry], w: W, what: &str) -> Result<W> 
     while i < entries.len() {
         let e = &entries[i];
         if e.size > STREAM_ABOVE {
-            zip.start_file(e.name.as_str(), options(e)).map_err(|err| zip_err(err, what))?;
-            let mut f = std::fs::File::open(&e.path).map_err(|err| Error::io("read", &e.path, err))?;
+            zip.start_file(e.name.as_str(), options(e))
+                .map_err(|err| zip_err(err, what))?;
+            let mut f =
+                std::fs::File::open(&e.path).map_err(|err| Error::io("read", &e.path, err))?;
             std::io::copy(&mut f, &mut zip).map_err(|err| Error::io("read", &e.path, err))?;
             i += 1;
             continue;
         }
         let mut end = i;
         let mut bytes = 0;
-        while end < entries.len() && end - i < CHUNK_FILES && entries[end].size <= STREAM_ABOVE && (bytes == 0 || bytes + entries[end].size <= CHUNK_BYTES) {
+        while end < entries.len()
+            && end - i < CHUNK_FILES
+            && entries[end].size <= STREAM_ABOVE
+            && (bytes == 0 || bytes + entries[end].size <= CHUNK_BYTES)
+        {
             bytes += entries[end].size;
             end += 1;
         }
-        let prepared: Vec<std::result::Result<PreparedZipFile, (usize, zip::result::ZipError)>> = entries[i..end]
-            .par_iter()
-            .enumerate()
-            .map(|(k, e)| PreparedZipFile::from_path(e.name.as_str(), &e.path, options(e)).map_err(|err| (i + k, err)))
-            .collect();
+        let prepared: Vec<std::result::Result<PreparedZipFile, (usize, zip::result::ZipError)>> =
+            entries[i..end]
+                .par_iter()
+                .enumerate()
+                .map(|(k, e)| {
+                    PreparedZipFile::from_path(e.name.as_str(), &e.path, options(e))
+                        .map_err(|err| (i + k, err))
+                })
+                .collect();
         for p in prepared {
             match p {
                 Ok(p) => zip.add_prepared_file(p).map_err(|err| zip_err(err, what))?,
-                Err((k, err)) => return Err(Error::failed(format!("could not read {}: {err}", entries[k].path.display()))),
+                Err((k, err)) => {
+                    return Err(Error::failed(format!(
+                        "could not read {}: {err}",
+                        entries[k].path.display()
+                    )))
+                }
             }
         }
         i = end;
@@ -81,6 +96,12 @@ pub fn sha256<R: Read>(mut r: R) -> std::io::Result<(String, String)> {
         h.update(&buf[..n]);
     }
     let digest = h.finalize();
-    let hex = digest.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    Ok((base64::engine::general_purpose::STANDARD.encode(digest), hex))
+    let hex = digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    Ok((
+        base64::engine::general_purpose::STANDARD.encode(digest),
+        hex,
+    ))
 }

@@ -16,7 +16,9 @@ pub fn dev_only_patterns(dir: &Path) -> Vec<String> {
         if let Some(Value::Object(packages)) = lock.get("packages") {
             let mut out: Vec<String> = packages
                 .iter()
-                .filter(|(path, meta)| !path.is_empty() && meta.get("dev").and_then(Value::as_bool) == Some(true))
+                .filter(|(path, meta)| {
+                    !path.is_empty() && meta.get("dev").and_then(Value::as_bool) == Some(true)
+                })
                 .map(|(path, _)| format!("{path}/**"))
                 .collect();
             out.sort();
@@ -24,9 +26,14 @@ pub fn dev_only_patterns(dir: &Path) -> Vec<String> {
         }
     }
     // Without a lockfile: the direct devDependencies that are not also dependencies.
-    let Some(pkg) = read_json(&dir.join("package.json")) else { return Vec::new() };
+    let Some(pkg) = read_json(&dir.join("package.json")) else {
+        return Vec::new();
+    };
     let deps = |key: &str| -> Vec<String> {
-        pkg.get(key).and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        pkg.get(key)
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     };
     let prod = deps("dependencies");
     let mut out: Vec<String> = deps("devDependencies")

@@ -82,7 +82,10 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
     let mut excluded: Vec<String> = vec![service.config_file.clone()];
     for layer in service.layers.values() {
         if let Some(p) = &layer.path {
-            excluded.push(format!("{}/**", p.trim_matches('/').trim_start_matches("./")));
+            excluded.push(format!(
+                "{}/**",
+                p.trim_matches('/').trim_start_matches("./")
+            ));
         }
     }
     if let Some(out) = output {
@@ -104,76 +107,152 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
         if f.image.is_some() {
             continue;
         }
-        let fpath = KeyPath::root().key("functions").key(f.key.clone()).key("package");
+        let fpath = KeyPath::root()
+            .key("functions")
+            .key(f.key.clone())
+            .key("package");
         if let Some(a) = &f.package.artifact {
-            out.push(Spec { name: file_name(a), owner: Owner::Function(f.key.clone()), source: Source::Prebuilt(prebuilt(service, a, &fpath.key("artifact"))?) });
+            out.push(Spec {
+                name: file_name(a),
+                owner: Owner::Function(f.key.clone()),
+                source: Source::Prebuilt(prebuilt(service, a, &fpath.key("artifact"))?),
+            });
             continue;
         }
-        if f.package.individually.unwrap_or(service.package.individually) {
+        if f.package
+            .individually
+            .unwrap_or(service.package.individually)
+        {
             let mut patterns = service.package.patterns.clone();
             patterns.extend(f.package.patterns.iter().cloned());
             let p = Patterns::with_defaults(&patterns, &excluded, &fpath.key("patterns"))?;
             let entries = select::select(&all, &p);
             if entries.is_empty() {
-                return Err(no_files(&format!("function `{}`", f.key), &p, &fpath.key("patterns")));
+                return Err(no_files(
+                    &format!("function `{}`", f.key),
+                    &p,
+                    &fpath.key("patterns"),
+                ));
             }
-            out.push(Spec { name: format!("{}.zip", f.key), owner: Owner::Function(f.key.clone()), source: Source::Files(entries) });
+            out.push(Spec {
+                name: format!("{}.zip", f.key),
+                owner: Owner::Function(f.key.clone()),
+                source: Source::Files(entries),
+            });
         } else {
             shared_users.push(f.key.clone());
         }
     }
     if !shared_users.is_empty() {
         if let Some(a) = &service.package.artifact {
-            out.insert(0, Spec { name: file_name(a), owner: Owner::Service, source: Source::Prebuilt(prebuilt(service, a, &KeyPath::root().key("package").key("artifact"))?) });
+            out.insert(
+                0,
+                Spec {
+                    name: file_name(a),
+                    owner: Owner::Service,
+                    source: Source::Prebuilt(prebuilt(
+                        service,
+                        a,
+                        &KeyPath::root().key("package").key("artifact"),
+                    )?),
+                },
+            );
         } else {
             let p = Patterns::with_defaults(&service.package.patterns, &excluded, &pkg_path)?;
             let entries = select::select(&all, &p);
             if entries.is_empty() {
                 return Err(no_files("the service", &p, &pkg_path));
             }
-            out.insert(0, Spec { name: format!("{}.zip", service.name), owner: Owner::Service, source: Source::Files(entries) });
+            out.insert(
+                0,
+                Spec {
+                    name: format!("{}.zip", service.name),
+                    owner: Owner::Service,
+                    source: Source::Files(entries),
+                },
+            );
         }
     }
     for layer in service.layers.values() {
         let lp = KeyPath::root().key("layers").key(layer.key.clone());
         if let Some(a) = &layer.package.artifact {
-            out.push(Spec { name: file_name(a), owner: Owner::Layer(layer.key.clone()), source: Source::Prebuilt(prebuilt(service, a, &lp.key("package").key("artifact"))?) });
+            out.push(Spec {
+                name: file_name(a),
+                owner: Owner::Layer(layer.key.clone()),
+                source: Source::Prebuilt(prebuilt(service, a, &lp.key("package").key("artifact"))?),
+            });
             continue;
         }
         let Some(path) = &layer.path else { continue };
         let root = service.dir.join(path);
         if !root.is_dir() {
-            return Err(Error::config(Diagnostic::error(format!("layer `{}` names directory `{path}`, which does not exist", layer.key)).at(&lp.key("path")).hint("`path` is relative to the service directory")));
+            return Err(Error::config(
+                Diagnostic::error(format!(
+                    "layer `{}` names directory `{path}`, which does not exist",
+                    layer.key
+                ))
+                .at(&lp.key("path"))
+                .hint("`path` is relative to the service directory"),
+            ));
         }
-        let p = Patterns::with_defaults(&layer.package.patterns, &[], &lp.key("package").key("patterns"))?;
+        let p = Patterns::with_defaults(
+            &layer.package.patterns,
+            &[],
+            &lp.key("package").key("patterns"),
+        )?;
         let entries = select::select(&select::walk(&root)?, &p);
         if entries.is_empty() {
-            return Err(no_files(&format!("layer `{}`", layer.key), &p, &lp.key("path")));
+            return Err(no_files(
+                &format!("layer `{}`", layer.key),
+                &p,
+                &lp.key("path"),
+            ));
         }
-        out.push(Spec { name: format!("{}.zip", layer.key), owner: Owner::Layer(layer.key.clone()), source: Source::Files(entries) });
+        out.push(Spec {
+            name: format!("{}.zip", layer.key),
+            owner: Owner::Layer(layer.key.clone()),
+            source: Source::Files(entries),
+        });
     }
     check_sizes(service, &out)?;
     Ok(out)
 }
 
 fn file_name(p: &str) -> String {
-    Path::new(p).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| p.to_string())
+    Path::new(p)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| p.to_string())
 }
 
 fn prebuilt(service: &Service, artifact: &str, path: &KeyPath) -> Result<PathBuf> {
     let p = service.dir.join(artifact);
     if !p.is_file() {
-        return Err(Error::config(Diagnostic::error(format!("artifact `{artifact}` does not exist")).at(path).hint("build the zip first, or fix the path (relative to the service directory)")));
+        return Err(Error::config(
+            Diagnostic::error(format!("artifact `{artifact}` does not exist"))
+                .at(path)
+                .hint("build the zip first, or fix the path (relative to the service directory)"),
+        ));
     }
     Ok(p)
 }
 
 fn no_files(what: &str, p: &Patterns, path: &KeyPath) -> Error {
-    let patterns = if p.user.is_empty() { "the default excludes".to_string() } else { p.user.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ") };
+    let patterns = if p.user.is_empty() {
+        "the default excludes".to_string()
+    } else {
+        p.user
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     Error::config(
-        Diagnostic::error(format!("no files to package for {what}: the patterns {patterns} exclude everything"))
-            .at(path)
-            .hint("add a pattern that includes the handler's file, e.g. `- 'src/**'`"),
+        Diagnostic::error(format!(
+            "no files to package for {what}: the patterns {patterns} exclude everything"
+        ))
+        .at(path)
+        .hint("add a pattern that includes the handler's file, e.g. `- 'src/**'`"),
     )
 }
 
@@ -183,11 +262,22 @@ fn check_sizes(service: &Service, specs: &[Spec]) -> Result<()> {
     let find = |owner: &Owner| specs.iter().find(|s| &s.owner == owner);
     let mut diags = Vec::new();
     for f in service.functions.values() {
-        let Some(code) = find(&Owner::Function(f.key.clone())).or_else(|| find(&Owner::Service)) else { continue };
+        let Some(code) = find(&Owner::Function(f.key.clone())).or_else(|| find(&Owner::Service))
+        else {
+            continue;
+        };
         let mut parts: Vec<&Spec> = vec![code];
-        for l in f.layers.iter().flatten().chain(if f.layers.is_none() { service.provider.layers.iter() } else { [].iter() }) {
+        for l in f.layers.iter().flatten().chain(if f.layers.is_none() {
+            service.provider.layers.iter()
+        } else {
+            [].iter()
+        }) {
             if let Some(Value::String(id)) = l.get("Ref") {
-                if let Some((key, _)) = service.layers.iter().find(|(k, _)| crate::naming::layer_logical_id(k) == *id) {
+                if let Some((key, _)) = service
+                    .layers
+                    .iter()
+                    .find(|(k, _)| crate::naming::layer_logical_id(k) == *id)
+                {
                     if let Some(s) = find(&Owner::Layer(key.clone())) {
                         parts.push(s);
                     }
@@ -201,7 +291,9 @@ fn check_sizes(service: &Service, specs: &[Spec]) -> Result<()> {
                 if let Source::Files(entries) = &s.source {
                     for e in entries {
                         let top = match e.name.split('/').collect::<Vec<_>>().as_slice() {
-                            ["node_modules", scope, pkg, ..] if scope.starts_with('@') => format!("node_modules/{scope}/{pkg}"),
+                            ["node_modules", scope, pkg, ..] if scope.starts_with('@') => {
+                                format!("node_modules/{scope}/{pkg}")
+                            }
                             ["node_modules", pkg, ..] => format!("node_modules/{pkg}"),
                             [dir, _, ..] => dir.to_string(),
                             [file] => file.to_string(),
@@ -212,8 +304,13 @@ fn check_sizes(service: &Service, specs: &[Spec]) -> Result<()> {
                 }
             }
             let mut largest: Vec<_> = dirs.into_iter().collect();
-            largest.sort_by(|a, b| b.1.cmp(&a.1));
-            let list = largest.iter().take(5).map(|(d, n)| format!("{d} ({})", mb(*n))).collect::<Vec<_>>().join(", ");
+            largest.sort_by_key(|x| std::cmp::Reverse(x.1));
+            let list = largest
+                .iter()
+                .take(5)
+                .map(|(d, n)| format!("{d} ({})", mb(*n)))
+                .collect::<Vec<_>>()
+                .join(", ");
             diags.push(
                 Diagnostic::error(format!("function `{}` is {} unzipped with its layers; Lambda allows {} (largest: {list})", f.key, mb(total), mb(MAX_UNZIPPED_BYTES)))
                     .at(&KeyPath::root().key("functions").key(f.key.clone()))
@@ -221,7 +318,11 @@ fn check_sizes(service: &Service, specs: &[Spec]) -> Result<()> {
             );
         }
     }
-    if diags.is_empty() { Ok(()) } else { Err(Error::Config(diags)) }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config(diags))
+    }
 }
 
 pub fn mb(bytes: u64) -> String {
@@ -251,31 +352,57 @@ fn build_one(spec: &Spec, dest: Option<&Path>) -> Result<Built> {
             std::fs::copy(p, &target).map_err(|e| Error::io("copy", p, e))?;
             let f = std::fs::File::open(&target).map_err(|e| Error::io("read", &target, e))?;
             let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            (archive::sha256(f).map_err(|e| Error::io("read", &target, e))?, size, Some(target))
+            (
+                archive::sha256(f).map_err(|e| Error::io("read", &target, e))?,
+                size,
+                Some(target),
+            )
         }
         (Source::Prebuilt(p), None) => {
             let f = std::fs::File::open(p).map_err(|e| Error::io("read", p, e))?;
             let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            (archive::sha256(f).map_err(|e| Error::io("read", p, e))?, size, None)
+            (
+                archive::sha256(f).map_err(|e| Error::io("read", p, e))?,
+                size,
+                None,
+            )
         }
         (Source::Files(entries), Some(dir)) => {
             let target = dir.join(&spec.name);
-            let file = std::fs::File::create(&target).map_err(|e| Error::io("create", &target, e))?;
+            let file =
+                std::fs::File::create(&target).map_err(|e| Error::io("create", &target, e))?;
             let file = archive::write(entries, std::io::BufWriter::new(file), what)?;
             drop(file);
             let f = std::fs::File::open(&target).map_err(|e| Error::io("read", &target, e))?;
             let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            (archive::sha256(f).map_err(|e| Error::io("read", &target, e))?, size, Some(target))
+            (
+                archive::sha256(f).map_err(|e| Error::io("read", &target, e))?,
+                size,
+                Some(target),
+            )
         }
         (Source::Files(entries), None) => {
             let cursor = archive::write(entries, std::io::Cursor::new(Vec::new()), what)?;
             let bytes = cursor.into_inner();
             let size = bytes.len() as u64;
-            (archive::sha256(bytes.as_slice()).map_err(|e| Error::failed(e.to_string()))?, size, None)
+            (
+                archive::sha256(bytes.as_slice()).map_err(|e| Error::failed(e.to_string()))?,
+                size,
+                None,
+            )
         }
     };
     let (sha256, sha256_hex) = artifact_hash;
-    Ok(Built { spec: spec.clone(), artifact: Artifact { name: spec.name.clone(), sha256, sha256_hex, size }, path })
+    Ok(Built {
+        spec: spec.clone(),
+        artifact: Artifact {
+            name: spec.name.clone(),
+            sha256,
+            sha256_hex,
+            size,
+        },
+        path,
+    })
 }
 
 /// The artifacts by owner, as the planner wants them.
@@ -306,7 +433,10 @@ pub fn state(service: &Service, plan: &Plan, built: &[Built]) -> Value {
             (f.key.clone(), json!({ "name": f.name, "handler": f.handler, "package": { "artifact": artifact } }))
         })
         .collect();
-    let service_artifact = built.iter().find(|b| b.spec.owner == Owner::Service).map(|b| b.artifact.name.clone());
+    let service_artifact = built
+        .iter()
+        .find(|b| b.spec.owner == Owner::Service)
+        .map(|b| b.artifact.name.clone());
     json!({
         "service": {
             "service": service.name,
@@ -324,7 +454,12 @@ pub fn state(service: &Service, plan: &Plan, built: &[Built]) -> Value {
 
 /// Writes the templates and state into `staging` (which already holds the zips), then replaces
 /// `out` with it. Until the final rename, `out` is untouched.
-pub fn write_package(staging: tempfile::TempDir, out: &Path, plan: &Plan, state: &Value) -> Result<()> {
+pub fn write_package(
+    staging: tempfile::TempDir,
+    out: &Path,
+    plan: &Plan,
+    state: &Value,
+) -> Result<()> {
     let dir = staging.path();
     let write = |name: &str, v: &Value| {
         let p = dir.join(name);
@@ -337,7 +472,9 @@ pub fn write_package(staging: tempfile::TempDir, out: &Path, plan: &Plan, state:
     write(STATE_FILE, state)?;
     let old = out.with_file_name(format!(
         ".{}.old-{}",
-        out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+        out.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
         std::process::id()
     ));
     if out.exists() {
@@ -358,7 +495,13 @@ pub fn write_package(staging: tempfile::TempDir, out: &Path, plan: &Plan, state:
 
 /// A staging directory beside `out`, on the same filesystem so the final rename is atomic.
 pub fn staging_dir(out: &Path) -> Result<tempfile::TempDir> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-    tempfile::Builder::new().prefix(".sls-rs-staging-").tempdir_in(parent).map_err(|e| Error::io("create a staging directory in", parent, e))
+    tempfile::Builder::new()
+        .prefix(".sls-rs-staging-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create a staging directory in", parent, e))
 }

@@ -48,25 +48,36 @@ pub fn walk(root: &Path) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-fn walk_dir(dir: &Path, prefix: &str, ancestors: &mut HashSet<PathBuf>, out: &mut Vec<Entry>) -> Result<()> {
+fn walk_dir(
+    dir: &Path,
+    prefix: &str,
+    ancestors: &mut HashSet<PathBuf>,
+    out: &mut Vec<Entry>,
+) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
     let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().to_string();
-        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
         let path = e.path();
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
-            Err(_) => {
-                return Err(Error::config(
-                    Diagnostic::error(format!("`{rel}` is a symbolic link to something that does not exist"))
-                        .hint("remove the link or restore its target; sls-rs packages what links point to"),
+            Err(_) => return Err(Error::config(
+                Diagnostic::error(format!(
+                    "`{rel}` is a symbolic link to something that does not exist"
                 ))
-            }
+                .hint("remove the link or restore its target; sls-rs packages what links point to"),
+            )),
         };
         if meta.is_dir() {
-            let canonical = path.canonicalize().map_err(|e| Error::io("read", &path, e))?;
+            let canonical = path
+                .canonicalize()
+                .map_err(|e| Error::io("read", &path, e))?;
             if !ancestors.insert(canonical.clone()) {
                 continue; // a link back to an ancestor: a cycle
             }
@@ -80,7 +91,12 @@ fn walk_dir(dir: &Path, prefix: &str, ancestors: &mut HashSet<PathBuf>, out: &mu
             };
             #[cfg(not(unix))]
             let executable = false;
-            out.push(Entry { name: rel, path, size: meta.len(), executable });
+            out.push(Entry {
+                name: rel,
+                path,
+                size: meta.len(),
+                executable,
+            });
         }
     }
     Ok(())
@@ -107,16 +123,25 @@ impl Patterns {
                 Error::config(
                     Diagnostic::error(format!("`{p}` is not a valid glob pattern: {e}"))
                         .at(&path.index(i))
-                        .hint("patterns use *, ** and {a,b}; quote patterns that start with ! or *"),
+                        .hint(
+                            "patterns use *, ** and {a,b}; quote patterns that start with ! or *",
+                        ),
                 )
             })?;
             rules.push((neg, glob.compile_matcher()));
         }
-        Ok(Patterns { rules, user: patterns.to_vec() })
+        Ok(Patterns {
+            rules,
+            user: patterns.to_vec(),
+        })
     }
 
     /// The defaults as negations, then `extra` in order.
-    pub fn with_defaults(extra: &[String], excluded: &[String], path: &KeyPath) -> Result<Patterns> {
+    pub fn with_defaults(
+        extra: &[String],
+        excluded: &[String],
+        path: &KeyPath,
+    ) -> Result<Patterns> {
         let mut all: Vec<String> = DEFAULT_EXCLUDES.iter().map(|p| format!("!{p}")).collect();
         all.extend(excluded.iter().map(|p| format!("!{p}")));
         let mut p = Patterns::new(&all, &KeyPath::root())?;
@@ -135,10 +160,13 @@ impl Patterns {
         }
         included
     }
-
 }
 
 /// The entries `patterns` keep.
 pub fn select(entries: &[Entry], patterns: &Patterns) -> Vec<Entry> {
-    entries.iter().filter(|e| patterns.decide(&e.name, true)).cloned().collect()
+    entries
+        .iter()
+        .filter(|e| patterns.decide(&e.name, true))
+        .cloned()
+        .collect()
 }

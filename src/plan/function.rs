@@ -16,11 +16,20 @@ pub(super) fn log_groups(c: &mut Compiler) {
             continue;
         }
         let mut p = Map::new();
-        p.insert("LogGroupName".into(), json!(format!("/aws/lambda/{}", f.name)));
-        if let Some(days) = f.log_retention_in_days.or(c.service.provider.log_retention_in_days) {
+        p.insert(
+            "LogGroupName".into(),
+            json!(format!("/aws/lambda/{}", f.name)),
+        );
+        if let Some(days) = f
+            .log_retention_in_days
+            .or(c.service.provider.log_retention_in_days)
+        {
             p.insert("RetentionInDays".into(), json!(days));
         }
-        c.add(naming::log_group_logical_id(&f.key), json!({ "Type": "AWS::Logs::LogGroup", "Properties": p }));
+        c.add(
+            naming::log_group_logical_id(&f.key),
+            json!({ "Type": "AWS::Logs::LogGroup", "Properties": p }),
+        );
     }
 }
 
@@ -28,13 +37,23 @@ pub(super) fn layers(c: &mut Compiler) {
     for layer in c.service.layers.values() {
         let id = naming::layer_logical_id(&layer.key);
         let Some(artifact) = c.artifacts.layers.get(&layer.key).cloned() else {
-            c.diags.push(Diagnostic::error(format!("layer `{}` has no package", layer.key)).at(&KeyPath::root().key("layers").key(layer.key.clone())).hint("give the layer a `path` (a directory) or `package.artifact` (a zip)"));
+            c.diags.push(
+                Diagnostic::error(format!("layer `{}` has no package", layer.key))
+                    .at(&KeyPath::root().key("layers").key(layer.key.clone()))
+                    .hint("give the layer a `path` (a directory) or `package.artifact` (a zip)"),
+            );
             continue;
         };
         let s3_key = c.s3_key(&artifact.name);
         let mut p = Map::new();
-        p.insert("Content".into(), json!({ "S3Bucket": c.bucket_ref(), "S3Key": s3_key }));
-        p.insert("LayerName".into(), json!(layer.name.clone().unwrap_or_else(|| layer.key.clone())));
+        p.insert(
+            "Content".into(),
+            json!({ "S3Bucket": c.bucket_ref(), "S3Key": s3_key }),
+        );
+        p.insert(
+            "LayerName".into(),
+            json!(layer.name.clone().unwrap_or_else(|| layer.key.clone())),
+        );
         if let Some(d) = &layer.description {
             p.insert("Description".into(), json!(d));
         }
@@ -54,9 +73,17 @@ pub(super) fn layers(c: &mut Compiler) {
         }
         c.add(id.clone(), r);
         for account in &layer.allowed_accounts {
-            let label = if account == "*" { "Wild".to_string() } else { account.clone() };
+            let label = if account == "*" {
+                "Wild".to_string()
+            } else {
+                account.clone()
+            };
             c.add(
-                format!("{}{}LambdaLayerPermission", naming::normalize_name(&layer.key), label),
+                format!(
+                    "{}{}LambdaLayerPermission",
+                    naming::normalize_name(&layer.key),
+                    label
+                ),
                 json!({ "Type": "AWS::Lambda::LayerVersionPermission", "Properties": {
                     "Action": "lambda:GetLayerVersion",
                     "LayerVersionArn": { "Ref": id },
@@ -64,15 +91,31 @@ pub(super) fn layers(c: &mut Compiler) {
                 }}),
             );
         }
-        c.output(&format!("{id}QualifiedArn"), Some("Current Lambda layer version"), json!({ "Ref": id }));
-        c.output(&format!("{id}Hash"), Some("Current Lambda layer hash"), json!(artifact.sha256_hex));
-        c.output(&format!("{id}S3Key"), Some("Current Lambda layer S3Key"), json!(s3_key));
+        c.output(
+            &format!("{id}QualifiedArn"),
+            Some("Current Lambda layer version"),
+            json!({ "Ref": id }),
+        );
+        c.output(
+            &format!("{id}Hash"),
+            Some("Current Lambda layer hash"),
+            json!(artifact.sha256_hex),
+        );
+        c.output(
+            &format!("{id}S3Key"),
+            Some("Current Lambda layer S3Key"),
+            json!(s3_key),
+        );
     }
 }
 
 /// The role a function runs with: its own, the provider's, or the generated one.
 pub(super) fn role_of(c: &Compiler, f: &Function) -> Value {
-    match f.role.as_ref().or(c.service.provider.iam.existing_role.as_ref()) {
+    match f
+        .role
+        .as_ref()
+        .or(c.service.provider.iam.existing_role.as_ref())
+    {
         Some(Value::String(s)) if s.starts_with("arn:") => json!(s),
         // A logical ID of a role under `resources:`.
         Some(Value::String(s)) => json!({ "Fn::GetAtt": [s, "Arn"] }),
@@ -82,7 +125,11 @@ pub(super) fn role_of(c: &Compiler, f: &Function) -> Value {
 }
 
 pub(super) fn tracing_mode(c: &Compiler, f: &Function) -> Option<&'static str> {
-    match f.tracing.as_ref().or(c.service.provider.tracing_lambda.as_ref())? {
+    match f
+        .tracing
+        .as_ref()
+        .or(c.service.provider.tracing_lambda.as_ref())?
+    {
         Value::Bool(true) => Some("Active"),
         Value::String(s) if s == "Active" => Some("Active"),
         Value::String(s) if s == "PassThrough" => Some("PassThrough"),
@@ -101,7 +148,13 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
                 other => other.clone(),
             };
             if !uri.is_string() {
-                c.diags.push(Diagnostic::error(format!("function `{}` has an image without a `uri`", f.key)).at(&fp.key("image")).hint("write `image: <account>.dkr.ecr.<region>.amazonaws.com/repo@sha256:…`"));
+                c.diags.push(
+                    Diagnostic::error(format!("function `{}` has an image without a `uri`", f.key))
+                        .at(&fp.key("image"))
+                        .hint(
+                            "write `image: <account>.dkr.ecr.<region>.amazonaws.com/repo@sha256:…`",
+                        ),
+                );
                 return None;
             }
             p.insert("Code".into(), json!({ "ImageUri": uri }));
@@ -109,18 +162,38 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
         }
         None => {
             let Some(artifact) = c.artifacts.for_function(&f.key) else {
-                c.diags.push(Diagnostic::error(format!("function `{}` has no package", f.key)).at(&fp).hint("package the service first (sls-rs package)"));
+                c.diags.push(
+                    Diagnostic::error(format!("function `{}` has no package", f.key))
+                        .at(&fp)
+                        .hint("package the service first (sls-rs package)"),
+                );
                 return None;
             };
-            p.insert("Code".into(), json!({ "S3Bucket": c.bucket_ref(), "S3Key": c.s3_key(&artifact.name) }));
-            p.insert("Handler".into(), json!(f.handler.clone().unwrap_or_default()));
-            let runtime = f.runtime.clone().or_else(|| s.provider.runtime.clone()).unwrap_or_else(|| runtimes::DEFAULT.to_string());
+            p.insert(
+                "Code".into(),
+                json!({ "S3Bucket": c.bucket_ref(), "S3Key": c.s3_key(&artifact.name) }),
+            );
+            p.insert(
+                "Handler".into(),
+                json!(f.handler.clone().unwrap_or_default()),
+            );
+            let runtime = f
+                .runtime
+                .clone()
+                .or_else(|| s.provider.runtime.clone())
+                .unwrap_or_else(|| runtimes::DEFAULT.to_string());
             p.insert("Runtime".into(), json!(runtime));
         }
     }
     p.insert("FunctionName".into(), json!(f.name));
-    p.insert("MemorySize".into(), json!(f.memory_size.or(s.provider.memory_size).unwrap_or(1024)));
-    p.insert("Timeout".into(), json!(f.timeout.or(s.provider.timeout).unwrap_or(6)));
+    p.insert(
+        "MemorySize".into(),
+        json!(f.memory_size.or(s.provider.memory_size).unwrap_or(1024)),
+    );
+    p.insert(
+        "Timeout".into(),
+        json!(f.timeout.or(s.provider.timeout).unwrap_or(6)),
+    );
     if let Some(a) = f.architecture.as_ref().or(s.provider.architecture.as_ref()) {
         p.insert("Architectures".into(), json!([a]));
     }
@@ -132,7 +205,14 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
         tags.insert(k.clone(), v.clone());
     }
     if !tags.is_empty() {
-        p.insert("Tags".into(), Value::Array(tags.into_iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect()));
+        p.insert(
+            "Tags".into(),
+            Value::Array(
+                tags.into_iter()
+                    .map(|(k, v)| json!({ "Key": k, "Value": v }))
+                    .collect(),
+            ),
+        );
     }
     if let Some(mode) = tracing_mode(c, f) {
         p.insert("TracingConfig".into(), json!({ "Mode": mode }));
@@ -158,12 +238,19 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
     if let Some(n) = f.reserved_concurrency {
         p.insert("ReservedConcurrentExecutions".into(), json!(n));
     }
-    if let Some(layers) = f.layers.as_ref().or(if s.provider.layers.is_empty() { None } else { Some(&s.provider.layers) }) {
+    if let Some(layers) = f.layers.as_ref().or(if s.provider.layers.is_empty() {
+        None
+    } else {
+        Some(&s.provider.layers)
+    }) {
         p.insert("Layers".into(), Value::Array(layers.clone()));
     }
     if let Some(vpc) = f.vpc.as_ref().or(s.provider.vpc.as_ref()) {
         let g = |k: &str| vpc.get(k).cloned().unwrap_or(Value::Null);
-        p.insert("VpcConfig".into(), json!({ "SecurityGroupIds": g("securityGroupIds"), "SubnetIds": g("subnetIds") }));
+        p.insert(
+            "VpcConfig".into(),
+            json!({ "SecurityGroupIds": g("securityGroupIds"), "SubnetIds": g("subnetIds") }),
+        );
     }
     if let Some(k) = f.kms_key_arn.as_ref().or(s.provider.kms_key_arn.as_ref()) {
         p.insert("KmsKeyArn".into(), k.clone());
@@ -172,7 +259,10 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
         p.insert("EphemeralStorage".into(), json!({ "Size": e }));
     }
     if f.snap_start {
-        p.insert("SnapStart".into(), json!({ "ApplyOn": "PublishedVersions" }));
+        p.insert(
+            "SnapStart".into(),
+            json!({ "ApplyOn": "PublishedVersions" }),
+        );
     }
     if let Some(fs) = &f.file_system_config {
         p.insert("FileSystemConfigs".into(), json!([{ "Arn": fs.get("arn").cloned().unwrap_or(Value::Null), "LocalMountPath": fs.get("localMountPath").cloned().unwrap_or(Value::Null) }]));
@@ -195,7 +285,9 @@ pub(super) fn functions(c: &mut Compiler) {
     let service = c.service;
     let mut versions = Vec::new();
     for f in service.functions.values() {
-        let Some(props) = function_properties(c, f) else { continue };
+        let Some(props) = function_properties(c, f) else {
+            continue;
+        };
         let id = naming::function_logical_id(&f.key);
         let code_sha = match &f.image {
             Some(_) => None,
@@ -238,7 +330,10 @@ pub(super) fn functions(c: &mut Compiler) {
         }
     }
     for (f, vid, vp) in versions {
-        c.add(vid.clone(), json!({ "Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain", "Properties": vp }));
+        c.add(
+            vid.clone(),
+            json!({ "Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain", "Properties": vp }),
+        );
         if let Some(n) = f.provisioned_concurrency {
             let fid = naming::function_logical_id(&f.key);
             c.add(
@@ -248,11 +343,14 @@ pub(super) fn functions(c: &mut Compiler) {
                     "FunctionVersion": { "Fn::GetAtt": [vid, "Version"] },
                     "Name": "provisioned",
                     "ProvisionedConcurrencyConfig": { "ProvisionedConcurrentExecutions": n },
-                }, "DependsOn": fid }),
+                }}),
             );
         }
         c.output(
-            &format!("{}LambdaFunctionQualifiedArn", naming::normalize_name(&f.key)),
+            &format!(
+                "{}LambdaFunctionQualifiedArn",
+                naming::normalize_name(&f.key)
+            ),
             Some("Current Lambda function version"),
             json!({ "Ref": vid }),
         );
@@ -261,7 +359,10 @@ pub(super) fn functions(c: &mut Compiler) {
 
 fn url(c: &mut Compiler, f: &Function) {
     let Some(u) = &f.url else { return };
-    let fp = KeyPath::root().key("functions").key(f.key.clone()).key("url");
+    let fp = KeyPath::root()
+        .key("functions")
+        .key(f.key.clone())
+        .key("url");
     let (auth, cors, invoke_mode) = match u {
         Value::Bool(true) => ("NONE", None, None),
         Value::Object(m) => {
@@ -269,15 +370,30 @@ fn url(c: &mut Compiler, f: &Function) {
                 None => "NONE",
                 Some(a) if a.eq_ignore_ascii_case("aws_iam") => "AWS_IAM",
                 Some(other) => {
-                    c.diags.push(Diagnostic::error(format!("function URL authorizer `{other}` is not known")).at(&fp.key("authorizer")).hint("function URLs take `authorizer: aws_iam`, or no authorizer"));
+                    c.diags.push(
+                        Diagnostic::error(format!(
+                            "function URL authorizer `{other}` is not known"
+                        ))
+                        .at(&fp.key("authorizer"))
+                        .hint("function URLs take `authorizer: aws_iam`, or no authorizer"),
+                    );
                     return;
                 }
             };
             let cors = match m.get("cors") {
-                Some(Value::Bool(true)) => Some(json!({ "AllowOrigins": ["*"], "AllowHeaders": ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"], "AllowMethods": ["*"] })),
+                Some(Value::Bool(true)) => Some(
+                    json!({ "AllowOrigins": ["*"], "AllowHeaders": ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"], "AllowMethods": ["*"] }),
+                ),
                 Some(Value::Object(cm)) => {
                     let mut o = Map::new();
-                    for (from, to) in [("allowedOrigins", "AllowOrigins"), ("allowedHeaders", "AllowHeaders"), ("allowedMethods", "AllowMethods"), ("allowCredentials", "AllowCredentials"), ("exposedResponseHeaders", "ExposeHeaders"), ("maxAge", "MaxAge")] {
+                    for (from, to) in [
+                        ("allowedOrigins", "AllowOrigins"),
+                        ("allowedHeaders", "AllowHeaders"),
+                        ("allowedMethods", "AllowMethods"),
+                        ("allowCredentials", "AllowCredentials"),
+                        ("exposedResponseHeaders", "ExposeHeaders"),
+                        ("maxAge", "MaxAge"),
+                    ] {
                         if let Some(v) = cm.get(from) {
                             o.insert(to.into(), v.clone());
                         }
@@ -289,7 +405,11 @@ fn url(c: &mut Compiler, f: &Function) {
             (auth, cors, m.get("invokeMode").cloned())
         }
         other => {
-            c.diags.push(Diagnostic::error(format!("`url` must be true or a map, not {other}")).at(&fp).hint("write `url: true`"));
+            c.diags.push(
+                Diagnostic::error(format!("`url` must be true or a map, not {other}"))
+                    .at(&fp)
+                    .hint("write `url: true`"),
+            );
             return;
         }
     };
@@ -303,7 +423,10 @@ fn url(c: &mut Compiler, f: &Function) {
     if let Some(m) = invoke_mode {
         p.insert("InvokeMode".into(), m);
     }
-    c.add(format!("{id}LambdaFunctionUrl"), json!({ "Type": "AWS::Lambda::Url", "Properties": p }));
+    c.add(
+        format!("{id}LambdaFunctionUrl"),
+        json!({ "Type": "AWS::Lambda::Url", "Properties": p }),
+    );
     if auth == "NONE" {
         c.add(
             format!("{id}LambdaPermissionFnUrl"),
@@ -315,41 +438,73 @@ fn url(c: &mut Compiler, f: &Function) {
             }}),
         );
     }
-    c.output(&format!("{id}LambdaFunctionUrl"), Some("Lambda Function URL"), json!({ "Fn::GetAtt": [format!("{id}LambdaFunctionUrl"), "FunctionUrl"] }));
+    c.output(
+        &format!("{id}LambdaFunctionUrl"),
+        Some("Lambda Function URL"),
+        json!({ "Fn::GetAtt": [format!("{id}LambdaFunctionUrl"), "FunctionUrl"] }),
+    );
 }
 
 /// `destinations`, `maximumEventAge`, `maximumRetryAttempts`: an EventInvokeConfig.
 fn event_invoke_config(c: &mut Compiler, f: &Function) {
-    if f.destinations.is_none() && f.maximum_event_age.is_none() && f.maximum_retry_attempts.is_none() {
+    if f.destinations.is_none()
+        && f.maximum_event_age.is_none()
+        && f.maximum_retry_attempts.is_none()
+    {
         return;
     }
-    let fp = KeyPath::root().key("functions").key(f.key.clone()).key("destinations");
+    let fp = KeyPath::root()
+        .key("functions")
+        .key(f.key.clone())
+        .key("destinations");
     let mut p = Map::new();
-    p.insert("FunctionName".into(), json!({ "Ref": naming::function_logical_id(&f.key) }));
+    p.insert(
+        "FunctionName".into(),
+        json!({ "Ref": naming::function_logical_id(&f.key) }),
+    );
     p.insert("Qualifier".into(), json!("$LATEST"));
     if let Some(Value::Object(d)) = &f.destinations {
         let mut dc = Map::new();
         for (key, cfn) in [("onSuccess", "OnSuccess"), ("onFailure", "OnFailure")] {
             let Some(target) = d.get(key) else { continue };
             let (arn, kind) = match target {
-                Value::String(s) if s.starts_with("arn:") => (json!(s), s.split(':').nth(2).unwrap_or("").to_string()),
+                Value::String(s) if s.starts_with("arn:") => {
+                    (json!(s), s.split(':').nth(2).unwrap_or("").to_string())
+                }
                 Value::String(s) if c.service.functions.contains_key(s) => {
                     let name = c.service.functions[s].name.clone();
-                    (json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}") }), "lambda".to_string())
+                    (
+                        json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}") }),
+                        "lambda".to_string(),
+                    )
                 }
-                Value::Object(m) if m.contains_key("arn") => (m["arn"].clone(), m.get("type").and_then(Value::as_str).unwrap_or("").to_string()),
+                Value::Object(m) if m.contains_key("arn") => (
+                    m["arn"].clone(),
+                    m.get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
                 other => {
                     c.diags.push(Diagnostic::error(format!("destination {other} is not an ARN or a function of this service")).at(&fp.key(key)).hint("use an ARN (lambda, sqs, sns, events) or the key of a function in this file"));
                     continue;
                 }
             };
             match kind.as_str() {
-                "lambda" | "function" => c.role_statement("destinationLambda", &["lambda:InvokeFunction"], arn.clone()),
+                "lambda" | "function" => {
+                    c.role_statement("destinationLambda", &["lambda:InvokeFunction"], arn.clone())
+                }
                 "sqs" => c.role_statement("destinationSqs", &["sqs:SendMessage"], arn.clone()),
                 "sns" => c.role_statement("destinationSns", &["sns:Publish"], arn.clone()),
-                "events" | "eventBus" => c.role_statement("destinationEvents", &["events:PutEvents"], arn.clone()),
+                "events" | "eventBus" => {
+                    c.role_statement("destinationEvents", &["events:PutEvents"], arn.clone())
+                }
                 _ => {
-                    c.diags.push(Diagnostic::error("cannot tell what kind of destination this is").at(&fp.key(key)).hint("give `type: sqs|sns|lambda|eventBus` beside an intrinsic `arn`"));
+                    c.diags.push(
+                        Diagnostic::error("cannot tell what kind of destination this is")
+                            .at(&fp.key(key))
+                            .hint("give `type: sqs|sns|lambda|eventBus` beside an intrinsic `arn`"),
+                    );
                     continue;
                 }
             }
@@ -365,5 +520,8 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
     if let Some(r) = f.maximum_retry_attempts {
         p.insert("MaximumRetryAttempts".into(), json!(r));
     }
-    c.add(format!("{}LambdaEvConf", naming::normalize_name(&f.key)), json!({ "Type": "AWS::Lambda::EventInvokeConfig", "Properties": p }));
+    c.add(
+        format!("{}LambdaEvConf", naming::normalize_name(&f.key)),
+        json!({ "Type": "AWS::Lambda::EventInvokeConfig", "Properties": p }),
+    );
 }

@@ -10,8 +10,8 @@ use crate::naming;
 
 pub(super) fn reserve_role(c: &mut Compiler) {
     let s = c.service;
-    c.has_role = s.provider.iam.existing_role.is_none()
-        && s.functions.values().any(|f| f.role.is_none());
+    c.has_role =
+        s.provider.iam.existing_role.is_none() && s.functions.values().any(|f| f.role.is_none());
     if c.has_role {
         c.add(naming::ROLE_ID, Value::Null);
     }
@@ -59,11 +59,17 @@ pub(super) fn finish_role(c: &mut Compiler) {
         statements.push(json!({ "Effect": "Allow", "Action": actions, "Resource": resources }));
     }
     let shared: Vec<_> = s.functions.values().filter(|f| f.role.is_none()).collect();
-    if shared.iter().any(|f| function::tracing_mode(c, f).is_some()) {
+    if shared
+        .iter()
+        .any(|f| function::tracing_mode(c, f).is_some())
+    {
         statements.push(json!({ "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": ["*"] }));
     }
     let mut managed: Vec<Value> = iam.managed_policies.clone();
-    if shared.iter().any(|f| f.vpc.is_some() || s.provider.vpc.is_some()) {
+    if shared
+        .iter()
+        .any(|f| f.vpc.is_some() || s.provider.vpc.is_some())
+    {
         managed.push(json!({ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]] }));
     }
     let mut p = Map::new();
@@ -75,7 +81,10 @@ pub(super) fn finish_role(c: &mut Compiler) {
         "Policies".into(),
         json!([{ "PolicyName": { "Fn::Join": ["-", [s.name, s.stage, "lambda"]] }, "PolicyDocument": { "Version": "2012-10-17", "Statement": statements } }]),
     );
-    p.insert("Path".into(), json!(iam.role_path.clone().unwrap_or_else(|| "/".into())));
+    p.insert(
+        "Path".into(),
+        json!(iam.role_path.clone().unwrap_or_else(|| "/".into())),
+    );
     p.insert(
         "RoleName".into(),
         iam.role_name.clone().unwrap_or_else(|| json!({ "Fn::Join": ["-", [s.name, s.stage, { "Ref": "AWS::Region" }, "lambdaRole"]] })),
@@ -87,7 +96,18 @@ pub(super) fn finish_role(c: &mut Compiler) {
         p.insert("PermissionsBoundary".into(), b.clone());
     }
     if !iam.role_tags.is_empty() {
-        p.insert("Tags".into(), Value::Array(iam.role_tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect()));
+        p.insert(
+            "Tags".into(),
+            Value::Array(
+                iam.role_tags
+                    .iter()
+                    .map(|(k, v)| json!({ "Key": k, "Value": v }))
+                    .collect(),
+            ),
+        );
     }
-    c.t.resources.insert(naming::ROLE_ID.into(), json!({ "Type": "AWS::IAM::Role", "Properties": p }));
+    c.t.resources.insert(
+        naming::ROLE_ID.into(),
+        json!({ "Type": "AWS::IAM::Role", "Properties": p }),
+    );
 }

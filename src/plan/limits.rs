@@ -19,11 +19,24 @@ pub const MAX_TEMPLATE_BYTES: usize = 1_048_576;
 pub const MAX_ENVIRONMENT_BYTES: usize = 4096;
 
 const RESERVED_ENV: &[&str] = &[
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
 ];
 
 pub(super) fn check(c: &mut Compiler, t: &Value) {
@@ -31,18 +44,28 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
     if resources.len() > MAX_RESOURCES {
         let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
         for r in resources.values() {
-            *by_type.entry(r["Type"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+            *by_type
+                .entry(r["Type"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
         }
         let mut counts: Vec<_> = by_type.into_iter().collect();
         counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let list = counts.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", ");
+        let list = counts
+            .iter()
+            .map(|(t, n)| format!("{n} {t}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         c.diags.push(
             Diagnostic::error(format!("the stack would have {} resources; CloudFormation allows {MAX_RESOURCES} ({list})", resources.len()))
                 .hint("split the service into several stacks, or use httpApi events (4 resources per route instead of up to 7 for http)"),
         );
     }
     let count = |key: &str| t.get(key).and_then(Value::as_object).map_or(0, |m| m.len());
-    for (key, max) in [("Outputs", MAX_OUTPUTS), ("Parameters", MAX_PARAMETERS), ("Mappings", MAX_MAPPINGS)] {
+    for (key, max) in [
+        ("Outputs", MAX_OUTPUTS),
+        ("Parameters", MAX_PARAMETERS),
+        ("Mappings", MAX_MAPPINGS),
+    ] {
         let n = count(key);
         if n > max {
             c.diags.push(
@@ -65,16 +88,41 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
 fn environment(c: &mut Compiler, resources: &serde_json::Map<String, Value>) {
     for f in c.service.functions.values() {
         let id = crate::naming::function_logical_id(&f.key);
-        let Some(vars) = resources.get(&id).and_then(|r| r["Properties"]["Environment"]["Variables"].as_object()) else { continue };
-        let fp = KeyPath::root().key("functions").key(f.key.clone()).key("environment");
+        let Some(vars) = resources
+            .get(&id)
+            .and_then(|r| r["Properties"]["Environment"]["Variables"].as_object())
+        else {
+            continue;
+        };
+        let fp = KeyPath::root()
+            .key("functions")
+            .key(f.key.clone())
+            .key("environment");
         let mut total = 0;
         for (k, v) in vars {
             if RESERVED_ENV.contains(&k.as_str()) {
-                let p = if f.environment.contains_key(k) { fp.key(k.clone()) } else { KeyPath::parse_dotted("provider.environment").key(k.clone()) };
-                c.diags.push(Diagnostic::error(format!("`{k}` is set by Lambda and cannot be overridden")).at(&p).hint("choose another name"));
+                let p = if f.environment.contains_key(k) {
+                    fp.key(k.clone())
+                } else {
+                    KeyPath::parse_dotted("provider.environment").key(k.clone())
+                };
+                c.diags.push(
+                    Diagnostic::error(format!("`{k}` is set by Lambda and cannot be overridden"))
+                        .at(&p)
+                        .hint("choose another name"),
+                );
             }
-            if k.is_empty() || !k.starts_with(|ch: char| ch.is_ascii_alphabetic()) || !k.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-                c.diags.push(Diagnostic::error(format!("`{k}` is not a valid environment variable name")).at(&fp.key(k.clone())).hint("names start with a letter and contain letters, digits and underscores"));
+            if k.is_empty()
+                || !k.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                || !k.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            {
+                c.diags.push(
+                    Diagnostic::error(format!("`{k}` is not a valid environment variable name"))
+                        .at(&fp.key(k.clone()))
+                        .hint(
+                            "names start with a letter and contain letters, digits and underscores",
+                        ),
+                );
             }
             total += k.len() + v.as_str().map_or_else(|| v.to_string().len(), str::len);
         }
@@ -100,7 +148,9 @@ fn references(c: &mut Compiler, t: &Value) {
     let resources = t["Resources"].as_object().cloned().unwrap_or_default();
     for (id, r) in &resources {
         match r.get("DependsOn") {
-            Some(Value::String(d)) if !known.contains(d) => missing.entry(d.clone()).or_default().push(id.clone()),
+            Some(Value::String(d)) if !known.contains(d) => {
+                missing.entry(d.clone()).or_default().push(id.clone())
+            }
             Some(Value::Array(ds)) => {
                 for d in ds.iter().filter_map(Value::as_str) {
                     if !known.contains(d) {
@@ -121,19 +171,34 @@ fn references(c: &mut Compiler, t: &Value) {
         let hint = if target.ends_with("LambdaLayer") {
             "a `!Ref <Name>LambdaLayer` names a layer under `layers:`; check its key".to_string()
         } else {
-            "define it under resources.Resources, or fix the name (logical IDs are case-sensitive)".to_string()
+            "define it under resources.Resources, or fix the name (logical IDs are case-sensitive)"
+                .to_string()
         };
-        c.diags.push(Diagnostic::error(format!("`{target}` is referenced by {} but is not in the template", users.join(", "))).hint(hint));
+        c.diags.push(
+            Diagnostic::error(format!(
+                "`{target}` is referenced by {} but is not in the template",
+                users.join(", ")
+            ))
+            .hint(hint),
+        );
     }
 }
 
-fn walk(v: &Value, known: &HashSet<String>, owner: &str, missing: &mut BTreeMap<String, Vec<String>>) {
+fn walk(
+    v: &Value,
+    known: &HashSet<String>,
+    owner: &str,
+    missing: &mut BTreeMap<String, Vec<String>>,
+) {
     match v {
         Value::Object(m) => {
             if m.len() == 1 {
                 if let Some(Value::String(target)) = m.get("Ref") {
                     if !target.starts_with("AWS::") && !known.contains(target) {
-                        missing.entry(target.clone()).or_default().push(owner.to_string());
+                        missing
+                            .entry(target.clone())
+                            .or_default()
+                            .push(owner.to_string());
                     }
                 }
                 let getatt_target = match m.get("Fn::GetAtt") {

@@ -74,8 +74,20 @@ pub(super) fn user_resources(c: &mut Compiler) -> Value {
 
     let mut t = Map::new();
     t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-    t.insert("Description".into(), json!(r.description.clone().unwrap_or_else(|| DESCRIPTION.to_string())));
-    for (key, section) in [("Metadata", &r.metadata), ("Parameters", &r.parameters), ("Mappings", &r.mappings), ("Conditions", &r.conditions), ("Rules", &r.rules)] {
+    t.insert(
+        "Description".into(),
+        json!(r
+            .description
+            .clone()
+            .unwrap_or_else(|| DESCRIPTION.to_string())),
+    );
+    for (key, section) in [
+        ("Metadata", &r.metadata),
+        ("Parameters", &r.parameters),
+        ("Mappings", &r.mappings),
+        ("Conditions", &r.conditions),
+        ("Rules", &r.rules),
+    ] {
         if !section.is_empty() {
             t.insert(key.into(), Value::Object(section.clone()));
         }
@@ -83,7 +95,10 @@ pub(super) fn user_resources(c: &mut Compiler) -> Value {
     if let Some(tr) = &r.transform {
         t.insert("Transform".into(), tr.clone());
     }
-    t.insert("Resources".into(), Value::Object(std::mem::take(&mut c.t.resources)));
+    t.insert(
+        "Resources".into(),
+        Value::Object(std::mem::take(&mut c.t.resources)),
+    );
     if !outputs.is_empty() {
         t.insert("Outputs".into(), Value::Object(outputs));
     }

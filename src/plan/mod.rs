@@ -138,7 +138,12 @@ impl Compiler<'_> {
     }
 
     /// Adds `actions` on `resource` to the shared role's statement for `kind`.
-    pub fn role_statement(&mut self, kind: &'static str, actions: &[&'static str], resource: Value) {
+    pub fn role_statement(
+        &mut self,
+        kind: &'static str,
+        actions: &[&'static str],
+        resource: Value,
+    ) {
         let entry = self
             .role_statements
             .entry(kind)
@@ -155,7 +160,13 @@ impl Compiler<'_> {
 
     /// The deployment bucket: `{Ref: ServerlessDeploymentBucket}` or the configured name.
     pub fn bucket_ref(&self) -> Value {
-        match self.service.provider.deployment_bucket.as_ref().and_then(|b| b.name.clone()) {
+        match self
+            .service
+            .provider
+            .deployment_bucket
+            .as_ref()
+            .and_then(|b| b.name.clone())
+        {
             Some(name) => Value::String(name),
             None => json!({ "Ref": naming::BUCKET_ID }),
         }
@@ -200,7 +211,12 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
     let bucket: Value = serde_json::from_str(DEPLOYMENT_BUCKET)
         .map_err(|e| Error::failed(format!("internal: templates/deployment-bucket.json: {e}")))?;
     let bucket_resources = bucket["Resources"].as_object().cloned().unwrap_or_default();
-    let own_bucket = service.provider.deployment_bucket.as_ref().and_then(|b| b.name.as_ref()).is_none();
+    let own_bucket = service
+        .provider
+        .deployment_bucket
+        .as_ref()
+        .and_then(|b| b.name.as_ref())
+        .is_none();
 
     let mut c = Compiler {
         service,
@@ -216,7 +232,11 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
             c.add(id.clone(), r.clone());
         }
     }
-    let bucket_output = if own_bucket { json!({ "Ref": naming::BUCKET_ID }) } else { c.bucket_ref() };
+    let bucket_output = if own_bucket {
+        json!({ "Ref": naming::BUCKET_ID })
+    } else {
+        c.bucket_ref()
+    };
 
     function::log_groups(&mut c);
     iam::reserve_role(&mut c);
@@ -257,7 +277,11 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
             "Outputs": { "ServerlessDeploymentBucketName": { "Value": { "Ref": naming::BUCKET_ID } } }
         })
     });
-    Ok(Plan { create, update, directory: deployment.directory(service) })
+    Ok(Plan {
+        create,
+        update,
+        directory: deployment.directory(service),
+    })
 }
 
 /// Renders a template the way it is written to disk and uploaded: pretty JSON, stable order.

@@ -194,3 +194,137 @@ pub fn expected(case: &Case, file: &str) -> serde_json::Value {
         std::fs::read_to_string(case.dir.join("expected").join(file)).expect("expected file");
     serde_json::from_str(&text).expect("expected json")
 }
+
+/// Copies a reference case into a temporary directory, leaving out what was added beside v3's
+/// input after v3 ran (`expected/`, `env.txt`, `args.txt`), so packaging sees what v3 saw.
+pub fn copy_case(case: &Case) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_tree(&case.dir, dir.path(), true);
+    dir
+}
+
+pub fn copy_tree(from: &Path, to: &Path, top: bool) {
+    for e in std::fs::read_dir(from).expect("read case") {
+        let e = e.expect("entry");
+        let name = e.file_name().to_string_lossy().to_string();
+        if top && (name == "expected" || name == "env.txt" || name == "args.txt") {
+            continue;
+        }
+        let target = to.join(&name);
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&e.path(), &target, false);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+            // The reference files are read-only; the copies must be writable to be touched.
+            let mut perms = std::fs::metadata(&target).expect("meta").permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&target, perms).expect("chmod");
+        }
+    }
+}
+
+/// The Python tool `name` from PATH or the repository's `.venv`.
+pub fn python_tool(name: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name);
+    if venv.is_file() {
+        return venv;
+    }
+    if let Ok(path) = std::env::var("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!("{name} is not installed: run ./scripts/test, which installs it into .venv");
+}
+
+/// Runs cfn-lint once over `templates`. Any error fails, and so does any warning on a resource
+/// sls-rs generated (warnings on the user's own `resources:` are the user's business).
+/// `ignore` lists rule IDs the caller explains.
+pub fn cfn_lint(
+    templates: &[(String, serde_json::Value)],
+    user_resources: &[String],
+    ignore: &[&str],
+) {
+    if templates.is_empty() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    for (name, t) in templates {
+        let p = dir.path().join(format!("{}.json", name.replace('/', "_")));
+        std::fs::write(&p, serde_json::to_string_pretty(t).unwrap()).unwrap();
+        files.push(p);
+    }
+    let mut cmd = std::process::Command::new(python_tool("cfn-lint"));
+    cmd.arg("--format").arg("json");
+    if !ignore.is_empty() {
+        cmd.arg("--ignore-checks").args(ignore);
+    }
+    cmd.arg("--").args(&files);
+    let out = cmd.output().expect("run cfn-lint");
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "cfn-lint failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut bad = Vec::new();
+    for f in findings.as_array().cloned().unwrap_or_default() {
+        let level = f["Level"].as_str().unwrap_or("");
+        let path: Vec<String> = f["Location"]["Path"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.to_string().trim_matches('"').to_string())
+            .collect();
+        let on_user_resource =
+            path.len() > 1 && path[0] == "Resources" && user_resources.contains(&path[1]);
+        let on_user_section = path
+            .first()
+            .is_some_and(|p| p == "Outputs" || p == "Conditions")
+            && path.get(1).is_some_and(|k| user_resources.contains(k));
+        if level == "Error" || (level == "Warning" && !on_user_resource && !on_user_section) {
+            bad.push(format!(
+                "{} {} {} at {}",
+                f["Filename"].as_str().unwrap_or(""),
+                f["Rule"]["Id"].as_str().unwrap_or(""),
+                f["Message"].as_str().unwrap_or(""),
+                path.join("/")
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "cfn-lint findings:\n{}", bad.join("\n"));
+}
+
+/// `package --dry-run` in `dir`: the update-stack template.
+pub fn dry_run(dir: &Path, args: &[String], env: &[(String, String)]) -> serde_json::Value {
+    let mut all = vec![
+        "package".to_string(),
+        "--dry-run".to_string(),
+        "--quiet".to_string(),
+    ];
+    all.extend(args.iter().cloned());
+    let mut env = env.to_vec();
+    env.push(("SOURCE_DATE_EPOCH".into(), "1795700982".into()));
+    let out = sls(dir, &all, &env);
+    assert!(
+        out.status.success(),
+        "dry run failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON template: {e}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
