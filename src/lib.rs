@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod manifest;

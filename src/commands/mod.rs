@@ -1,8 +1,11 @@
 //! One module per command. Each takes the parsed command line and does its one job; what they
 //! share (finding and loading the service, showing warnings) is here.
 
+pub mod deploy;
+pub mod info;
 pub mod package;
 pub mod print;
+pub mod remove;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -22,15 +25,9 @@ pub fn run(inv: Invocation) -> Result<()> {
     match cli.command {
         Command::Print(args) => print::run(&ctx, &args),
         Command::Package(args) => package::run(&ctx, &args),
-        Command::Deploy(_) => Err(Error::Usage(
-            "`deploy` is not available yet in this build of sls-rs".into(),
-        )),
-        Command::Remove(_) => Err(Error::Usage(
-            "`remove` is not available yet in this build of sls-rs".into(),
-        )),
-        Command::Info(_) => Err(Error::Usage(
-            "`info` is not available yet in this build of sls-rs".into(),
-        )),
+        Command::Deploy(args) => deploy::run(&ctx, &args),
+        Command::Remove(args) => remove::run(&ctx, &args),
+        Command::Info(args) => info::run(&ctx, &args),
     }
 }
 
@@ -60,10 +57,46 @@ impl Ctx {
         manifest::find_config(&cwd, self.global.config.as_deref())
     }
 
-    /// Finds, loads and validates the service, printing its warnings on stderr.
-    pub fn load(&self, remote: Option<Box<dyn RemoteSource>>) -> Result<Loaded> {
+    /// The region and profile to start from, before variables are resolved: the options, else
+    /// the file's literal `provider.region` / `provider.profile`, else the environment.
+    pub fn region_and_profile(&self) -> Result<(String, Option<String>)> {
         let path = self.config_path()?;
-        let loaded = manifest::load(&path, &self.options()?, remote)?;
+        let raw = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| crate::yaml::parse(&t).ok())
+            .unwrap_or(Value::Null);
+        let literal = |key: &str| {
+            raw["provider"][key]
+                .as_str()
+                .filter(|s| !s.contains("${"))
+                .map(String::from)
+        };
+        let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+        let region = self
+            .global
+            .region
+            .clone()
+            .or_else(|| literal("region"))
+            .or(env_region)
+            .unwrap_or_else(|| "us-east-1".into());
+        let profile = self
+            .global
+            .aws_profile
+            .clone()
+            .or_else(|| literal("profile"));
+        Ok((region, profile))
+    }
+
+    /// Finds, loads and validates the service, printing its warnings on stderr. Variables that
+    /// need AWS are resolved through it, connecting only if there are any.
+    pub fn load(&self) -> Result<Loaded> {
+        let path = self.config_path()?;
+        let (region, profile) = self.region_and_profile()?;
+        let remote: Box<dyn RemoteSource> =
+            Box::new(crate::deploy::remote::Remote::new(region, profile));
+        let loaded = manifest::load(&path, &self.options()?, Some(remote))?;
         if !self.global.quiet {
             for w in &loaded.warnings {
                 eprint!("{}", w.render());

@@ -46,11 +46,19 @@ pub fn package_into(
     let plan = plan::plan(service, &package::artifacts(&built), deployment())?;
     let state = package::state(service, &plan, &built);
     package::write_package(staging, out, &plan, &state)?;
+    // The zips now live in `out`.
+    let built = built
+        .into_iter()
+        .map(|mut b| {
+            b.path = b.path.map(|_| out.join(&b.artifact.name));
+            b
+        })
+        .collect();
     Ok((plan, built))
 }
 
 pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
-    let loaded = ctx.load(None)?;
+    let loaded = ctx.load()?;
     run_loaded(ctx, args, &loaded).map_err(|e| loaded.locate(e))
 }
 

@@ -7,7 +7,7 @@ use crate::cli::{Format, PrintArgs};
 use crate::error::{Error, KeyPath, Result, Seg};
 
 pub fn run(ctx: &Ctx, args: &PrintArgs) -> Result<()> {
-    let loaded = ctx.load(None)?;
+    let loaded = ctx.load()?;
     let mut value = &loaded.resolved;
     if let Some(p) = &args.path {
         for seg in KeyPath::parse_dotted(p).0 {

@@ -1,0 +1,167 @@
+//! `sls-rs info [--json]`: the deployed service — status, endpoints per route, functions,
+//! layers and outputs — like `serverless info`.
+
+use serde_json::{json, Value};
+
+use super::Ctx;
+use crate::cli::InfoArgs;
+use crate::deploy::{stack, Aws};
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::manifest::Service;
+
+pub struct Summary {
+    pub service: String,
+    pub stage: String,
+    pub region: String,
+    pub stack: String,
+    pub status: String,
+    pub endpoints: Vec<String>,
+    pub functions: Vec<(String, String)>,
+    pub layers: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+}
+
+pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
+    let name = service.stack_name();
+    let Some(s) = stack::describe_stack(aws, &name).await? else {
+        return Err(Error::failed_with_hint(
+            format!("stack {name} does not exist in {}", service.region),
+            "deploy it first with `sls-rs deploy`, or check --stage and --region",
+        ));
+    };
+    let outputs = stack::outputs(&s);
+    let get = |k: &str| {
+        outputs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let mut endpoints = Vec::new();
+    if let Some(base) = get("ServiceEndpoint") {
+        for f in service.functions.values() {
+            for e in &f.events {
+                if let Event::Http(h) = e {
+                    endpoints.push(format!("{} - {base}/{}", h.method, h.path));
+                }
+            }
+        }
+    }
+    if let Some(base) = get("HttpApiUrl") {
+        for f in service.functions.values() {
+            for e in &f.events {
+                if let Event::HttpApi(h) = e {
+                    match &h.path {
+                        Some(p) => endpoints.push(format!("{} - {base}{p}", h.method)),
+                        None => endpoints.push(format!("ANY - {base}")),
+                    }
+                }
+            }
+        }
+    }
+    if let Some(ws) = get("ServiceEndpointWebsocket") {
+        endpoints.push(ws);
+    }
+    for (k, v) in &outputs {
+        if k.ends_with("LambdaFunctionUrl") {
+            endpoints.push(format!("{} (function URL)", v));
+        }
+    }
+    let resources = stack::resources(aws, &name).await.unwrap_or_default();
+    let functions = service
+        .functions
+        .values()
+        .map(|f| {
+            let id = crate::naming::function_logical_id(&f.key);
+            let physical = resources
+                .iter()
+                .find(|(l, _, _)| *l == id)
+                .map(|(_, p, _)| p.clone())
+                .unwrap_or_else(|| f.name.clone());
+            (f.key.clone(), physical)
+        })
+        .collect();
+    let layers = service
+        .layers
+        .keys()
+        .filter_map(|k| {
+            get(&format!(
+                "{}QualifiedArn",
+                crate::naming::layer_logical_id(k)
+            ))
+            .map(|arn| (k.clone(), arn))
+        })
+        .collect();
+    Ok(Summary {
+        service: service.name.clone(),
+        stage: service.stage.clone(),
+        region: service.region.clone(),
+        stack: name,
+        status: stack::status(&s),
+        endpoints,
+        functions,
+        layers,
+        outputs,
+    })
+}
+
+pub fn render(s: &Summary) -> String {
+    let mut out = format!(
+        "service: {}\nstage: {}\nregion: {}\nstack: {} ({})\n",
+        s.service, s.stage, s.region, s.stack, s.status
+    );
+    let mut section = |title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            out.push_str(&format!("{title}:\n"));
+            for l in lines {
+                out.push_str(&format!("  {l}\n"));
+            }
+        }
+    };
+    section("endpoints", s.endpoints.clone());
+    section(
+        "functions",
+        s.functions
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect(),
+    );
+    section(
+        "layers",
+        s.layers.iter().map(|(k, a)| format!("{k}: {a}")).collect(),
+    );
+    section(
+        "outputs",
+        s.outputs.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+    );
+    out
+}
+
+pub fn to_json(s: &Summary) -> Value {
+    json!({
+        "service": s.service,
+        "stage": s.stage,
+        "region": s.region,
+        "stack": s.stack,
+        "status": s.status,
+        "endpoints": s.endpoints,
+        "functions": s.functions.iter().map(|(k, n)| json!({ "key": k, "name": n })).collect::<Vec<_>>(),
+        "layers": s.layers.iter().map(|(k, a)| json!({ "key": k, "arn": a })).collect::<Vec<_>>(),
+        "outputs": s.outputs.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<()> {
+    let rt = super::deploy::runtime()?;
+    let (aws, loaded) = super::deploy::connect_and_load(ctx, &rt)?;
+    let summary = rt.block_on(gather(&aws, &loaded.service))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&summary)).unwrap_or_default()
+        );
+    } else {
+        print!("{}", render(&summary));
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! `sls-rs remove`: empty the deployment bucket (every object version), delete the stack, wait,
+//! report. A stack that does not exist is a clean message and exit 0.
+
+use std::time::Duration;
+
+use super::Ctx;
+use crate::cli::RemoveArgs;
+use crate::deploy::{bucket, stack};
+use crate::error::Result;
+use crate::progress::Progress;
+
+pub fn run(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
+    let rt = super::deploy::runtime()?;
+    let (aws, loaded) = super::deploy::connect_and_load(ctx, &rt)?;
+    let service = &loaded.service;
+    let progress = Progress::new(ctx.global.quiet);
+    let timeout = args.timeout.map(Duration::from_secs);
+    let name = service.stack_name();
+    rt.block_on(async {
+        let Some(_) = stack::wait_until_idle(&aws, &name, timeout, &progress).await? else {
+            progress.line(&format!(
+                "stack {name} does not exist in {}; nothing to remove",
+                service.region
+            ));
+            return Ok(());
+        };
+        match service
+            .provider
+            .deployment_bucket
+            .as_ref()
+            .and_then(|b| b.name.clone())
+        {
+            Some(b) => {
+                // A bucket the stack does not own: only this service's deployments go.
+                let prefix = format!(
+                    "{}/{}/{}/",
+                    service.provider.deployment_prefix, service.name, service.stage
+                );
+                let n = bucket::empty(&aws, &b, &prefix).await?;
+                progress.line(&format!(
+                    "deleted {n} object version{} under s3://{b}/{prefix}",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            None => {
+                if let Some(b) = stack::physical_id(&aws, &name, crate::naming::BUCKET_ID).await? {
+                    let n = bucket::empty(&aws, &b, "").await?;
+                    progress.line(&format!(
+                        "emptied deployment bucket {b} ({n} object version{})",
+                        if n == 1 { "" } else { "s" }
+                    ));
+                }
+            }
+        }
+        let base = stack::latest_event(&aws, &name).await?;
+        progress.line(&format!("deleting stack {name}"));
+        stack::delete(&aws, &name).await?;
+        let settled = stack::follow(&aws, &name, base, timeout, &progress).await?;
+        if !settled.ok {
+            return Err(stack::failed(&name, "Deletion", &settled));
+        }
+        progress.line(&format!("removed {} (stack {name})", service.name));
+        Ok(())
+    })
+}

@@ -1,0 +1,255 @@
+//! The deployment bucket: one directory per deployment
+//! (`serverless/<service>/<stage>/<epochMs>-<ISO8601>/`), each object carrying its sha256 in
+//! the `filesha256` metadata (as v3 does), which is how an unchanged deployment is recognised.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::{aws_error, Aws};
+use crate::error::{Error, Result};
+
+pub const HASH_KEY: &str = "filesha256";
+/// How many deployment directories are kept in the bucket.
+pub const KEEP: usize = 5;
+/// Uploads in flight at once.
+const PARALLEL: usize = 8;
+
+/// The deployment directories under `prefix` (`serverless/svc/dev/`), oldest first.
+pub async fn deployment_dirs(aws: &Aws, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListObjectsV2", &e))?;
+        for p in page.common_prefixes() {
+            if let Some(p) = p.prefix() {
+                out.push(p.trim_end_matches('/').to_string());
+            }
+        }
+        token = page.next_continuation_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// File name → `filesha256` of every object in `dir`.
+pub async fn hashes(aws: &Aws, bucket: &str, dir: &str) -> Result<BTreeMap<String, String>> {
+    let page = aws
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(format!("{dir}/"))
+        .send()
+        .await
+        .map_err(|e| aws_error("ListObjectsV2", &e))?;
+    let keys: Vec<String> = page
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(String::from))
+        .collect();
+    let found: Vec<(String, String)> = stream::iter(keys)
+        .map(|key| async move {
+            let head = aws
+                .s3
+                .head_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| aws_error("HeadObject", &e))?;
+            let sha = head
+                .metadata()
+                .and_then(|m| m.get(HASH_KEY))
+                .cloned()
+                .unwrap_or_default();
+            let name = key.rsplit('/').next().unwrap_or(&key).to_string();
+            Ok::<_, Error>((name, sha))
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
+pub enum Content {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+pub struct Upload {
+    pub name: String,
+    pub content: Content,
+    pub sha256: String,
+    pub content_type: &'static str,
+}
+
+/// Uploads `files` into `dir`, in parallel. A file whose content is already in `previous`
+/// (a directory of the last deployment) is copied inside S3 instead of sent again.
+pub async fn upload(
+    aws: &Aws,
+    bucket: &str,
+    dir: &str,
+    files: Vec<Upload>,
+    previous: Option<(&str, &BTreeMap<String, String>)>,
+) -> Result<(usize, usize)> {
+    let results: Vec<bool> = stream::iter(files)
+        .map(|f| async move {
+            let key = format!("{dir}/{}", f.name);
+            if let Some((prev_dir, prev)) = previous {
+                if prev.get(&f.name) == Some(&f.sha256) && !f.sha256.is_empty() {
+                    aws.s3
+                        .copy_object()
+                        .bucket(bucket)
+                        .key(&key)
+                        .copy_source(format!("{bucket}/{prev_dir}/{}", f.name))
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("CopyObject", &e))?;
+                    return Ok::<_, Error>(false);
+                }
+            }
+            let body = match &f.content {
+                Content::Bytes(b) => ByteStream::from(b.clone()),
+                Content::File(p) => ByteStream::from_path(p)
+                    .await
+                    .map_err(|e| Error::failed(format!("could not read {}: {e}", p.display())))?,
+            };
+            aws.s3
+                .put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(body)
+                .content_type(f.content_type)
+                .metadata(HASH_KEY, &f.sha256)
+                .send()
+                .await
+                .map_err(|e| aws_error(&format!("uploading {}", f.name), &e))?;
+            Ok(true)
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    let sent = results.iter().filter(|s| **s).count();
+    Ok((sent, results.len() - sent))
+}
+
+/// Deletes every deployment directory but the newest [`KEEP`].
+pub async fn prune(aws: &Aws, bucket: &str, prefix: &str) -> Result<usize> {
+    let dirs = deployment_dirs(aws, bucket, prefix).await?;
+    if dirs.len() <= KEEP {
+        return Ok(0);
+    }
+    let old = &dirs[..dirs.len() - KEEP];
+    let mut removed = 0;
+    for dir in old {
+        let page = aws
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(format!("{dir}/"))
+            .send()
+            .await
+            .map_err(|e| aws_error("ListObjectsV2", &e))?;
+        let ids: Vec<ObjectIdentifier> = page
+            .contents()
+            .iter()
+            .filter_map(|o| o.key())
+            .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        delete_batch(aws, bucket, ids).await?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+async fn delete_batch(aws: &Aws, bucket: &str, ids: Vec<ObjectIdentifier>) -> Result<()> {
+    for chunk in ids.chunks(1000) {
+        let delete = Delete::builder()
+            .set_objects(Some(chunk.to_vec()))
+            .quiet(true)
+            .build()
+            .map_err(|e| Error::failed(format!("internal: {e}")))?;
+        aws.s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| aws_error("DeleteObjects", &e))?;
+    }
+    Ok(())
+}
+
+/// Deletes every version and delete marker under `prefix` (the whole bucket for `""`), so a
+/// versioned bucket can be deleted. Returns how many were deleted.
+pub async fn empty(aws: &Aws, bucket: &str, prefix: &str) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let page = match aws
+            .s3
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .send()
+            .await
+        {
+            Ok(p) => p,
+            Err(e) if super::describe(&e).contains("NoSuchBucket") => return Ok(total),
+            Err(e) => return Err(aws_error("ListObjectVersions", &e)),
+        };
+        let mut ids = Vec::new();
+        for v in page.versions() {
+            if let Some(k) = v.key() {
+                if let Ok(id) = ObjectIdentifier::builder()
+                    .key(k)
+                    .set_version_id(v.version_id().map(String::from))
+                    .build()
+                {
+                    ids.push(id);
+                }
+            }
+        }
+        for m in page.delete_markers() {
+            if let Some(k) = m.key() {
+                if let Ok(id) = ObjectIdentifier::builder()
+                    .key(k)
+                    .set_version_id(m.version_id().map(String::from))
+                    .build()
+                {
+                    ids.push(id);
+                }
+            }
+        }
+        if ids.is_empty() {
+            return Ok(total);
+        }
+        total += ids.len();
+        delete_batch(aws, bucket, ids).await?;
+    }
+}
+
+/// `https://…` URL of an object, for `TemplateURL`.
+pub fn object_url(aws: &Aws, bucket: &str, key: &str) -> String {
+    match &aws.endpoint {
+        Some(e) => format!("{}/{bucket}/{key}", e.trim_end_matches('/')),
+        None => format!("https://s3.{}.amazonaws.com/{bucket}/{key}", aws.region),
+    }
+}

@@ -1,0 +1,443 @@
+//! CloudFormation: what state a stack is in, creating and updating it (change set or direct),
+//! deleting it, and following its events until it settles — with the failed resource and AWS's
+//! reason when it does not.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Stack, StackStatus, Tag,
+};
+
+use super::{aws_error, code, describe, Aws};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+
+pub const CAPABILITIES: [Capability; 3] = [
+    Capability::CapabilityIam,
+    Capability::CapabilityNamedIam,
+    Capability::CapabilityAutoExpand,
+];
+
+/// `None` when the stack does not exist.
+pub async fn describe_stack(aws: &Aws, name: &str) -> Result<Option<Stack>> {
+    match aws.cfn.describe_stacks().stack_name(name).send().await {
+        Ok(out) => Ok(out.stacks().first().cloned()),
+        Err(e)
+            if code(&e).as_deref() == Some("ValidationError")
+                && describe(&e).contains("does not exist") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(aws_error("DescribeStacks", &e)),
+    }
+}
+
+pub fn status(stack: &Stack) -> String {
+    stack
+        .stack_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// A stack's outputs as `(key, value)`.
+pub fn outputs(stack: &Stack) -> Vec<(String, String)> {
+    stack
+        .outputs()
+        .iter()
+        .map(|o| {
+            (
+                o.output_key().unwrap_or_default().to_string(),
+                o.output_value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// How a followed operation ended.
+#[derive(Debug)]
+pub struct Settled {
+    pub status: String,
+    pub ok: bool,
+    /// The first resource that failed: logical ID, type, AWS's reason.
+    pub failure: Option<(String, String, String)>,
+}
+
+/// Where to read the template from: inline for small ones, S3 otherwise.
+pub enum Body {
+    Inline(String),
+    Url(String),
+}
+
+/// The newest event of the stack: what [`follow`] starts after.
+pub async fn latest_event(aws: &Aws, name: &str) -> Result<Option<String>> {
+    match aws
+        .cfn
+        .describe_stack_events()
+        .stack_name(name)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o
+            .stack_events()
+            .first()
+            .and_then(|e| e.event_id())
+            .map(String::from)),
+        Err(e) if describe(&e).contains("does not exist") => Ok(None),
+        Err(e) => Err(aws_error("DescribeStackEvents", &e)),
+    }
+}
+
+/// Follows the stack's events after `baseline` (the newest event before the operation began,
+/// from [`latest_event`]) until its status is no longer in progress. Each resource's progress
+/// is shown as it happens. Ctrl-C stops following (not the operation) and says how to check.
+pub async fn follow(
+    aws: &Aws,
+    name: &str,
+    baseline: Option<String>,
+    timeout: Option<Duration>,
+    progress: &Progress,
+) -> Result<Settled> {
+    let started = Instant::now();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut failure: Option<(String, String, String)> = None;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        // Events, oldest first, only this operation's.
+        let mut events = Vec::new();
+        let mut token: Option<String> = None;
+        'pages: loop {
+            let out = match aws
+                .cfn
+                .describe_stack_events()
+                .stack_name(name)
+                .set_next_token(token.clone())
+                .send()
+                .await
+            {
+                Ok(o) => o,
+                Err(e) if describe(&e).contains("does not exist") => break 'pages,
+                Err(e) => return Err(aws_error("DescribeStackEvents", &e)),
+            };
+            for ev in out.stack_events() {
+                if baseline.is_some() && ev.event_id() == baseline.as_deref() {
+                    break 'pages;
+                }
+                events.push(ev.clone());
+            }
+            token = out.next_token().map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+        events.reverse();
+        for ev in events {
+            let id = ev.event_id().unwrap_or_default().to_string();
+            if !seen.insert(id) {
+                continue;
+            }
+            let status = ev
+                .resource_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            let logical = ev.logical_resource_id().unwrap_or_default().to_string();
+            let ty = ev.resource_type().unwrap_or_default().to_string();
+            let reason = ev.resource_status_reason().unwrap_or_default().to_string();
+            progress.line(&format!(
+                "  {status:<28} {ty:<40} {logical}{}",
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {reason}")
+                }
+            ));
+            if failure.is_none()
+                && status.ends_with("_FAILED")
+                && logical != name
+                && !reason.contains("Resource update cancelled")
+                && !reason.contains("Resource creation cancelled")
+            {
+                failure = Some((logical, ty, reason));
+            }
+        }
+        let stack = describe_stack(aws, name).await?;
+        let st = stack
+            .as_ref()
+            .map(status)
+            .unwrap_or_else(|| "DELETE_COMPLETE".into());
+        if !st.ends_with("_IN_PROGRESS") {
+            let ok = matches!(
+                st.as_str(),
+                "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE"
+            );
+            if !ok && failure.is_none() {
+                if let Some(reason) = stack.as_ref().and_then(|s| s.stack_status_reason()) {
+                    failure = Some((
+                        name.to_string(),
+                        "AWS::CloudFormation::Stack".into(),
+                        reason.to_string(),
+                    ));
+                }
+            }
+            return Ok(Settled {
+                status: st,
+                ok,
+                failure,
+            });
+        }
+        if let Some(t) = timeout {
+            if started.elapsed() > t {
+                return Err(Error::failed_with_hint(
+                    format!("stopped waiting after {} s; stack {name} is still {st}", t.as_secs()),
+                    format!("CloudFormation goes on; check it with `aws cloudformation describe-stack-events --stack-name {name}`"),
+                ));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = tokio::signal::ctrl_c() => {
+                return Err(Error::failed_with_hint(
+                    format!("interrupted: stopped following stack {name}, which is still {st}"),
+                    format!("CloudFormation carries on without sls-rs; follow it with `aws cloudformation describe-stack-events --stack-name {name}` or run `sls-rs info`"),
+                ));
+            }
+        }
+        delay = (delay * 2).min(Duration::from_secs(3));
+    }
+}
+
+/// The error for an operation that did not settle well.
+pub fn failed(name: &str, action: &str, s: &Settled) -> Error {
+    let msg = match &s.failure {
+        Some((id, ty, reason)) => format!(
+            "{action} of stack {name} failed: {id} ({ty}): {reason}; the stack is now {}",
+            s.status
+        ),
+        None => format!(
+            "{action} of stack {name} failed; the stack is now {}",
+            s.status
+        ),
+    };
+    let hint = match s.status.as_str() {
+        "UPDATE_ROLLBACK_COMPLETE" => "CloudFormation rolled back to the previous deployment; fix the cause and deploy again".to_string(),
+        "ROLLBACK_COMPLETE" => "the stack could not be created; fix the cause and deploy again (sls-rs deletes the empty stack first)".to_string(),
+        "UPDATE_ROLLBACK_FAILED" => format!("the rollback itself failed; fix the resource, then run `aws cloudformation continue-update-rollback --stack-name {name}`"),
+        _ => format!("see the stack's events: `aws cloudformation describe-stack-events --stack-name {name}`"),
+    };
+    Error::failed_with_hint(msg, hint)
+}
+
+fn tags(stack_tags: &[(String, String)]) -> Vec<Tag> {
+    stack_tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+pub async fn create(
+    aws: &Aws,
+    name: &str,
+    template: &str,
+    stack_tags: &[(String, String)],
+) -> Result<()> {
+    aws.cfn
+        .create_stack()
+        .stack_name(name)
+        .template_body(template)
+        .set_capabilities(Some(CAPABILITIES.to_vec()))
+        .set_tags(Some(tags(stack_tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("CreateStack", &e))?;
+    Ok(())
+}
+
+/// Updates through a change set. `Ok(false)` when there was nothing to change.
+pub async fn update_with_change_set(
+    aws: &Aws,
+    name: &str,
+    body: &Body,
+    stack_tags: &[(String, String)],
+) -> Result<bool> {
+    let cs_name = format!(
+        "sls-rs-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    );
+    let mut req = aws
+        .cfn
+        .create_change_set()
+        .stack_name(name)
+        .change_set_name(&cs_name)
+        .change_set_type(ChangeSetType::Update)
+        .set_capabilities(Some(CAPABILITIES.to_vec()))
+        .set_tags(Some(tags(stack_tags)));
+    req = match body {
+        Body::Inline(t) => req.template_body(t),
+        Body::Url(u) => req.template_url(u),
+    };
+    let created = req
+        .send()
+        .await
+        .map_err(|e| aws_error("CreateChangeSet", &e))?;
+    let id = created.id().unwrap_or(&cs_name).to_string();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let cs = aws
+            .cfn
+            .describe_change_set()
+            .change_set_name(&id)
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("DescribeChangeSet", &e))?;
+        match cs.status() {
+            Some(ChangeSetStatus::CreateComplete) => break,
+            Some(ChangeSetStatus::Failed) => {
+                let reason = cs.status_reason().unwrap_or_default().to_string();
+                let _ = aws
+                    .cfn
+                    .delete_change_set()
+                    .change_set_name(&id)
+                    .stack_name(name)
+                    .send()
+                    .await;
+                if reason.contains("didn't contain changes")
+                    || reason.contains("No updates are to be performed")
+                    || reason.contains("no changes")
+                {
+                    return Ok(false);
+                }
+                return Err(Error::failed_with_hint(format!("CloudFormation refused the change set for {name}: {reason}"), "fix the template problem AWS names; `sls-rs package --dry-run` shows the template"));
+            }
+            _ => {}
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+    aws.cfn
+        .execute_change_set()
+        .change_set_name(&id)
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("ExecuteChangeSet", &e))?;
+    Ok(true)
+}
+
+/// Updates directly (`provider.deploymentMethod: direct`). `Ok(false)` when nothing changed.
+pub async fn update_direct(
+    aws: &Aws,
+    name: &str,
+    body: &Body,
+    stack_tags: &[(String, String)],
+) -> Result<bool> {
+    let mut req = aws
+        .cfn
+        .update_stack()
+        .stack_name(name)
+        .set_capabilities(Some(CAPABILITIES.to_vec()))
+        .set_tags(Some(tags(stack_tags)));
+    req = match body {
+        Body::Inline(t) => req.template_body(t),
+        Body::Url(u) => req.template_url(u),
+    };
+    match req.send().await {
+        Ok(_) => Ok(true),
+        Err(e) if describe(&e).contains("No updates are to be performed") => Ok(false),
+        Err(e) => Err(aws_error("UpdateStack", &e)),
+    }
+}
+
+pub async fn delete(aws: &Aws, name: &str) -> Result<()> {
+    aws.cfn
+        .delete_stack()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("DeleteStack", &e))?;
+    Ok(())
+}
+
+/// A stack that is busy: wait for it (with a message), up to `timeout`.
+pub async fn wait_until_idle(
+    aws: &Aws,
+    name: &str,
+    timeout: Option<Duration>,
+    progress: &Progress,
+) -> Result<Option<Stack>> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        let stack = describe_stack(aws, name).await?;
+        let st = stack.as_ref().map(status).unwrap_or_default();
+        if !st.ends_with("_IN_PROGRESS") || st == StackStatus::ReviewInProgress.as_str() {
+            return Ok(stack);
+        }
+        if !said {
+            progress.line(&format!(
+                "stack {name} is {st}; waiting for it to finish before deploying"
+            ));
+            said = true;
+        }
+        if let Some(t) = timeout {
+            if started.elapsed() > t {
+                return Err(Error::failed_with_hint(
+                    format!("stack {name} is still {st} after {} s", t.as_secs()),
+                    "wait for the running operation to finish, or raise --timeout",
+                ));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = tokio::signal::ctrl_c() => return Err(Error::failed(format!("interrupted while stack {name} was {st}; nothing was changed"))),
+        }
+    }
+}
+
+/// The physical ID of one of the stack's resources.
+pub async fn physical_id(aws: &Aws, name: &str, logical: &str) -> Result<Option<String>> {
+    match aws
+        .cfn
+        .describe_stack_resource()
+        .stack_name(name)
+        .logical_resource_id(logical)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o
+            .stack_resource_detail()
+            .and_then(|d| d.physical_resource_id())
+            .map(String::from)),
+        Err(e) if code(&e).as_deref() == Some("ValidationError") => Ok(None),
+        Err(e) => Err(aws_error("DescribeStackResource", &e)),
+    }
+}
+
+/// Logical ID → physical ID of every resource of the stack.
+pub async fn resources(aws: &Aws, name: &str) -> Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .cfn
+            .list_stack_resources()
+            .stack_name(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListStackResources", &e))?;
+        for r in page.stack_resource_summaries() {
+            out.push((
+                r.logical_resource_id().unwrap_or_default().to_string(),
+                r.physical_resource_id().unwrap_or_default().to_string(),
+                r.resource_type().unwrap_or_default().to_string(),
+            ));
+        }
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
