@@ -10,6 +10,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod proxy;
+
 pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
