@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""sls-rs benchmarks: wall time and peak RSS of whole commands, measured on this machine in one
+run, against the reference tools on the same inputs.
+
+  packaging  sls-rs package   vs  osls@3 (Serverless Framework v3) package   seed, 200 functions
+  zipping    sls-rs package   vs  zip -r -X                                   ~20,000 files, ~100 MB
+  deploying  sls-rs deploy    against moto on loopback: full deploy, no-change redeploy
+
+Each command runs `--runs` times (after one warm-up); the median wall time and the largest
+peak RSS (os.wait4's ru_maxrss) are reported. Inputs are generated under bench/out/ (ignored
+by git). Usage: bench/run [--runs N] [--skip-node] [--skip-deploy]
+"""
+import argparse, json, os, random, shutil, socket, statistics, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+SLS_RS = ROOT / "target" / "release" / "sls-rs"
+NODE_DIR = ROOT / "bench" / ".node"
+CASES = ROOT.parent / "shared" / "reference" / "cases"
+
+
+def measure(cmd, cwd, env=None, runs=5, warmup=1, check=True):
+    """Median wall seconds and max peak RSS (MB) of `cmd` over `runs` runs."""
+    times, rss = [], []
+    for i in range(warmup + runs):
+        start = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(p.pid, 0)
+        elapsed = time.perf_counter() - start
+        err = p.stderr.read().decode(errors="replace")
+        p.stderr.close()
+        if check and os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"failed: {' '.join(map(str, cmd))} in {cwd}\n{err}")
+        if i >= warmup:
+            times.append(elapsed)
+            rss.append(usage.ru_maxrss / 1024)
+    return statistics.median(times), max(rss)
+
+
+def copy_case(name, dest):
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(CASES / name, dest, ignore=shutil.ignore_patterns("expected", "env.txt", "args.txt"))
+    for p in dest.rglob("*"):
+        os.chmod(p, 0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
+
+
+def gen_many_functions(dest, n=200):
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    (dest / "handler.js").write_text("module.exports.h = async () => ({ statusCode: 200 });\n")
+    lines = ["service: many", "provider:", "  name: aws", "  runtime: nodejs22.x", "functions:"]
+    for i in range(n):
+        lines += [f"  f{i}:", "    handler: handler.h", "    events:", f"      - httpApi: GET /f{i}"]
+    (dest / "serverless.yml").write_text("\n".join(lines) + "\n")
+
+
+def gen_tree(dest, files=20_000, total_mb=100):
+    """A node_modules-like tree: many small text files, some larger ones, deterministic."""
+    marker = dest / ".complete"
+    if marker.exists():
+        return
+    if dest.exists():
+        shutil.rmtree(dest)
+    rnd = random.Random(42)
+    words = [("".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 10)))) for _ in range(2000)]
+    (dest).mkdir(parents=True)
+    (dest / "handler.js").write_text("module.exports.h = async () => require('pkg0');\n")
+    (dest / "serverless.yml").write_text("service: big\nprovider:\n  name: aws\n  runtime: nodejs22.x\npackage:\n  excludeDevDependencies: false\nfunctions:\n  h:\n    handler: handler.h\n")
+    budget = total_mb * 1_000_000
+    sizes = [max(200, int(rnd.lognormvariate(8.0, 1.2))) for _ in range(files)]
+    scale = budget / sum(sizes)
+    for i, size in enumerate(sizes):
+        pkg = f"pkg{i // 40}"
+        d = dest / "node_modules" / pkg / ("lib" if i % 3 else "dist")
+        d.mkdir(parents=True, exist_ok=True)
+        target = int(size * scale)
+        chunks, n = [], 0
+        while n < target:
+            w = rnd.choice(words)
+            chunks.append(w)
+            n += len(w) + 1
+        (d / f"m{i}.js").write_text(" ".join(chunks)[:target])
+    marker.write_text("ok")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def row(name, ours, theirs, label):
+    t1, m1 = ours
+    t2, m2 = theirs
+    return f"| {name} | {t1 * 1000:.1f} ms, {m1:.1f} MB | {label}: {t2 * 1000:.1f} ms, {m2:.1f} MB | {t2 / t1:.1f}x |"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--skip-node", action="store_true")
+    ap.add_argument("--skip-deploy", action="store_true")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1795700000", BUCKET="my-upload-bucket", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1", SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off")
+    sls_rs = [str(SLS_RS), "package", "--quiet"]
+    print(f"machine: {os.cpu_count()} cores; sls-rs {subprocess.run([str(SLS_RS), '--version'], capture_output=True, text=True).stdout.strip()}")
+    lines = ["| input | sls-rs | reference | speed-up |", "|---|---|---|---|"]
+
+    seed = OUT / "seed"
+    copy_case("seed", seed)
+    many = OUT / "many"
+    gen_many_functions(many)
+    print("generating the large tree (once)…", flush=True)
+    tree = OUT / "tree"
+    gen_tree(tree)
+    nfiles = sum(1 for p in (tree / "node_modules").rglob("*") if p.is_file())
+    nbytes = sum(p.stat().st_size for p in (tree / "node_modules").rglob("*") if p.is_file())
+
+    ours_seed = measure(sls_rs, seed, env, args.runs)
+    ours_many = measure(sls_rs, many, env, args.runs)
+    if not args.skip_node:
+        osls = NODE_DIR / "node_modules" / ".bin" / "osls"
+        if not osls.exists():
+            print("installing osls@3 with npm (once)…", flush=True)
+            NODE_DIR.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["npm", "install", "--silent", "--prefix", str(NODE_DIR), "osls@3"], check=True)
+        v3 = [str(osls), "package"]
+        runs = max(1, min(args.runs, 3))
+        lines.append(row("seed service (1 function)", ours_seed, measure(v3, seed, env, runs), "osls@3"))
+        lines.append(row("200 functions with httpApi routes", ours_many, measure(v3, many, env, runs), "osls@3"))
+    else:
+        lines.append(f"| seed service | {ours_seed[0] * 1000:.1f} ms, {ours_seed[1]:.1f} MB | (skipped) | |")
+        lines.append(f"| 200 functions | {ours_many[0] * 1000:.1f} ms, {ours_many[1]:.1f} MB | (skipped) | |")
+    zip_out = OUT / "tree.zip"
+    ours_tree = measure(sls_rs, tree, env, args.runs)
+    theirs_tree = measure(["sh", "-c", f"rm -f {zip_out} && zip -q -r -X {zip_out} ."], tree, env, args.runs)
+    lines.append(row(f"{nfiles:,} files, {nbytes / 1e6:.0f} MB tree", ours_tree, theirs_tree, "zip -r -X"))
+
+    if not args.skip_deploy:
+        moto_server = shutil.which("moto_server") or str(ROOT / ".venv" / "bin" / "moto_server")
+        port = free_port()
+        moto = subprocess.Popen([moto_server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            denv = dict(env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent", AWS_EC2_METADATA_DISABLED="true")
+            dep = OUT / "deploy-seed"
+            copy_case("seed", dep)
+            # The seed's nodejs20.x is no longer accepted by AWS, and sls-rs refuses it.
+            (dep / "serverless.yml").write_text((dep / "serverless.yml").read_text().replace("nodejs20.x", "nodejs22.x"))
+            full = measure([str(SLS_RS), "deploy", "--quiet", "--force"], dep, denv, runs=args.runs, warmup=1)
+            nochange = measure([str(SLS_RS), "deploy", "--quiet"], dep, denv, runs=args.runs, warmup=1)
+            lines.append(f"| deploy seed to moto (full, --force) | {full[0] * 1000:.1f} ms, {full[1]:.1f} MB | | |")
+            lines.append(f"| deploy seed to moto (no change) | {nochange[0] * 1000:.1f} ms, {nochange[1]:.1f} MB | target < 300 ms | |")
+        finally:
+            moto.terminate()
+            moto.wait()
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
