@@ -136,28 +136,12 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let mut target = Map::new();
         target.insert("Arn".into(), Compiler::function_arn(&f.key));
         target.insert("Id".into(), json!(format!("{}EventBridgeTarget", f.key)));
-        if let Some(i) = &e.input {
-            target.insert(
-                "Input".into(),
-                json!(match i {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }),
-            );
-        }
-        if let Some(ip) = &e.input_path {
-            target.insert("InputPath".into(), json!(ip));
-        }
-        if let Some(t) = &e.input_transformer {
-            let mut it = Map::new();
-            if let Some(tpl) = t.get("inputTemplate") {
-                it.insert("InputTemplate".into(), tpl.clone());
-            }
-            if let Some(paths) = t.get("inputPathsMap") {
-                it.insert("InputPathsMap".into(), paths.clone());
-            }
-            target.insert("InputTransformer".into(), Value::Object(it));
-        }
+        super::rule_input(
+            &mut target,
+            e.input.as_ref(),
+            e.input_path.as_ref(),
+            e.input_transformer.as_ref(),
+        );
         p.insert("Targets".into(), json!([target]));
         c.add(
             rule_id.clone(),

@@ -418,7 +418,7 @@ fn parse_authorizer(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Author
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::error::Diagnostic;
     use crate::naming::{self, normalize_name};
-    use crate::plan::{account, join, partition, permission, region, Compiler};
+    use crate::plan::{join, permission, region, Compiler};
     use indexmap::IndexMap;
     use serde_json::json;
 
@@ -667,18 +667,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 p.insert("IdentitySource".into(), json!(identity_source));
                 p.insert("Name".into(), json!(name));
                 p.insert("RestApiId".into(), api_id.clone());
-                p.insert(
-                    "AuthorizerUri".into(),
-                    join(vec![
-                        json!("arn:"),
-                        partition(),
-                        json!(":apigateway:"),
-                        region(),
-                        json!(":lambda:path/2015-03-31/functions/"),
-                        target,
-                        json!("/invocations"),
-                    ]),
-                );
+                p.insert("AuthorizerUri".into(), crate::plan::invoke_uri(target));
                 p.insert("Type".into(), json!(kind));
                 if let Some(e) = identity_validation_expression {
                     p.insert("IdentityValidationExpression".into(), json!(e));
@@ -750,7 +739,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             json!({
                 "IntegrationHttpMethod": "POST",
                 "Type": "AWS_PROXY",
-                "Uri": join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), Compiler::function_arn(&f.key), json!("/invocations")]),
+                "Uri": crate::plan::invoke_uri(Compiler::function_arn(&f.key)),
             }),
         );
         p.insert("MethodResponses".into(), json!([]));
@@ -826,17 +815,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             permission(
                 fkey,
                 "apigateway.amazonaws.com",
-                Some(join(vec![
-                    json!("arn:"),
-                    partition(),
-                    json!(":execute-api:"),
-                    region(),
-                    json!(":"),
-                    account(),
-                    json!(":"),
-                    api_id.clone(),
-                    json!("/*/*"),
-                ])),
+                Some(crate::plan::execute_api_arn(api_id.clone(), "/*/*")),
             ),
         );
     }

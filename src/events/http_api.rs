@@ -186,15 +186,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
     })
 }
 
-const DEFAULT_CORS_HEADERS: &[&str] = &[
-    "Content-Type",
-    "X-Amz-Date",
-    "Authorization",
-    "X-Api-Key",
-    "X-Amz-Security-Token",
-    "X-Amz-User-Agent",
-    "X-Amzn-Trace-Id",
-];
+use super::http::DEFAULT_CORS_HEADERS;
 
 fn cors_configuration(v: &Value) -> Option<Value> {
     use serde_json::json;
@@ -242,7 +234,7 @@ fn cors_configuration(v: &Value) -> Option<Value> {
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::error::Diagnostic;
     use crate::naming::{self, normalize_name};
-    use crate::plan::{account, join, partition, permission, region, Compiler};
+    use crate::plan::{join, permission, region, Compiler};
     use serde_json::{json, Map};
 
     let service = c.service;
@@ -353,17 +345,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                     let perm = permission(
                         fname,
                         "apigateway.amazonaws.com",
-                        Some(join(vec![
-                            json!("arn:"),
-                            partition(),
-                            json!(":execute-api:"),
-                            region(),
-                            json!(":"),
-                            account(),
-                            json!(":"),
-                            api.clone(),
-                            json!("/*"),
-                        ])),
+                        Some(crate::plan::execute_api_arn(api.clone(), "/*")),
                     );
                     c.add(
                         format!("{}LambdaAuthorizerPermissionHttpApi", normalize_name(fname)),
@@ -377,18 +359,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             let mut p = Map::new();
             p.insert("ApiId".into(), api.clone());
             p.insert("AuthorizerType".into(), json!("REQUEST"));
-            p.insert(
-                "AuthorizerUri".into(),
-                join(vec![
-                    json!("arn:"),
-                    partition(),
-                    json!(":apigateway:"),
-                    region(),
-                    json!(":lambda:path/2015-03-31/functions/"),
-                    target,
-                    json!("/invocations"),
-                ]),
-            );
+            p.insert("AuthorizerUri".into(), crate::plan::invoke_uri(target));
             p.insert(
                 "AuthorizerPayloadFormatVersion".into(),
                 spec.get("payloadVersion").cloned().unwrap_or(json!("2.0")),
@@ -438,17 +409,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 permission(
                     &f.key,
                     "apigateway.amazonaws.com",
-                    Some(join(vec![
-                        json!("arn:"),
-                        partition(),
-                        json!(":execute-api:"),
-                        region(),
-                        json!(":"),
-                        account(),
-                        json!(":"),
-                        api.clone(),
-                        json!("/*"),
-                    ])),
+                    Some(crate::plan::execute_api_arn(api.clone(), "/*")),
                 ),
             );
             c.add(

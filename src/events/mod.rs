@@ -122,6 +122,35 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
     })
 }
 
+/// `input`, `inputPath` or `inputTransformer` of a schedule or EventBridge rule, onto its target.
+pub(crate) fn rule_input(
+    target: &mut serde_json::Map<String, Value>,
+    input: Option<&Value>,
+    input_path: Option<&String>,
+    transformer: Option<&serde_json::Map<String, Value>>,
+) {
+    if let Some(i) = input {
+        let text = match i {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        target.insert("Input".into(), Value::String(text));
+    }
+    if let Some(p) = input_path {
+        target.insert("InputPath".into(), Value::String(p.clone()));
+    }
+    if let Some(t) = transformer {
+        let mut it = serde_json::Map::new();
+        if let Some(tpl) = t.get("inputTemplate") {
+            it.insert("InputTemplate".into(), tpl.clone());
+        }
+        if let Some(paths) = t.get("inputPathsMap") {
+            it.insert("InputPathsMap".into(), paths.clone());
+        }
+        target.insert("InputTransformer".into(), Value::Object(it));
+    }
+}
+
 /// The events of one kind, with their functions, in configuration order.
 pub(crate) fn of_kind<'s, T>(
     s: &'s crate::manifest::Service,

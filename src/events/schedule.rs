@@ -177,26 +177,12 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             let fname = crate::naming::normalize_name(&f.key);
             let rule_id = format!("{fname}EventsRuleSchedule{n}");
             let mut target = Map::new();
-            if let Some(input) = &s.input {
-                let text = match input {
-                    Value::String(t) => t.clone(),
-                    other => other.to_string(),
-                };
-                target.insert("Input".into(), json!(text));
-            }
-            if let Some(p) = &s.input_path {
-                target.insert("InputPath".into(), json!(p));
-            }
-            if let Some(t) = &s.input_transformer {
-                let mut it = Map::new();
-                if let Some(tpl) = t.get("inputTemplate") {
-                    it.insert("InputTemplate".into(), tpl.clone());
-                }
-                if let Some(paths) = t.get("inputPathsMap") {
-                    it.insert("InputPathsMap".into(), paths.clone());
-                }
-                target.insert("InputTransformer".into(), Value::Object(it));
-            }
+            super::rule_input(
+                &mut target,
+                s.input.as_ref(),
+                s.input_path.as_ref(),
+                s.input_transformer.as_ref(),
+            );
             target.insert("Arn".into(), crate::plan::Compiler::function_arn(&f.key));
             target.insert("Id".into(), json!(format!("{}Schedule", f.key)));
             let mut p = Map::new();

@@ -65,7 +65,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Websocket> {
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::error::Diagnostic;
     use crate::naming::normalize_name;
-    use crate::plan::{account, join, partition, permission, region, Compiler};
+    use crate::plan::{join, permission, region, Compiler};
     use serde_json::{json, Map};
     let service = c.service;
     let events = super::of_kind(service, |e| match e {
@@ -96,7 +96,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 json!({ "Type": "AWS::ApiGatewayV2::Integration", "Properties": {
                     "ApiId": api,
                     "IntegrationType": "AWS_PROXY",
-                    "IntegrationUri": join(vec![json!("arn:"), partition(), json!(":apigateway:"), region(), json!(":lambda:path/2015-03-31/functions/"), Compiler::function_arn(&f.key), json!("/invocations")]),
+                    "IntegrationUri": crate::plan::invoke_uri(Compiler::function_arn(&f.key)),
                 }}),
             );
             c.add(
@@ -104,17 +104,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 permission(
                     &f.key,
                     "apigateway.amazonaws.com",
-                    Some(join(vec![
-                        json!("arn:"),
-                        partition(),
-                        json!(":execute-api:"),
-                        region(),
-                        json!(":"),
-                        account(),
-                        json!(":"),
-                        api.clone(),
-                        json!("/*"),
-                    ])),
+                    Some(crate::plan::execute_api_arn(api.clone(), "/*")),
                 ),
             );
         }

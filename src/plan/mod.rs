@@ -194,6 +194,34 @@ pub(crate) fn account() -> Value {
     json!({ "Ref": "AWS::AccountId" })
 }
 
+/// The URI API Gateway invokes a Lambda function through (`…/functions/<arn>/invocations`).
+pub(crate) fn invoke_uri(function_arn: Value) -> Value {
+    join(vec![
+        json!("arn:"),
+        partition(),
+        json!(":apigateway:"),
+        region(),
+        json!(":lambda:path/2015-03-31/functions/"),
+        function_arn,
+        json!("/invocations"),
+    ])
+}
+
+/// `arn:<partition>:execute-api:<region>:<account>:<api><suffix>`, a permission's SourceArn.
+pub(crate) fn execute_api_arn(api: Value, suffix: &str) -> Value {
+    join(vec![
+        json!("arn:"),
+        partition(),
+        json!(":execute-api:"),
+        region(),
+        json!(":"),
+        account(),
+        json!(":"),
+        api,
+        json!(suffix),
+    ])
+}
+
 /// A Lambda permission for `principal`, v3's shape.
 pub(crate) fn permission(key: &str, principal: &str, source_arn: Option<Value>) -> Value {
     let mut p = Map::new();
