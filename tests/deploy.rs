@@ -88,6 +88,15 @@ fn deploy_redeploy_change_info_remove() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("copied in S3"), "{stderr}");
+    // Only the newest five deployments stay in the bucket.
+    for _ in 0..4 {
+        assert!(sls(&dir, &moto, &["deploy", "--force"]).status.success());
+    }
+    assert_eq!(
+        deployment_dirs(&moto).as_array().unwrap().len(),
+        5,
+        "pruned to five"
+    );
 
     // A code change gives the function a new CodeSha256.
     std::fs::write(

@@ -184,6 +184,40 @@ fn a_stack_whose_creation_rolled_back_is_deleted_and_created_again() {
 }
 
 #[test]
+fn an_empty_review_in_progress_stack_is_cleaned_up() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let t = Test::service(SERVICE);
+    proxy.rule(
+        "DescribeStacks",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("describe-stacks.xml", "shop-dev", "REVIEW_IN_PROGRESS"),
+        ),
+    );
+    proxy.rule(
+        "ListStackResources",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("list-stack-resources-empty.xml", "shop-dev", ""),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "empty REVIEW_IN_PROGRESS stack left by an unexecuted change set; removing it"
+        ),
+        "{err}"
+    );
+    assert_eq!(proxy.count("DeleteStack"), 1);
+}
+
+#[test]
 fn update_rollback_failed_names_the_way_out() {
     let (moto, proxy, t) = deployed();
     proxy.rule(
