@@ -127,6 +127,12 @@ fn deploy_redeploy_change_info_remove() {
         stdout.contains("stack: shop-dev") && stdout.contains("hello: shop-dev-hello"),
         "{stdout}"
     );
+    let api = moto.py("print(json.dumps(client('apigateway').get_rest_apis()['items'][0]['id']))");
+    let endpoint = format!(
+        "GET - https://{}.execute-api.us-east-1.amazonaws.com/dev/users/create",
+        api.as_str().unwrap()
+    );
+    assert!(stdout.contains(&endpoint), "endpoints per route: {stdout}");
     let out = sls(&dir, &moto, &["info", "--json"]);
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["functions"][1]["name"], "shop-dev-worker");

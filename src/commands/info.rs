@@ -31,11 +31,34 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
         ));
     };
     let outputs = stack::outputs(&s);
+    let resources = stack::resources(aws, &name).await.unwrap_or_default();
+    // The endpoint outputs, or (where an API exists but its output does not, as on endpoints
+    // that do not refresh outputs after a change set) the URL made from the API's ID.
+    let physical = |logical: &str| {
+        resources
+            .iter()
+            .find(|(l, _, _)| l == logical)
+            .map(|(_, p, _)| p.clone())
+    };
+    let derived = |key: &str| -> Option<String> {
+        match key {
+            "ServiceEndpoint" => physical(crate::naming::REST_API_ID).map(|id| {
+                format!(
+                    "https://{id}.execute-api.{}.amazonaws.com/{}",
+                    service.region, service.stage
+                )
+            }),
+            "HttpApiUrl" => physical(crate::naming::HTTP_API_ID)
+                .map(|id| format!("https://{id}.execute-api.{}.amazonaws.com", service.region)),
+            _ => None,
+        }
+    };
     let get = |k: &str| {
         outputs
             .iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
+            .or_else(|| derived(k))
     };
     let mut endpoints = Vec::new();
     if let Some(base) = get("ServiceEndpoint") {
@@ -67,7 +90,6 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
             endpoints.push(format!("{} (function URL)", v));
         }
     }
-    let resources = stack::resources(aws, &name).await.unwrap_or_default();
     let functions = service
         .functions
         .values()

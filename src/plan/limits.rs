@@ -59,10 +59,19 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
         if counts.iter().any(|(t, _)| t == "AWS::Lambda::Version") {
             hint.push_str("; `versionFunctions: false` saves one resource per function");
         }
-        if counts.iter().any(|(t, _)| t.starts_with("AWS::ApiGateway::")) {
+        if counts
+            .iter()
+            .any(|(t, _)| t.starts_with("AWS::ApiGateway::"))
+        {
             hint.push_str("; httpApi events need fewer resources per route than http events");
         }
-        c.diags.push(Diagnostic::error(format!("the stack would have {} resources; CloudFormation allows {MAX_RESOURCES} ({list})", resources.len())).hint(hint));
+        c.diags.push(
+            Diagnostic::error(format!(
+                "the stack would have {} resources; CloudFormation allows {MAX_RESOURCES} ({list})",
+                resources.len()
+            ))
+            .hint(hint),
+        );
     }
     let count = |key: &str| t.get(key).and_then(Value::as_object).map_or(0, |m| m.len());
     for (key, max) in [
