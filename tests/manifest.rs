@@ -681,3 +681,24 @@ fn print_succeeds_on_every_reference_case_with_v3_values() {
         }
     }
 }
+
+#[test]
+fn a_closed_stdout_pipe_is_not_a_panic() {
+    let mut yaml = svc("custom:\n");
+    for i in 0..20_000 {
+        yaml.push_str(&format!("  key{i}: value-{i}\n"));
+    }
+    let t = Test::service(&yaml);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sls-rs"))
+        .current_dir(t.path())
+        .arg("print")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `sls-rs print | head -0`
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

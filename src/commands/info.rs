@@ -178,12 +178,11 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<()> {
     let (aws, loaded) = super::deploy::connect_and_load(ctx, &rt)?;
     let summary = rt.block_on(gather(&aws, &loaded.service))?;
     if args.json {
-        println!(
-            "{}",
+        super::stdout(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&to_json(&summary)).unwrap_or_default()
-        );
+        ))
     } else {
-        print!("{}", render(&summary));
+        super::stdout(&render(&summary))
     }
-    Ok(())
 }

@@ -31,6 +31,18 @@ pub fn run(inv: Invocation) -> Result<()> {
     }
 }
 
+/// Writes a command's result to stdout. A closed pipe (`sls-rs print | head`) is not an error
+/// worth a panic: the reader has what it wanted.
+pub fn stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("write", "standard output", e)),
+    }
+}
+
 /// What every command gets: the global options and the custom ones.
 pub struct Ctx {
     pub global: Global,

@@ -77,8 +77,7 @@ fn run_loaded(ctx: &Ctx, args: &PackageArgs, loaded: &crate::manifest::Loaded) -
             );
             list(&built);
         }
-        println!("{}", plan::render(&plan.update));
-        return Ok(());
+        return super::stdout(&format!("{}\n", plan::render(&plan.update)));
     }
     let out = output_dir(service, args.package.as_ref());
     let (_, built) = package_into(service, &out, &progress)?;

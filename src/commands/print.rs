@@ -29,6 +29,5 @@ pub fn run(ctx: &Ctx, args: &PrintArgs) -> Result<()> {
         Format::Yaml => crate::yaml::to_string(value),
         Format::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
     };
-    print!("{out}");
-    Ok(())
+    super::stdout(&out)
 }
