@@ -84,8 +84,27 @@ impl Progress {
         if let Ok(mut g) = self.bar.lock() {
             if let Some((b, started, label)) = g.take() {
                 b.finish_and_clear();
-                if self.mode != Mode::Quiet {
+                if self.mode != Mode::Quiet && !label.is_empty() {
                     eprintln!("{label} done in {} ms", started.elapsed().as_millis());
+                }
+            }
+        }
+    }
+
+    /// On a terminal, a spinner line showing what is going on now (replaced by the next call,
+    /// cleared by [`Progress::finish`]); elsewhere nothing, the plain lines say it all.
+    pub fn status(&self, msg: &str) {
+        if self.mode != Mode::Bar {
+            return;
+        }
+        if let Ok(mut g) = self.bar.lock() {
+            match g.as_ref() {
+                Some((b, _, _)) => b.set_message(msg.to_string()),
+                None => {
+                    let b = ProgressBar::new_spinner();
+                    b.enable_steady_tick(std::time::Duration::from_millis(120));
+                    b.set_message(msg.to_string());
+                    *g = Some((b, Instant::now(), String::new()));
                 }
             }
         }

@@ -165,6 +165,7 @@ pub async fn follow(
             .map(status)
             .unwrap_or_else(|| "DELETE_COMPLETE".into());
         if !st.ends_with("_IN_PROGRESS") {
+            progress.finish();
             let ok = matches!(
                 st.as_str(),
                 "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE"
@@ -184,8 +185,10 @@ pub async fn follow(
                 failure,
             });
         }
+        progress.status(&format!("{name}: {st} ({} s)", started.elapsed().as_secs()));
         if let Some(t) = timeout {
             if started.elapsed() > t {
+                progress.finish();
                 return Err(Error::failed_with_hint(
                     format!("stopped waiting after {} s; stack {name} is still {st}", t.as_secs()),
                     format!("CloudFormation goes on; check it with `aws cloudformation describe-stack-events --stack-name {name}`"),
@@ -195,6 +198,7 @@ pub async fn follow(
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = tokio::signal::ctrl_c() => {
+                progress.finish();
                 return Err(Error::failed_with_hint(
                     format!("interrupted: stopped following stack {name}, which is still {st}"),
                     format!("CloudFormation carries on without sls-rs; follow it with `aws cloudformation describe-stack-events --stack-name {name}` or run `sls-rs info`"),
