@@ -157,6 +157,42 @@ fn deploy_redeploy_change_info_remove() {
 }
 
 #[test]
+fn direct_updates_and_api_keys_keep_no_change_detection() {
+    // v3 redeploys every time for services with API keys; sls-rs does not.
+    let moto = Moto::start();
+    let t = Test::service("service: keys\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  deploymentMethod: direct\n  apiGateway:\n    apiKeys: [partner]\nfunctions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: {path: items, method: get, private: true}\n");
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["deploy"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("No changes to deploy"), "{stderr}");
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => 2;\n",
+    )
+    .unwrap();
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("UPDATE_COMPLETE"),
+        "a direct update: {stderr}"
+    );
+    // moto skips API keys and usage plans, but they are in what was deployed.
+    let body = moto.py("print(json.dumps(client('cloudformation').get_template(StackName='keys-dev')['TemplateBody']))");
+    assert!(
+        body.to_string().contains("ApiGatewayApiKey1")
+            && body.to_string().contains("ApiGatewayUsagePlan")
+    );
+}
+
+#[test]
 fn blocked_runtimes_are_refused_before_anything_is_uploaded() {
     let moto = Moto::start();
     let t = Test::service("service: old\nprovider:\n  name: aws\n  runtime: nodejs18.x\nfunctions:\n  hello:\n    handler: handler.hello\n");

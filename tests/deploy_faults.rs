@@ -218,6 +218,32 @@ fn an_empty_review_in_progress_stack_is_cleaned_up() {
 }
 
 #[test]
+fn an_empty_change_set_is_success() {
+    let (moto, proxy, t) = deployed();
+    proxy.rule(
+        "DescribeChangeSet",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("describe-change-set-empty.xml", "shop-dev", ""),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("CloudFormation found nothing to change"),
+        "{err}"
+    );
+    assert_eq!(proxy.count("ExecuteChangeSet"), 0);
+    assert_eq!(
+        proxy.count("DeleteChangeSet"),
+        1,
+        "the empty change set is deleted"
+    );
+}
+
+#[test]
 fn update_rollback_failed_names_the_way_out() {
     let (moto, proxy, t) = deployed();
     proxy.rule(
