@@ -211,8 +211,8 @@ fn blocked_runtimes_are_refused_before_anything_is_uploaded() {
 #[test]
 fn deploy_a_prepared_package_and_resolve_aws_variables() {
     let moto = Moto::start();
-    moto.py("client('ssm').put_parameter(Name='/shop/secret', Value='s3cr3t', Type='SecureString')\nprint(json.dumps(1))");
-    let t = Test::service("service: pkg\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    SECRET: ${ssm:/shop/secret}\n    ACCOUNT: ${aws:accountId}\n    MISSING: ${ssm:/nope, 'fallback'}\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    moto.py("client('ssm').put_parameter(Name='/shop/secret', Value='s3cr3t', Type='SecureString')\ns3 = client('s3')\ns3.create_bucket(Bucket='cfg-bucket')\ns3.put_object(Bucket='cfg-bucket', Key='v.txt', Body=b'from-s3')\nclient('cloudformation').create_stack(StackName='other', TemplateBody=json.dumps({'Resources': {'T': {'Type': 'AWS::SNS::Topic'}}, 'Outputs': {'Out': {'Value': 'from-cf'}}}))\nprint(json.dumps(1))");
+    let t = Test::service("service: pkg\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    SECRET: ${ssm:/shop/secret}\n    ACCOUNT: ${aws:accountId}\n    MISSING: ${ssm:/nope, 'fallback'}\n    FROM_S3: ${s3:cfg-bucket/v.txt}\n    FROM_CF: ${cf:other.Out}\nfunctions:\n  hello:\n    handler: handler.hello\n");
     let dir = t.path().to_path_buf();
     let out = sls(&dir, &moto, &["package", "--package", "build"]);
     assert!(
@@ -223,7 +223,11 @@ fn deploy_a_prepared_package_and_resolve_aws_variables() {
     let tpl = std::fs::read_to_string(dir.join("build/cloudformation-template-update-stack.json"))
         .unwrap();
     assert!(
-        tpl.contains("s3cr3t") && tpl.contains("123456789012") && tpl.contains("fallback"),
+        tpl.contains("s3cr3t")
+            && tpl.contains("123456789012")
+            && tpl.contains("fallback")
+            && tpl.contains("from-s3")
+            && tpl.contains("from-cf"),
         "variables resolved through AWS"
     );
     let out = sls(&dir, &moto, &["deploy", "--package", "build"]);
