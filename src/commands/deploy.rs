@@ -294,7 +294,7 @@ async fn deploy(
         match &p.plan.create {
             Some(create) => {
                 progress.line(&format!("creating stack {name}"));
-                stack::create(aws, &name, &plan::render(create), &tags).await?;
+                stack::create(aws, &name, &Body::Inline(plan::render(create)), &tags).await?;
                 let settled = stack::follow(aws, &name, None, timeout, progress).await?;
                 if !settled.ok {
                     return Err(stack::failed(&name, "Creation", &settled));
@@ -393,18 +393,7 @@ async fn deploy(
     let base = stack::latest_event(aws, &name).await?;
     let changed = if create_full_stack {
         progress.line(&format!("creating stack {name}"));
-        let mut req = aws
-            .cfn
-            .create_stack()
-            .stack_name(&name)
-            .set_capabilities(Some(stack::CAPABILITIES.to_vec()));
-        req = match &body {
-            Body::Inline(t) => req.template_body(t),
-            Body::Url(u) => req.template_url(u),
-        };
-        req.send()
-            .await
-            .map_err(|e| crate::deploy::aws_error("CreateStack", &e))?;
+        stack::create(aws, &name, &body, &tags).await?;
         true
     } else {
         progress.line(&format!("updating stack {name}"));

@@ -47,21 +47,35 @@ pub async fn deployment_dirs(aws: &Aws, bucket: &str, prefix: &str) -> Result<Ve
     Ok(out)
 }
 
+/// Every key under `dir/`, all pages.
+async fn keys_in(aws: &Aws, bucket: &str, dir: &str) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(format!("{dir}/"))
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListObjectsV2", &e))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(String::from)),
+        );
+        token = page.next_continuation_token().map(String::from);
+        if token.is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
 /// File name → `filesha256` of every object in `dir`.
 pub async fn hashes(aws: &Aws, bucket: &str, dir: &str) -> Result<BTreeMap<String, String>> {
-    let page = aws
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(format!("{dir}/"))
-        .send()
-        .await
-        .map_err(|e| aws_error("ListObjectsV2", &e))?;
-    let keys: Vec<String> = page
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(String::from))
-        .collect();
+    let keys = keys_in(aws, bucket, dir).await?;
     let found: Vec<(String, String)> = stream::iter(keys)
         .map(|key| async move {
             let head = aws
@@ -157,18 +171,9 @@ pub async fn prune(aws: &Aws, bucket: &str, prefix: &str) -> Result<usize> {
     let old = &dirs[..dirs.len() - KEEP];
     let mut removed = 0;
     for dir in old {
-        let page = aws
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(format!("{dir}/"))
-            .send()
-            .await
-            .map_err(|e| aws_error("ListObjectsV2", &e))?;
-        let ids: Vec<ObjectIdentifier> = page
-            .contents()
+        let ids: Vec<ObjectIdentifier> = keys_in(aws, bucket, dir)
+            .await?
             .iter()
-            .filter_map(|o| o.key())
             .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
             .collect();
         if ids.is_empty() {

@@ -240,18 +240,20 @@ fn tags(stack_tags: &[(String, String)]) -> Vec<Tag> {
 pub async fn create(
     aws: &Aws,
     name: &str,
-    template: &str,
+    body: &Body,
     stack_tags: &[(String, String)],
 ) -> Result<()> {
-    aws.cfn
+    let mut req = aws
+        .cfn
         .create_stack()
         .stack_name(name)
-        .template_body(template)
         .set_capabilities(Some(CAPABILITIES.to_vec()))
-        .set_tags(Some(tags(stack_tags)))
-        .send()
-        .await
-        .map_err(|e| aws_error("CreateStack", &e))?;
+        .set_tags(Some(tags(stack_tags)));
+    req = match body {
+        Body::Inline(t) => req.template_body(t),
+        Body::Url(u) => req.template_url(u),
+    };
+    req.send().await.map_err(|e| aws_error("CreateStack", &e))?;
     Ok(())
 }
 
