@@ -193,6 +193,40 @@ fn direct_updates_and_api_keys_keep_no_change_detection() {
 }
 
 #[test]
+fn a_deployment_bucket_the_stack_does_not_own() {
+    let moto = Moto::start();
+    moto.py("s3 = client('s3')\ns3.create_bucket(Bucket='team-artifacts')\ns3.put_object(Bucket='team-artifacts', Key='other/keep.txt', Body=b'x')\nprint(json.dumps(1))");
+    let t = Test::service("service: ext\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  deploymentBucket:\n    name: team-artifacts\n  deploymentPrefix: builds\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("creating stack ext-dev") && stderr.contains("CREATE_COMPLETE"),
+        "the whole stack is created at once: {stderr}"
+    );
+    let keys = moto.py("print(json.dumps(sorted(o['Key'].split('/')[0] for o in client('s3').list_objects_v2(Bucket='team-artifacts')['Contents'])))");
+    assert_eq!(
+        keys,
+        serde_json::json!(["builds", "builds", "builds", "other"])
+    );
+    let out = sls(&dir, &moto, &["deploy"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No changes to deploy"));
+    let out = sls(&dir, &moto, &["remove"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = moto.py("print(json.dumps(sorted(o['Key'] for o in client('s3').list_objects_v2(Bucket='team-artifacts').get('Contents', []))))");
+    assert_eq!(
+        keys,
+        serde_json::json!(["other/keep.txt"]),
+        "only this service's deployments are removed"
+    );
+}
+
+#[test]
 fn blocked_runtimes_are_refused_before_anything_is_uploaded() {
     let moto = Moto::start();
     let t = Test::service("service: old\nprovider:\n  name: aws\n  runtime: nodejs18.x\nfunctions:\n  hello:\n    handler: handler.hello\n");
