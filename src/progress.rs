@@ -42,10 +42,6 @@ impl Progress {
         }
     }
 
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     pub fn start(&self, total: u64, label: &str) {
         let bar = match self.mode {
             Mode::Quiet => return,

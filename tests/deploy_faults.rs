@@ -314,3 +314,40 @@ fn ctrl_c_stops_following_and_says_what_cloudformation_is_doing() {
         "{err}"
     );
 }
+
+#[test]
+fn stack_settings_reach_cloudformation() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    moto.py("client('sns').create_topic(Name='stack-events')\nprint(json.dumps(1))");
+    let t = Test::service("service: shop\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  stackTags: {team: core}\n  notificationArns: ['arn:aws:sns:us-east-1:123456789012:stack-events']\n  cfnRole: arn:aws:iam::123456789012:role/cfn\n  disableRollback: true\n  stackPolicy:\n    - {Effect: Allow, Principal: '*', Action: 'Update:*', Resource: '*'}\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    let create = proxy.bodies("CreateStack").join("&");
+    for part in [
+        "Tags.member.1.Key=team",
+        "NotificationARNs.member.1=arn",
+        "RoleARN=arn",
+        "DisableRollback=true",
+        "StackPolicyBody=",
+    ] {
+        assert!(create.contains(part), "CreateStack lacks {part}: {create}");
+    }
+    let cs = proxy.bodies("CreateChangeSet").join("&");
+    for part in [
+        "Tags.member.1.Key=team",
+        "NotificationARNs.member.1=arn",
+        "RoleARN=arn",
+    ] {
+        assert!(cs.contains(part), "CreateChangeSet lacks {part}: {cs}");
+    }
+    assert!(proxy
+        .bodies("ExecuteChangeSet")
+        .join("&")
+        .contains("DisableRollback=true"));
+    assert_eq!(
+        proxy.count("SetStackPolicy"),
+        1,
+        "the policy is set beside the change set"
+    );
+}

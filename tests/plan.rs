@@ -568,3 +568,66 @@ fn the_bundled_fixture_compiles() {
         &[],
     );
 }
+
+#[test]
+fn runtime_management_logging_per_function_versions_and_api_tracing() {
+    let t = template(&format!(
+        "{HEAD}  runtimeManagement: auto\n  tracing: {{apiGateway: true}}\n  apiKeys: [legacy-key]\n  websocketsDescription: chat api\nfunctions:\n  a:\n    handler: handler.hello\n    versionFunction: false\n    runtimeManagement: {{mode: manual, arn: 'arn:aws:lambda:us-east-1::runtime:abc'}}\n    logs: {{logFormat: JSON, applicationLogLevel: INFO}}\n    events:\n      - http: {{path: x, method: get, private: true}}\n      - websocket: $default\n  b:\n    handler: handler.hello\n"
+    ));
+    let a = &res(&t, "ALambdaFunction")["Properties"];
+    assert_eq!(
+        a["RuntimeManagementConfig"],
+        json!({"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:aws:lambda:us-east-1::runtime:abc"})
+    );
+    assert_eq!(
+        a["LoggingConfig"],
+        json!({"LogFormat": "JSON", "ApplicationLogLevel": "INFO"})
+    );
+    assert_eq!(
+        res(&t, "BLambdaFunction")["Properties"]["RuntimeManagementConfig"],
+        json!({"UpdateRuntimeOn": "Auto"})
+    );
+    assert!(
+        !ids(&t).iter().any(|i| i.starts_with("ALambdaVersion")),
+        "versionFunction: false on a"
+    );
+    assert!(ids(&t).iter().any(|i| i.starts_with("BLambdaVersion")));
+    let (_, deployment) = t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("ApiGatewayDeployment"))
+        .unwrap();
+    assert_eq!(
+        deployment["Properties"]["StageDescription"]["TracingEnabled"],
+        json!(true)
+    );
+    assert_eq!(
+        res(&t, "ApiGatewayApiKey1")["Properties"]["Name"],
+        "legacy-key",
+        "provider.apiKeys, v3's old place"
+    );
+    assert_eq!(
+        res(&t, "WebsocketsApi")["Properties"]["Description"],
+        "chat api"
+    );
+    lint(vec![("settings", t)]);
+}
+
+#[test]
+fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
+    let e = fails(&format!(
+        "{HEAD}  logs:\n    restApi: true\nfunctions:\n  a:\n    handler: handler.hello\n"
+    ));
+    assert!(
+        e.contains("API access logging (`provider.logs.restApi`) is not supported by sls-rs yet"),
+        "{e}"
+    );
+    let (out, _d) = Test::service(&format!(
+        "{HEAD}  alb: {{targetGroupPrefix: x}}\nfunctions:\n  a:\n    handler: handler.hello\n"
+    ))
+    .args(&["package", "--dry-run"])
+    .stderr_has("warning: `provider.alb` is not supported by sls-rs yet and is ignored")
+    .run();
+    assert!(out.status.success());
+}

@@ -240,12 +240,7 @@ async fn deploy(
 ) -> Result<bool> {
     let name = service.stack_name();
     let timeout = args.timeout.map(Duration::from_secs);
-    let tags: Vec<(String, String)> = service
-        .provider
-        .stack_tags
-        .iter()
-        .map(|(k, v)| (k.clone(), crate::manifest::variables::stringify(v)))
-        .collect();
+    let opts = stack::StackOptions::of(service);
 
     let mut existing = stack::wait_until_idle(aws, &name, timeout, progress).await?;
     if let Some(s) = &existing {
@@ -294,7 +289,7 @@ async fn deploy(
         match &p.plan.create {
             Some(create) => {
                 progress.line(&format!("creating stack {name}"));
-                stack::create(aws, &name, &Body::Inline(plan::render(create)), &tags).await?;
+                stack::create(aws, &name, &Body::Inline(plan::render(create)), &opts).await?;
                 let settled = stack::follow(aws, &name, None, timeout, progress).await?;
                 if !settled.ok {
                     return Err(stack::failed(&name, "Creation", &settled));
@@ -393,15 +388,15 @@ async fn deploy(
     let base = stack::latest_event(aws, &name).await?;
     let changed = if create_full_stack {
         progress.line(&format!("creating stack {name}"));
-        stack::create(aws, &name, &body, &tags).await?;
+        stack::create(aws, &name, &body, &opts).await?;
         true
     } else {
         progress.line(&format!("updating stack {name}"));
         match service.provider.deployment_method {
             DeploymentMethod::ChangeSets => {
-                stack::update_with_change_set(aws, &name, &body, &tags).await?
+                stack::update_with_change_set(aws, &name, &body, &opts).await?
             }
-            DeploymentMethod::Direct => stack::update_direct(aws, &name, &body, &tags).await?,
+            DeploymentMethod::Direct => stack::update_direct(aws, &name, &body, &opts).await?,
         }
     };
     if changed {

@@ -5,8 +5,10 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, Stack, StackStatus, Tag,
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, Stack, StackStatus, Tag,
 };
+
+use crate::manifest::service::StackSettings;
 
 use super::{aws_error, code, describe, Aws};
 use crate::error::{Error, Result};
@@ -230,25 +232,76 @@ pub fn failed(name: &str, action: &str, s: &Settled) -> Error {
     Error::failed_with_hint(msg, hint)
 }
 
-fn tags(stack_tags: &[(String, String)]) -> Vec<Tag> {
-    stack_tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+/// What every create and update of the stack carries: `provider.stackTags` and the stack
+/// settings (`stackPolicy`, `notificationArns`, `disableRollback`, `cfnRole`,
+/// `stackParameters`).
+pub struct StackOptions {
+    pub tags: Vec<(String, String)>,
+    pub settings: StackSettings,
 }
 
-pub async fn create(
-    aws: &Aws,
-    name: &str,
-    body: &Body,
-    stack_tags: &[(String, String)],
-) -> Result<()> {
+impl StackOptions {
+    pub fn of(service: &crate::manifest::Service) -> Self {
+        StackOptions {
+            tags: service
+                .provider
+                .stack_tags
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::manifest::variables::stringify(v)))
+                .collect(),
+            settings: service.provider.stack.clone(),
+        }
+    }
+
+    fn tags(&self) -> Vec<Tag> {
+        self.tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect()
+    }
+
+    fn parameters(&self) -> Option<Vec<Parameter>> {
+        if self.settings.parameters.is_empty() {
+            return None;
+        }
+        Some(
+            self.settings
+                .parameters
+                .iter()
+                .map(|(k, v)| {
+                    Parameter::builder()
+                        .parameter_key(k)
+                        .parameter_value(v)
+                        .build()
+                })
+                .collect(),
+        )
+    }
+
+    fn notification_arns(&self) -> Option<Vec<String>> {
+        (!self.settings.notification_arns.is_empty())
+            .then(|| self.settings.notification_arns.clone())
+    }
+
+    /// The stack policy document, when one is configured.
+    fn policy(&self) -> Option<String> {
+        (!self.settings.policy.is_empty())
+            .then(|| serde_json::json!({ "Statement": self.settings.policy }).to_string())
+    }
+}
+
+pub async fn create(aws: &Aws, name: &str, body: &Body, opts: &StackOptions) -> Result<()> {
     let mut req = aws
         .cfn
         .create_stack()
         .stack_name(name)
         .set_capabilities(Some(CAPABILITIES.to_vec()))
-        .set_tags(Some(tags(stack_tags)));
+        .set_tags(Some(opts.tags()))
+        .set_parameters(opts.parameters())
+        .set_notification_arns(opts.notification_arns())
+        .set_role_arn(opts.settings.role_arn.clone())
+        .set_stack_policy_body(opts.policy())
+        .disable_rollback(opts.settings.disable_rollback);
     req = match body {
         Body::Inline(t) => req.template_body(t),
         Body::Url(u) => req.template_url(u),
@@ -262,7 +315,7 @@ pub async fn update_with_change_set(
     aws: &Aws,
     name: &str,
     body: &Body,
-    stack_tags: &[(String, String)],
+    opts: &StackOptions,
 ) -> Result<bool> {
     let cs_name = format!(
         "sls-rs-{}",
@@ -278,7 +331,10 @@ pub async fn update_with_change_set(
         .change_set_name(&cs_name)
         .change_set_type(ChangeSetType::Update)
         .set_capabilities(Some(CAPABILITIES.to_vec()))
-        .set_tags(Some(tags(stack_tags)));
+        .set_tags(Some(opts.tags()))
+        .set_parameters(opts.parameters())
+        .set_notification_arns(opts.notification_arns())
+        .set_role_arn(opts.settings.role_arn.clone());
     req = match body {
         Body::Inline(t) => req.template_body(t),
         Body::Url(u) => req.template_url(u),
@@ -326,9 +382,20 @@ pub async fn update_with_change_set(
         .execute_change_set()
         .change_set_name(&id)
         .stack_name(name)
+        .disable_rollback(opts.settings.disable_rollback)
         .send()
         .await
         .map_err(|e| aws_error("ExecuteChangeSet", &e))?;
+    // A change set cannot carry a stack policy; it is set beside it.
+    if let Some(policy) = opts.policy() {
+        aws.cfn
+            .set_stack_policy()
+            .stack_name(name)
+            .stack_policy_body(policy)
+            .send()
+            .await
+            .map_err(|e| aws_error("SetStackPolicy", &e))?;
+    }
     Ok(true)
 }
 
@@ -337,14 +404,19 @@ pub async fn update_direct(
     aws: &Aws,
     name: &str,
     body: &Body,
-    stack_tags: &[(String, String)],
+    opts: &StackOptions,
 ) -> Result<bool> {
     let mut req = aws
         .cfn
         .update_stack()
         .stack_name(name)
         .set_capabilities(Some(CAPABILITIES.to_vec()))
-        .set_tags(Some(tags(stack_tags)));
+        .set_tags(Some(opts.tags()))
+        .set_parameters(opts.parameters())
+        .set_notification_arns(opts.notification_arns())
+        .set_role_arn(opts.settings.role_arn.clone())
+        .set_stack_policy_body(opts.policy())
+        .disable_rollback(opts.settings.disable_rollback);
     req = match body {
         Body::Inline(t) => req.template_body(t),
         Body::Url(u) => req.template_url(u),

@@ -753,7 +753,13 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     let deployment_id = format!("ApiGatewayDeployment{}", c.deployment.timestamp_ms);
     c.add(
         deployment_id.clone(),
-        json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api_id, "StageName": service.stage }, "DependsOn": methods }),
+        {
+            let mut d = json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api_id, "StageName": service.stage }, "DependsOn": methods });
+            if service.provider.tracing_api_gateway {
+                d["Properties"]["StageDescription"] = json!({ "TracingEnabled": true });
+            }
+            d
+        }
     );
     if !ag.api_keys.is_empty() {
         for (i, key) in ag.api_keys.iter().enumerate() {

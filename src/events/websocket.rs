@@ -81,7 +81,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": {
             "Name": service.provider.websockets_api_name.clone().unwrap_or_else(|| format!("{}-{}-websockets", service.stage, service.name)),
             "RouteSelectionExpression": service.provider.websockets_route_selection.clone().unwrap_or_else(|| "$request.body.action".into()),
-            "Description": "Serverless Websockets",
+            "Description": service.provider.websockets_description.clone().unwrap_or_else(|| "Serverless Websockets".into()),
             "ProtocolType": "WEBSOCKET",
         }}),
     );

@@ -60,10 +60,6 @@ impl Checker {
         }
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
-        self.diags.push(d);
-    }
-
     pub fn error(&mut self, path: &KeyPath, msg: impl Into<String>, hint: impl Into<String>) {
         self.diags.push(Diagnostic::error(msg).at(path).hint(hint));
     }
@@ -71,10 +67,6 @@ impl Checker {
     pub fn warn(&mut self, path: &KeyPath, msg: impl Into<String>, hint: impl Into<String>) {
         self.diags
             .push(Diagnostic::warning(msg).at(path).hint(hint));
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.diags.iter().any(|d| d.is_error())
     }
 
     /// Warns (errors when strict) about keys not in `known`, suggesting the closest known one.

@@ -19,7 +19,7 @@ use serde_json::Value;
 pub use service::Service;
 pub use variables::{Context, RemoteSource};
 
-use crate::error::{Diagnostic, Error, KeyPath, Result};
+use crate::error::{Diagnostic, Error, Result};
 
 /// The file names looked for, in order, when `--config` is not given.
 pub const CONFIG_NAMES: &[&str] = &["serverless.yml", "serverless.yaml", "serverless.json"];
@@ -205,15 +205,4 @@ fn display_name(path: &Path) -> PathBuf {
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf())
-}
-
-/// The key path of the `n`th diagnostic: for tests.
-pub fn paths_of(e: &Error) -> Vec<String> {
-    match e {
-        Error::Config(ds) => ds
-            .iter()
-            .filter_map(|d| d.path.as_ref().map(KeyPath::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
 }

@@ -59,15 +59,27 @@ pub struct Provider {
     pub tracing_api_gateway: bool,
     pub api_gateway: ApiGateway,
     pub http_api: HttpApiConfig,
-    pub logs_rest_api: Option<Value>,
     pub vpc: Option<Value>,
     pub layers: Vec<Value>,
     pub kms_key_arn: Option<Value>,
     pub websockets_api_name: Option<String>,
     pub websockets_route_selection: Option<String>,
     pub profile: Option<String>,
-    /// Tags for the REST/HTTP APIs and the deployment bucket when `stackTags` is not the way.
-    pub raw: Value,
+    pub websockets_description: Option<String>,
+    pub runtime_management: Option<Value>,
+    /// How the stack itself is created and updated.
+    pub stack: StackSettings,
+}
+
+/// `provider.stackPolicy`, `notificationArns`, `disableRollback`, `cfnRole`,
+/// `stackParameters`: passed to CloudFormation by the deployer.
+#[derive(Debug, Clone, Default)]
+pub struct StackSettings {
+    pub policy: Vec<Value>,
+    pub notification_arns: Vec<String>,
+    pub disable_rollback: bool,
+    pub role_arn: Option<String>,
+    pub parameters: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -167,6 +179,11 @@ pub struct Function {
     pub depends_on: Vec<Value>,
     pub snap_start: bool,
     pub file_system_config: Option<Value>,
+    pub runtime_management: Option<Value>,
+    /// `logs:` — Lambda's advanced logging (format, levels, log group).
+    pub logging: Option<Value>,
+    /// `versionFunction: false` turns versions off for this function alone.
+    pub version: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -338,7 +338,8 @@ fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider 
         websockets_api_name: c.opt_string(pm, "websocketsApiName", pp),
         websockets_route_selection: c.opt_string(pm, "websocketsApiRouteSelectionExpression", pp),
         profile: c.opt_string(pm, "profile", pp),
-        raw: Value::Object(pm.clone()),
+        websockets_description: c.opt_string(pm, "websocketsDescription", pp),
+        runtime_management: pm.get("runtimeManagement").cloned(),
         ..Provider::default()
     };
     if let Some(rt) = &p.runtime {
@@ -427,12 +428,86 @@ fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider 
         check_tracing(t, &pp.key("tracing").key("lambda"), c);
     }
     if let Some(Value::Object(lm)) = pm.get("logs") {
-        p.logs_rest_api = lm.get("restApi").cloned();
+        // Access logging needs an account-level CloudWatch role that v3 manages with a custom
+        // resource; refused rather than silently dropped.
+        for key in ["restApi", "httpApi", "websocket"] {
+            match lm.get(key) {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+                Some(_) => c.error(
+                    &pp.key("logs").key(key),
+                    format!("API access logging (`provider.logs.{key}`) is not supported by sls-rs yet"),
+                    "remove it, or configure the stage's AccessLogSettings under resources.extensions",
+                ),
+            }
+        }
     }
+    for key in ["s3", "alb", "cloudFront", "ecr"] {
+        if pm.get(key).is_some_and(|v| !v.is_null()) {
+            let d = crate::error::Diagnostic::error(format!(
+                "`provider.{key}` is not supported by sls-rs yet"
+            ));
+            let d = if c.strict {
+                d
+            } else {
+                crate::error::Diagnostic {
+                    severity: crate::error::Severity::Warning,
+                    message: format!(
+                        "`provider.{key}` is not supported by sls-rs yet and is ignored"
+                    ),
+                    ..d
+                }
+            };
+            c.diags.push(
+                d.at(&pp.key(key))
+                    .hint("define what it configures under `resources:`"),
+            );
+        }
+    }
+    p.stack = StackSettings {
+        policy: string_list(pm.get("stackPolicy"), &pp.key("stackPolicy"), c),
+        notification_arns: string_list(pm.get("notificationArns"), &pp.key("notificationArns"), c)
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        disable_rollback: c.opt_bool(pm, "disableRollback", pp).unwrap_or(false),
+        role_arn: c.opt_string(pm, "cfnRole", pp),
+        parameters: match pm.get("stackParameters") {
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("ParameterKey")?.as_str()?.to_string(),
+                        crate::manifest::variables::stringify(p.get("ParameterValue")?),
+                    ))
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+    };
     if let Some(Value::Array(layers)) = pm.get("layers") {
         p.layers = layers.clone();
     }
-    p.api_gateway = api_gateway(pm.get("apiGateway"), &pp.key("apiGateway"), c);
+    // v3 still reads these from their old places, directly under provider.
+    let mut gateway = pm.get("apiGateway").cloned().unwrap_or(Value::Null);
+    for key in ["apiKeys", "usagePlan", "resourcePolicy"] {
+        if let Some(v) = pm.get(key) {
+            if gateway.is_null() {
+                gateway = Value::Object(Map::new());
+            }
+            if let Some(g) = gateway.as_object_mut() {
+                g.entry(key.to_string()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    p.api_gateway = api_gateway(
+        if gateway.is_null() {
+            None
+        } else {
+            Some(&gateway)
+        },
+        &pp.key("apiGateway"),
+        c,
+    );
     p.http_api = http_api(pm.get("httpApi"), &pp.key("httpApi"), c);
     p
 }
@@ -1216,6 +1291,9 @@ fn function(
         },
         snap_start: c.opt_bool(fm, "snapStart", fp).unwrap_or(false),
         file_system_config: fm.get("fileSystemConfig").cloned(),
+        runtime_management: fm.get("runtimeManagement").cloned(),
+        logging: fm.get("logs").cloned(),
+        version: c.opt_bool(fm, "versionFunction", fp),
     };
     check_handler_file(&f, fp, s, inputs, c);
     Some(f)

@@ -264,6 +264,48 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
             json!({ "ApplyOn": "PublishedVersions" }),
         );
     }
+    if let Some(rm) = f
+        .runtime_management
+        .as_ref()
+        .or(s.provider.runtime_management.as_ref())
+    {
+        let cfg = match rm {
+            Value::String(m) if m == "auto" => Some(json!({ "UpdateRuntimeOn": "Auto" })),
+            Value::String(m) if m == "onFunctionUpdate" => {
+                Some(json!({ "UpdateRuntimeOn": "FunctionUpdate" }))
+            }
+            Value::Object(m) if m.get("mode").and_then(Value::as_str) == Some("manual") => Some(
+                json!({ "UpdateRuntimeOn": "Manual", "RuntimeVersionArn": m.get("arn").cloned().unwrap_or(Value::Null) }),
+            ),
+            _ => None,
+        };
+        match cfg {
+            Some(cfg) => {
+                p.insert("RuntimeManagementConfig".into(), cfg);
+            }
+            None => c.diags.push(
+                Diagnostic::error(format!("runtimeManagement {rm} is not a mode Lambda has"))
+                    .at(&fp.key("runtimeManagement"))
+                    .hint("use auto, onFunctionUpdate, or { mode: manual, arn: <runtime version ARN> }"),
+            ),
+        }
+    }
+    if let Some(Value::Object(l)) = &f.logging {
+        let mut cfg = Map::new();
+        for (from, to) in [
+            ("logFormat", "LogFormat"),
+            ("applicationLogLevel", "ApplicationLogLevel"),
+            ("systemLogLevel", "SystemLogLevel"),
+            ("logGroup", "LogGroup"),
+        ] {
+            if let Some(v) = l.get(from) {
+                cfg.insert(to.into(), v.clone());
+            }
+        }
+        if !cfg.is_empty() {
+            p.insert("LoggingConfig".into(), Value::Object(cfg));
+        }
+    }
     if let Some(fs) = &f.file_system_config {
         p.insert("FileSystemConfigs".into(), json!([{ "Arn": fs.get("arn").cloned().unwrap_or(Value::Null), "LocalMountPath": fs.get("localMountPath").cloned().unwrap_or(Value::Null) }]));
     }
@@ -308,7 +350,7 @@ pub(super) fn functions(c: &mut Compiler) {
         c.add(id.clone(), r);
         url(c, f);
         event_invoke_config(c, f);
-        let version_wanted = service.provider.version_functions;
+        let version_wanted = f.version.unwrap_or(service.provider.version_functions);
         if version_wanted {
             let hash = version_hash(&props, code_sha.as_deref().unwrap_or(""));
             let vid = naming::version_logical_id(&f.key, &hash);

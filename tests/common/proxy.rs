@@ -31,6 +31,7 @@ pub struct Rule {
 struct State {
     rules: Vec<Rule>,
     seen: Vec<String>,
+    bodies: Vec<(String, String)>,
 }
 
 pub struct Proxy {
@@ -70,6 +71,19 @@ impl Proxy {
         let mut s = self.state.lock().unwrap();
         s.rules.clear();
         s.seen.clear();
+        s.bodies.clear();
+    }
+
+    /// The form-encoded bodies of the requests for `action`, in order.
+    pub fn bodies(&self, action: &str) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .bodies
+            .iter()
+            .filter(|(a, _)| a == action)
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     /// How many requests for `action` reached the proxy.
@@ -139,6 +153,7 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
             }
         }
         s.seen.push(action.clone());
+        s.bodies.push((action.clone(), text.to_string()));
         chosen
     };
     match reply {
