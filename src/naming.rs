@@ -94,6 +94,16 @@ pub fn lambda_permission_id(key: &str, suffix: &str) -> String {
     format!("{}LambdaPermission{}", normalize_name(key), suffix)
 }
 
+/// An API's default name: `<stage>-<service>`, or `<service>-<stage>` with
+/// `shouldStartNameWithService`.
+pub fn api_name(service: &str, stage: &str, starts_with_service: bool) -> String {
+    if starts_with_service {
+        format!("{service}-{stage}")
+    } else {
+        format!("{stage}-{service}")
+    }
+}
+
 pub const ROLE_ID: &str = "IamRoleLambdaExecution";
 pub const BUCKET_ID: &str = "ServerlessDeploymentBucket";
 pub const BUCKET_POLICY_ID: &str = "ServerlessDeploymentBucketPolicy";

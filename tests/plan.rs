@@ -631,3 +631,30 @@ fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
     .run();
     assert!(out.status.success());
 }
+
+#[test]
+fn api_names_metrics_and_tags() {
+    let t = template(&format!(
+        "{HEAD}  tags: {{team: core}}\n  apiGateway: {{shouldStartNameWithService: true, metrics: true}}\n  httpApi: {{shouldStartNameWithService: true, useProviderTags: true}}\nfunctions:\n  a:\n    handler: handler.hello\n    events:\n      - http: GET x\n      - httpApi: GET /y\n"
+    ));
+    assert_eq!(
+        res(&t, "ApiGatewayRestApi")["Properties"]["Name"],
+        "svc-dev"
+    );
+    assert_eq!(res(&t, "HttpApi")["Properties"]["Name"], "svc-dev");
+    assert_eq!(
+        res(&t, "HttpApi")["Properties"]["Tags"],
+        json!({"team": "core"})
+    );
+    let (_, deployment) = t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("ApiGatewayDeployment"))
+        .unwrap();
+    assert_eq!(
+        deployment["Properties"]["StageDescription"]["MetricsEnabled"],
+        json!(true)
+    );
+    lint(vec![("names", t)]);
+}

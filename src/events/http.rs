@@ -500,7 +500,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 .provider
                 .api_name
                 .clone()
-                .unwrap_or_else(|| format!("{}-{}", service.stage, service.name))),
+                .unwrap_or_else(|| naming::api_name(
+                    &service.name,
+                    &service.stage,
+                    ag.name_starts_with_service
+                ))),
         );
         if let Some(d) = &ag.description {
             p.insert("Description".into(), json!(d));
@@ -756,7 +760,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         {
             let mut d = json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api_id, "StageName": service.stage }, "DependsOn": methods });
             if service.provider.tracing_api_gateway {
-                d["Properties"]["StageDescription"] = json!({ "TracingEnabled": true });
+                d["Properties"]["StageDescription"]["TracingEnabled"] = json!(true);
+            }
+            if ag.metrics {
+                d["Properties"]["StageDescription"]["MetricsEnabled"] = json!(true);
             }
             d
         }

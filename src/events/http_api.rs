@@ -294,10 +294,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let mut p = Map::new();
         p.insert(
             "Name".into(),
-            json!(cfg
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{}-{}", service.stage, service.name))),
+            json!(cfg.name.clone().unwrap_or_else(|| naming::api_name(
+                &service.name,
+                &service.stage,
+                cfg.name_starts_with_service
+            ))),
         );
         p.insert("ProtocolType".into(), json!("HTTP"));
         if let Some(cors) = cfg.cors.as_ref().and_then(cors_configuration) {
@@ -305,6 +306,9 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         }
         if cfg.disable_default_endpoint {
             p.insert("DisableExecuteApiEndpoint".into(), json!(true));
+        }
+        if cfg.use_provider_tags && !service.provider.tags.is_empty() {
+            p.insert("Tags".into(), json!(service.provider.tags));
         }
         c.add(
             naming::HTTP_API_ID,

@@ -122,6 +122,9 @@ pub struct ApiGateway {
     pub resource_policy: Option<Value>,
     pub disable_default_endpoint: bool,
     pub api_key_source_type: Option<String>,
+    /// `<service>-<stage>` instead of `<stage>-<service>` for the API's name.
+    pub name_starts_with_service: bool,
+    pub metrics: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +144,8 @@ pub struct HttpApiConfig {
     pub authorizers: IndexMap<String, Value>,
     pub disable_default_endpoint: bool,
     pub metrics: bool,
+    pub use_provider_tags: bool,
+    pub name_starts_with_service: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -711,9 +711,6 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
             "apiKeySourceType",
             "shouldStartNameWithService",
             "metrics",
-            "request",
-            "timeoutInMillis",
-            "stage",
         ],
         p,
     );
@@ -783,6 +780,10 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
     a.resource_policy = m.get("resourcePolicy").cloned();
     a.disable_default_endpoint = c.opt_bool(m, "disableDefaultEndpoint", p).unwrap_or(false);
     a.api_key_source_type = c.opt_string(m, "apiKeySourceType", p);
+    a.name_starts_with_service = c
+        .opt_bool(m, "shouldStartNameWithService", p)
+        .unwrap_or(false);
+    a.metrics = c.opt_bool(m, "metrics", p).unwrap_or(false);
     a
 }
 
@@ -842,6 +843,10 @@ fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
     }
     h.disable_default_endpoint = c.opt_bool(m, "disableDefaultEndpoint", p).unwrap_or(false);
     h.metrics = c.opt_bool(m, "metrics", p).unwrap_or(false);
+    h.use_provider_tags = c.opt_bool(m, "useProviderTags", p).unwrap_or(false);
+    h.name_starts_with_service = c
+        .opt_bool(m, "shouldStartNameWithService", p)
+        .unwrap_or(false);
     h
 }
 
