@@ -658,3 +658,58 @@ fn api_names_metrics_and_tags() {
     );
     lint(vec![("names", t)]);
 }
+
+#[test]
+fn stream_and_event_bridge_delivery_settings() {
+    let t = template(&format!(
+        "{HEAD}functions:\n  a:\n    handler: handler.hello\n    events:\n      - stream:\n          arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks'\n          maximumRecordAgeInSeconds: 3600\n          tumblingWindowInSeconds: 60\n          destinations: {{onFailure: 'arn:aws:sqs:us-east-1:123456789012:failed'}}\n      - eventBridge:\n          pattern: {{source: [my.app]}}\n          retryPolicy: {{maximumEventAge: 3600, maximumRetryAttempts: 3}}\n          deadLetterQueueArn: 'arn:aws:sqs:us-east-1:123456789012:dlq'\n"
+    ));
+    let m = &res(&t, "AEventSourceMappingKinesisClicks")["Properties"];
+    assert_eq!(m["MaximumRecordAgeInSeconds"], json!(3600));
+    assert_eq!(m["TumblingWindowInSeconds"], json!(60));
+    assert_eq!(
+        m["DestinationConfig"]["OnFailure"]["Destination"],
+        "arn:aws:sqs:us-east-1:123456789012:failed"
+    );
+    let target = &res(&t, "AEventBridgeRule1")["Properties"]["Targets"][0];
+    assert_eq!(
+        target["RetryPolicy"],
+        json!({"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3})
+    );
+    assert_eq!(
+        target["DeadLetterConfig"]["Arn"],
+        "arn:aws:sqs:us-east-1:123456789012:dlq"
+    );
+    lint(vec![("delivery", t)]);
+}
+
+#[test]
+fn event_settings_that_would_compile_wrongly_are_refused() {
+    for (event, needle) in [
+        (
+            "http: {path: x, method: get, integration: lambda}",
+            "`integration: lambda` is not supported",
+        ),
+        (
+            "http: {path: x, method: get, async: true}",
+            "`async: true`) is not supported",
+        ),
+        (
+            "schedule: {rate: 'cron(0 1 * * ? *)', method: scheduler, timezone: Europe/Paris}",
+            "EventBridge Scheduler schedules",
+        ),
+        (
+            "websocket: {route: $connect, authorizer: auth}",
+            "websocket authorizers are not supported",
+        ),
+        (
+            "stream: {arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s', consumer: true}",
+            "enhanced fan-out",
+        ),
+    ] {
+        let e = fails(&format!(
+            "{HEAD}functions:\n  a:\n    handler: handler.hello\n    events:\n      - {event}\n"
+        ));
+        assert!(e.contains(needle), "{event}: {e}");
+    }
+}

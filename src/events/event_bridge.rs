@@ -17,6 +17,8 @@ pub struct EventBridge {
     pub input: Option<Value>,
     pub input_path: Option<String>,
     pub input_transformer: Option<Map<String, Value>>,
+    pub retry_policy: Option<Value>,
+    pub dead_letter_arn: Option<Value>,
     pub key_path: KeyPath,
 }
 
@@ -58,6 +60,8 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<EventBridge> 
         input_transformer: m
             .get("inputTransformer")
             .and_then(|v| v.as_object().cloned()),
+        retry_policy: m.get("retryPolicy").cloned(),
+        dead_letter_arn: m.get("deadLetterQueueArn").cloned(),
         key_path: path.clone(),
     };
     if e.pattern.is_none() && e.schedule.is_none() {
@@ -142,6 +146,19 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             e.input_path.as_ref(),
             e.input_transformer.as_ref(),
         );
+        if let Some(Value::Object(r)) = &e.retry_policy {
+            let mut rp = Map::new();
+            if let Some(a) = r.get("maximumEventAge") {
+                rp.insert("MaximumEventAgeInSeconds".into(), a.clone());
+            }
+            if let Some(a) = r.get("maximumRetryAttempts") {
+                rp.insert("MaximumRetryAttempts".into(), a.clone());
+            }
+            target.insert("RetryPolicy".into(), Value::Object(rp));
+        }
+        if let Some(dlq) = &e.dead_letter_arn {
+            target.insert("DeadLetterConfig".into(), json!({ "Arn": dlq }));
+        }
         p.insert("Targets".into(), json!([target]));
         c.add(
             rule_id.clone(),

@@ -180,6 +180,41 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
     };
     if let Some(m) = m {
         http.private = c.opt_bool(m, "private", path).unwrap_or(false);
+        // Only Lambda proxy integrations are compiled; anything else would deploy as a proxy
+        // integration and behave differently, so it is refused.
+        if let Some(i) = c.opt_string(m, "integration", path) {
+            let i = i.to_ascii_lowercase();
+            if !["lambda-proxy", "lambda_proxy", "aws_proxy", "aws-proxy"].contains(&i.as_str()) {
+                c.error(
+                    &path.key("integration"),
+                    format!("`integration: {i}` is not supported by sls-rs yet"),
+                    "sls-rs compiles Lambda proxy integrations (the default); define other integrations under `resources:`",
+                );
+                return None;
+            }
+        }
+        if c.opt_bool(m, "async", path) == Some(true) {
+            c.error(&path.key("async"), "asynchronous http invocation (`async: true`) is not supported by sls-rs yet", "invoke the function from the handler of a proxy integration, or define the integration under `resources:`");
+            return None;
+        }
+        for key in ["response"] {
+            if m.contains_key(key) {
+                c.warn(
+                    &path.key(key),
+                    format!("`{key}` applies to non-proxy integrations and is ignored"),
+                    "Lambda proxy integrations return the response from the function",
+                );
+            }
+        }
+        if let Some(Value::Object(req)) = m.get("request") {
+            for key in req.keys().filter(|k| *k != "parameters") {
+                c.warn(
+                    &path.key("request").key(key.clone()),
+                    format!("`request.{key}` is not supported by sls-rs yet and is ignored"),
+                    "only `request.parameters` is compiled",
+                );
+            }
+        }
         http.cors = parse_cors(m.get("cors"), &path.key("cors"), c);
         if let Some(a) = m.get("authorizer") {
             http.authorizer = parse_authorizer(a, &path.key("authorizer"), c);

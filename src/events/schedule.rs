@@ -44,10 +44,20 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Schedule> {
                     "inputTransformer",
                     "method",
                     "timezone",
-                    "state",
                 ],
                 path,
             );
+            if c.opt_string(m, "method", path)
+                .is_some_and(|m| m == "scheduler")
+                || m.contains_key("timezone")
+            {
+                c.error(
+                    &path.key("method"),
+                    "EventBridge Scheduler schedules (`method: scheduler`, `timezone`) are not supported by sls-rs yet",
+                    "remove `method` and `timezone` to use an EventBridge rule (UTC)",
+                );
+                return None;
+            }
             s.enabled = c.opt_bool(m, "enabled", path).unwrap_or(true);
             s.name = c.opt_string(m, "name", path);
             s.description = c.opt_string(m, "description", path);

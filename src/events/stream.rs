@@ -24,6 +24,11 @@ pub struct Stream {
     pub maximum_retry_attempts: Option<i64>,
     pub bisect_batch_on_function_error: Option<bool>,
     pub function_response_type: Option<String>,
+    pub starting_position_timestamp: Option<i64>,
+    pub maximum_record_age: Option<i64>,
+    pub tumbling_window: Option<i64>,
+    /// `destinations.onFailure`: an SQS queue or SNS topic ARN for records that failed.
+    pub on_failure: Option<Value>,
     pub key_path: KeyPath,
 }
 
@@ -57,6 +62,10 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
         maximum_retry_attempts: None,
         bisect_batch_on_function_error: None,
         function_response_type: None,
+        starting_position_timestamp: None,
+        maximum_record_age: None,
+        tumbling_window: None,
+        on_failure: None,
         key_path: path.clone(),
     };
     let mut explicit_type = None;
@@ -131,6 +140,18 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
             s.maximum_retry_attempts = c.opt_int(m, "maximumRetryAttempts", path, -1, 10000);
             s.bisect_batch_on_function_error = c.opt_bool(m, "bisectBatchOnFunctionError", path);
             s.function_response_type = c.opt_string(m, "functionResponseType", path);
+            s.starting_position_timestamp =
+                c.opt_int(m, "startingPositionTimestamp", path, 0, i64::MAX);
+            s.maximum_record_age = c.opt_int(m, "maximumRecordAgeInSeconds", path, -1, 604_800);
+            s.tumbling_window = c.opt_int(m, "tumblingWindowInSeconds", path, 0, 900);
+            s.on_failure = m
+                .get("destinations")
+                .and_then(|d| d.get("onFailure"))
+                .map(|f| f.get("arn").cloned().unwrap_or_else(|| f.clone()));
+            if m.contains_key("consumer") {
+                c.error(&path.key("consumer"), "Kinesis enhanced fan-out consumers (`consumer`) are not supported by sls-rs yet", "remove `consumer` to read the stream directly, or define the consumer under `resources:`");
+                return None;
+            }
         }
         other => {
             s.arn = super::arn_value(other, path, c, "a stream")?;
@@ -239,6 +260,30 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         }
         if let Some(fp) = &s.filter_patterns {
             p.insert("FilterCriteria".into(), filter_criteria(fp));
+        }
+        if let Some(t) = s.starting_position_timestamp {
+            p.insert("StartingPositionTimestamp".into(), json!(t));
+        }
+        if let Some(a) = s.maximum_record_age {
+            p.insert("MaximumRecordAgeInSeconds".into(), json!(a));
+        }
+        if let Some(w) = s.tumbling_window {
+            p.insert("TumblingWindowInSeconds".into(), json!(w));
+        }
+        if let Some(dest) = &s.on_failure {
+            p.insert(
+                "DestinationConfig".into(),
+                json!({ "OnFailure": { "Destination": dest } }),
+            );
+            match dest.as_str() {
+                Some(a) if a.contains(":sns:") => {
+                    c.role_statement("onErrorSns", &["sns:Publish"], dest.clone())
+                }
+                Some(a) if a.contains(":sqs:") => {
+                    c.role_statement("onErrorSqs", &["sqs:SendMessage"], dest.clone())
+                }
+                _ => {}
+            }
         }
         let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
         if c.has_role && f.role.is_none() {

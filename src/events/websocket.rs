@@ -21,6 +21,14 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Websocket> {
                 &["route", "routeResponseSelectionExpression", "authorizer"],
                 path,
             );
+            if m.contains_key("authorizer") {
+                c.error(
+                    &path.key("authorizer"),
+                    "websocket authorizers are not supported by sls-rs yet",
+                    "authorize in the $connect handler, or define the authorizer under `resources:`",
+                );
+                return None;
+            }
             let Some(r) = c.opt_string(m, "route", path) else {
                 c.error(
                     &path.key("route"),
