@@ -14,10 +14,12 @@ fn stem(id: &str) -> String {
     if let Some(i) = id.find("LambdaVersion") {
         return id[..i + "LambdaVersion".len()].to_string();
     }
-    for prefix in ["ApiGatewayDeployment", "WebsocketsDeployment"] {
-        if id.starts_with(prefix) && id[prefix.len()..].chars().all(|c| c.is_ascii_digit()) {
-            return prefix.to_string();
-        }
+    // The REST deployment's suffix is the deployment time; the WebSocket one's a hash.
+    if id.starts_with("ApiGatewayDeployment") && id[20..].chars().all(|c| c.is_ascii_digit()) {
+        return "ApiGatewayDeployment".to_string();
+    }
+    if id.starts_with("WebsocketsDeployment") && id != "WebsocketsDeploymentStage" {
+        return "WebsocketsDeployment".to_string();
     }
     id.to_string()
 }
@@ -57,6 +59,37 @@ fn normalize(id: &str, r: &Value) -> Value {
             .map(|x| x.as_str().map(|s| json!(stem(s))).unwrap_or(x.clone()))
             .collect();
         r["DependsOn"] = Value::Array(list);
+    }
+    // A method with an authorizer: v3 depends on the authorizer, which AuthorizerId's Ref
+    // already implies (W3005); sls-rs depends on the invoke permission, like other methods.
+    if ty == "AWS::ApiGateway::Method" && r["Properties"].get("AuthorizerId").is_some() {
+        r.as_object_mut().unwrap().remove("DependsOn");
+    }
+    // WebSocket invoke permissions are scoped to this API (v3 lets any API invoke the
+    // function); the DependsOn v3 adds is implied by the GetAtt.
+    if id.ends_with("LambdaPermissionWebsockets") {
+        r.as_object_mut().unwrap().remove("DependsOn");
+        r["Properties"].as_object_mut().unwrap().remove("SourceArn");
+    }
+    // The stage's deployment ID ends in a hash of v3's own making.
+    if id == "WebsocketsDeploymentStage" {
+        r["Properties"]["DeploymentId"] = json!("…");
+    }
+    // IAM takes `Action: x` and `Action: [x]` alike; sls-rs writes lists.
+    if ty == "AWS::IAM::Role" {
+        if let Some(Value::Array(policies)) = r["Properties"].get_mut("Policies") {
+            for p in policies {
+                if let Some(Value::Array(sts)) = p["PolicyDocument"].get_mut("Statement") {
+                    for st in sts {
+                        for k in ["Action", "Resource"] {
+                            if let Some(v @ Value::String(_)) = st.get(k).cloned() {
+                                st[k] = json!([v]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
     let props = r.get_mut("Properties").and_then(Value::as_object_mut);
     match (ty.as_str(), props) {
@@ -151,7 +184,7 @@ fn normalize_output(key: &str, o: &Value) -> Value {
 fn every_reference_case_compiles_to_v3s_template() {
     let mut lint = Vec::new();
     let mut user_ids = Vec::new();
-    for case in common::cases() {
+    for case in common::cases().into_iter().chain(common::extra_cases()) {
         let dir = common::copy_case(&case);
         let ours = common::dry_run(dir.path(), &case.args, &case.env);
         let theirs = common::expected(&case, "update-stack.json");
@@ -162,7 +195,13 @@ fn every_reference_case_compiles_to_v3s_template() {
                 .map(|(s, r)| (s, r["Type"].as_str().unwrap_or("").to_string()))
                 .collect()
         };
-        let (a, b) = (ids(&ours), ids(&theirs));
+        let (mut a, b) = (ids(&ours), ids(&theirs));
+        // A public function URL also needs lambda:InvokeFunction since October 2025 (serverless
+        // 3.40 predates it; osls, its maintained fork, adds the same resource).
+        a.retain(|(id, _)| {
+            !(id.ends_with("LambdaPermissionFn")
+                && !b.contains(&(id.clone(), "AWS::Lambda::Permission".to_string())))
+        });
         assert_eq!(
             a,
             b,
@@ -175,7 +214,10 @@ fn every_reference_case_compiles_to_v3s_template() {
         let theirs_by: std::collections::HashMap<String, Value> =
             by_stem(&theirs).into_iter().collect();
         for (s, r) in by_stem(&ours) {
-            let expected = normalize(&s, &theirs_by[&s]);
+            let Some(theirs_r) = theirs_by.get(&s) else {
+                continue;
+            };
+            let expected = normalize(&s, theirs_r);
             let got = normalize(&s, &r);
             assert_eq!(
                 got,

@@ -270,17 +270,17 @@ fn s3_schedule_queue_topic_stream_bridge_and_websocket_events() {
         res(&t, "AEventSourceMappingKinesisClicks")["Properties"]["Enabled"],
         json!(false)
     );
-    assert!(res(&t, "AEventBridgeRule1")["Properties"]["EventPattern"].is_object());
+    assert!(res(&t, "Svcdevarule12EventBridgeRule")["Properties"]["EventPattern"].is_object());
     assert_eq!(
-        res(&t, "AEventBridgeRule2")["Properties"]["EventBusName"],
-        json!({"Ref": "MybusEventBridgeEventBus"})
+        res(&t, "Svcdevarule13EventBridgeRule")["Properties"]["EventBusName"],
+        json!("my-bus")
     );
     assert_eq!(
         res(&t, "SconnectWebsocketsRoute")["Properties"]["RouteKey"],
         "$connect"
     );
     assert_eq!(
-        res(&t, "SendMessageWebsocketsRoute")["Properties"]["RouteKey"],
+        res(&t, "sendMessageWebsocketsRoute")["Properties"]["RouteKey"],
         "sendMessage"
     );
     let role = res(&t, "IamRoleLambdaExecution");
@@ -671,7 +671,7 @@ fn stream_and_event_bridge_delivery_settings() {
         m["DestinationConfig"]["OnFailure"]["Destination"],
         "arn:aws:sqs:us-east-1:123456789012:failed"
     );
-    let target = &res(&t, "AEventBridgeRule1")["Properties"]["Targets"][0];
+    let target = &res(&t, "Svcdevarule2EventBridgeRule")["Properties"]["Targets"][0];
     assert_eq!(
         target["RetryPolicy"],
         json!({"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3})

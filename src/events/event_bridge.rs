@@ -85,37 +85,47 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<EventBridge> 
     Some(e)
 }
 
-/// `<Fn>EventBridgeRule<N>` on the default bus, a bus ARN, or a bus this stack creates.
+/// v3's native (useCloudFormation) rules: `<Alnum(ruleName)>EventBridgeRule` named
+/// `<service>-<stage>-<function>-rule-<n>` (n: the event's 1-based position among the
+/// function's events) unless `name` is given, `<Fn>EventBridgeLambdaPermission<n>`, and
+/// `<Bus>EventBridgeEventBus` for a bus given by name, which the stack creates.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::naming::{normalize_alnum, normalize_name};
     use crate::plan::{permission, Compiler};
     use serde_json::json;
     let service = c.service;
-    let mut counters: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (f, e) in super::of_kind(service, |ev| match ev {
         super::Event::EventBridge(e) => Some(e),
         _ => None,
     }) {
-        let n = counters.entry(f.key.as_str()).or_insert(0);
-        *n += 1;
+        let n = super::position(&e.key_path);
         let fname = normalize_name(&f.key);
-        let rule_id = format!("{fname}EventBridgeRule{n}");
+        let rule_name = e
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}-{}-rule-{n}", service.name, service.stage, f.key));
+        let rule_id = format!("{}EventBridgeRule", normalize_alnum(&rule_name));
         let mut p = Map::new();
+        let mut depends = None;
+        let mut bus_for_arn: Option<Value> = None;
         match &e.event_bus {
             None => {}
             Some(Value::String(b)) if b == "default" => {}
             Some(Value::String(b)) if b.starts_with("arn:") => {
                 p.insert("EventBusName".into(), json!(b));
+                bus_for_arn = Some(json!(b.rsplit('/').next().unwrap_or(b)));
             }
             Some(Value::String(b)) => {
-                let bus_id = format!("{}EventBridgeEventBus", normalize_alnum(b));
+                let bus_id = format!("{}EventBridgeEventBus", normalize_name(b));
                 if !c.t.resources.contains_key(&bus_id) {
                     c.add(
                         bus_id.clone(),
                         json!({ "Type": "AWS::Events::EventBus", "Properties": { "Name": b } }),
                     );
                 }
-                p.insert("EventBusName".into(), json!({ "Ref": bus_id }));
+                p.insert("EventBusName".into(), json!(b));
+                depends = Some(bus_id);
+                bus_for_arn = Some(json!(b));
             }
             Some(other) => {
                 p.insert("EventBusName".into(), other.clone());
@@ -127,9 +137,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         if let Some(s) = &e.schedule {
             p.insert("ScheduleExpression".into(), json!(s));
         }
-        if let Some(name) = &e.name {
-            p.insert("Name".into(), json!(name));
-        }
+        p.insert("Name".into(), json!(rule_name));
         if let Some(d) = &e.description {
             p.insert("Description".into(), json!(d));
         }
@@ -139,7 +147,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         );
         let mut target = Map::new();
         target.insert("Arn".into(), Compiler::function_arn(&f.key));
-        target.insert("Id".into(), json!(format!("{}EventBridgeTarget", f.key)));
+        target.insert("Id".into(), json!(format!("{rule_name}-target")));
         super::rule_input(
             &mut target,
             e.input.as_ref(),
@@ -160,17 +168,18 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             target.insert("DeadLetterConfig".into(), json!({ "Arn": dlq }));
         }
         p.insert("Targets".into(), json!([target]));
-        c.add(
-            rule_id.clone(),
-            json!({ "Type": "AWS::Events::Rule", "Properties": p }),
-        );
+        let mut rule = json!({ "Type": "AWS::Events::Rule", "Properties": p });
+        if let Some(d) = depends {
+            rule["DependsOn"] = json!(d);
+        }
+        c.add(rule_id, rule);
+        let mut path = vec![json!("rule")];
+        path.extend(bus_for_arn);
+        path.push(json!(rule_name));
+        let source = json!({ "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "events", { "Ref": "AWS::Region" }, { "Ref": "AWS::AccountId" }, { "Fn::Join": ["/", path] }]] });
         c.add(
             format!("{fname}EventBridgeLambdaPermission{n}"),
-            permission(
-                &f.key,
-                "events.amazonaws.com",
-                Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] })),
-            ),
+            permission(&f.key, "events.amazonaws.com", Some(source)),
         );
     }
 }

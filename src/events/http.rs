@@ -680,7 +680,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 ..
             } => (
                 name.clone(),
-                json!({ "IdentitySource": identity_source, "Name": name, "RestApiId": api_id, "Type": "COGNITO_USER_POOLS", "ProviderARNs": [arn] }),
+                json!({ "AuthorizerResultTtlInSeconds": 300, "IdentitySource": identity_source, "Name": name, "RestApiId": api_id, "Type": "COGNITO_USER_POOLS", "ProviderARNs": [arn] }),
             ),
             Authorizer::Lambda {
                 name,
@@ -702,7 +702,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                     (None, None) => continue,
                 };
                 let mut p = Map::new();
-                p.insert("AuthorizerResultTtlInSeconds".into(), json!(result_ttl));
+                // v3 writes the TTL for Lambda authorizers only when it is not the default.
+                if *result_ttl != 300 {
+                    p.insert("AuthorizerResultTtlInSeconds".into(), json!(result_ttl));
+                }
                 p.insert("IdentitySource".into(), json!(identity_source));
                 p.insert("Name".into(), json!(name));
                 p.insert("RestApiId".into(), api_id.clone());

@@ -151,6 +151,17 @@ pub(crate) fn rule_input(
     }
 }
 
+/// An event's 1-based position among its function's events (`…events[3]…` → 4).
+pub(crate) fn position(path: &KeyPath) -> usize {
+    path.0
+        .iter()
+        .find_map(|s| match s {
+            crate::error::Seg::Index(i) => Some(i + 1),
+            _ => None,
+        })
+        .unwrap_or(1)
+}
+
 /// The events of one kind, with their functions, in configuration order.
 pub(crate) fn of_kind<'s, T>(
     s: &'s crate::manifest::Service,

@@ -136,20 +136,24 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                     if let Some(d) = &s.display_name {
                         p.insert("DisplayName".into(), json!(d));
                     }
-                    p.insert("Subscription".into(), json!([]));
                     c.add(
                         id.clone(),
                         json!({ "Type": "AWS::SNS::Topic", "Properties": p }),
                     );
                 }
                 if !needs_subscription_resource {
-                    if let Some(subs) = c
+                    // Subscriptions inline, as v3 writes them (an empty list is left out).
+                    if let Some(p) = c
                         .resource_mut(&id)
                         .and_then(|r| r.get_mut("Properties"))
-                        .and_then(|p| p.get_mut("Subscription"))
-                        .and_then(Value::as_array_mut)
+                        .and_then(Value::as_object_mut)
                     {
-                        subs.push(json!({ "Endpoint": endpoint.clone(), "Protocol": "lambda" }));
+                        let subs = p.entry("Subscription").or_insert_with(|| json!([]));
+                        if let Some(list) = subs.as_array_mut() {
+                            list.push(
+                                json!({ "Endpoint": endpoint.clone(), "Protocol": "lambda" }),
+                            );
+                        }
                     }
                 }
                 let arn = join(vec![

@@ -69,6 +69,15 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Websocket> {
     })
 }
 
+/// v3's route ID stem: `$connect` → `Sconnect`, `sendMessage` → `sendMessage` (case kept).
+fn route_name(route: &str) -> String {
+    route
+        .replace('$', "S")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
 /// The WebSocket API, one integration and permission per function, one route per event.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::error::Diagnostic;
@@ -93,6 +102,14 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             "ProtocolType": "WEBSOCKET",
         }}),
     );
+    // Handlers answer through the connections API (v3 grants the same).
+    if c.has_role {
+        c.role_statement(
+            "websockets",
+            &["execute-api:ManageConnections"],
+            json!({ "Fn::Sub": "arn:${AWS::Partition}:execute-api:*:*:*/@connections/*" }),
+        );
+    }
     let mut routes: Vec<(String, String)> = Vec::new();
     let mut integrated: Vec<&str> = Vec::new();
     for (f, w) in &events {
@@ -128,10 +145,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             continue;
         }
         routes.push((w.route.clone(), f.key.clone()));
-        let route_id = format!(
-            "{}WebsocketsRoute",
-            normalize_name(&w.route.replace('$', "S"))
-        );
+        let route_id = format!("{}WebsocketsRoute", route_name(&w.route));
         let mut p = Map::new();
         p.insert("ApiId".into(), api.clone());
         p.insert("RouteKey".into(), json!(w.route));
@@ -146,20 +160,26 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         );
         if w.route_response_selection_expression.is_some() {
             c.add(
-                format!("{}WebsocketsRouteResponse", normalize_name(&w.route.replace('$', "S"))),
+                format!("{}WebsocketsRouteResponse", route_name(&w.route)),
                 json!({ "Type": "AWS::ApiGatewayV2::RouteResponse", "Properties": { "ApiId": api, "RouteId": { "Ref": route_id }, "RouteResponseKey": "$default" } }),
             );
         }
     }
-    let deployment_id = format!("WebsocketsDeployment{}", c.deployment.timestamp_ms);
+    // Named by a hash of the routes, as v3 does: a new deployment only when they change.
+    let route_list: Vec<String> = routes.iter().map(|(r, f)| format!("{r}={f}")).collect();
+    let digest = crate::package::archive::sha256(route_list.join("\n").as_bytes())
+        .map(|(b64, _)| b64)
+        .unwrap_or_default();
+    let deployment_id = format!(
+        "WebsocketsDeployment{}",
+        digest
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+    );
     let route_ids: Vec<Value> = routes
         .iter()
-        .map(|(r, _)| {
-            json!(format!(
-                "{}WebsocketsRoute",
-                normalize_name(&r.replace('$', "S"))
-            ))
-        })
+        .map(|(r, _)| json!(format!("{}WebsocketsRoute", route_name(r))))
         .collect();
     c.add(
         "WebsocketsDeploymentStage",

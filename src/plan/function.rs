@@ -326,6 +326,7 @@ fn version_hash(props: &Map<String, Value>, code_sha: &str) -> String {
 pub(super) fn functions(c: &mut Compiler) {
     let service = c.service;
     let mut versions = Vec::new();
+    let mut urls = Vec::new();
     for f in service.functions.values() {
         let Some(props) = function_properties(c, f) else {
             continue;
@@ -348,7 +349,7 @@ pub(super) fn functions(c: &mut Compiler) {
             r["Condition"] = cond.clone();
         }
         c.add(id.clone(), r);
-        url(c, f);
+        url(c, f, &mut urls);
         event_invoke_config(c, f);
         let version_wanted = f.version.unwrap_or(service.provider.version_functions);
         if version_wanted {
@@ -397,9 +398,18 @@ pub(super) fn functions(c: &mut Compiler) {
             json!({ "Ref": vid }),
         );
     }
+    for id in urls {
+        c.output(
+            &id,
+            Some("Lambda Function URL"),
+            json!({ "Fn::GetAtt": [id, "FunctionUrl"] }),
+        );
+    }
 }
 
-fn url(c: &mut Compiler, f: &Function) {
+/// The function's URL; its output is written after the versions' (v3's order), so its ID goes
+/// into `urls`.
+fn url(c: &mut Compiler, f: &Function, urls: &mut Vec<String>) {
     let Some(u) = &f.url else { return };
     let fp = KeyPath::root()
         .key("functions")
@@ -479,12 +489,19 @@ fn url(c: &mut Compiler, f: &Function) {
                 "FunctionUrlAuthType": "NONE",
             }}),
         );
+        // Since October 2025 a public function URL also needs lambda:InvokeFunction, limited
+        // to calls through the URL (osls, v3's maintained fork, adds the same resource).
+        c.add(
+            format!("{id}LambdaPermissionFn"),
+            json!({ "Type": "AWS::Lambda::Permission", "Properties": {
+                "FunctionName": Compiler::function_arn(&f.key),
+                "Action": "lambda:InvokeFunction",
+                "Principal": "*",
+                "InvokedViaFunctionUrl": true,
+            }}),
+        );
     }
-    c.output(
-        &format!("{id}LambdaFunctionUrl"),
-        Some("Lambda Function URL"),
-        json!({ "Fn::GetAtt": [format!("{id}LambdaFunctionUrl"), "FunctionUrl"] }),
-    );
+    urls.push(format!("{id}LambdaFunctionUrl"));
 }
 
 /// `destinations`, `maximumEventAge`, `maximumRetryAttempts`: an EventInvokeConfig.

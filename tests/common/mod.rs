@@ -159,8 +159,17 @@ pub struct Case {
 }
 
 pub fn cases() -> Vec<Case> {
+    cases_in(&cases_dir())
+}
+
+/// The services under `tests/fixtures/v3-extra`, with v3's (osls 3.x's) output beside them.
+pub fn extra_cases() -> Vec<Case> {
+    cases_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v3-extra"))
+}
+
+fn cases_in(root: &Path) -> Vec<Case> {
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(cases_dir())
+    let mut entries: Vec<_> = std::fs::read_dir(root)
         .expect("cases")
         .filter_map(|e| e.ok())
         .collect();
