@@ -702,3 +702,49 @@ fn a_closed_stdout_pipe_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn use_dotenv_reads_env_files_without_overriding_the_environment() {
+    let yaml = format!(
+        "useDotenv: true\n{}",
+        svc("custom:\n  a: ${env:FROM_DOTENV}\n  b: ${env:STAGED}\n  c: ${env:ALREADY}\n")
+    );
+    let l = load_with(
+        &yaml,
+        &[
+            (".env", "FROM_DOTENV=plain\nSTAGED=base\nALREADY=file\n"),
+            (".env.dev", "STAGED=\"from dev\"\n"),
+        ],
+        &[("ALREADY", "process")],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        l.resolved["custom"],
+        json!({"a": "plain", "b": "from dev", "c": "process"})
+    );
+    // Without useDotenv the files are not read.
+    let e = errors(&svc("custom:\n  a: ${env:FROM_DOTENV_NOT_LOADED}\n"));
+    assert!(e.contains("FROM_DOTENV_NOT_LOADED"));
+}
+
+#[test]
+fn config_validation_mode_off_stays_quiet_about_unknown_keys() {
+    let l = load(&format!(
+        "configValidationMode: off\n{}",
+        svc("functions:\n  hello:\n    handler: handler.hello\n    timout: 3\n")
+    ))
+    .unwrap();
+    assert!(!l.warnings.iter().any(|w| w.message.contains("timout")));
+}
+
+#[test]
+fn javascript_configs_get_a_way_out() {
+    Test::new()
+        .file("serverless.ts", "export default {}")
+        .args(&["print"])
+        .status(1)
+        .stderr_has("serverless.ts is a JavaScript configuration")
+        .stderr_has("serverless print > serverless.yml")
+        .run();
+}

@@ -12,6 +12,8 @@ pub struct Checker {
     pub strict: bool,
     /// `YYYY-MM-DD`, for runtime lifecycle dates.
     pub today: String,
+    /// `configValidationMode: off`: unknown properties are not reported at all.
+    pub quiet_unknown: bool,
 }
 
 /// A JSON type name for messages.
@@ -57,6 +59,7 @@ impl Checker {
             diags: Vec::new(),
             strict,
             today,
+            quiet_unknown: false,
         }
     }
 
@@ -71,6 +74,9 @@ impl Checker {
 
     /// Warns (errors when strict) about keys not in `known`, suggesting the closest known one.
     pub fn unknown_keys(&mut self, map: &Map<String, Value>, known: &[&str], path: &KeyPath) {
+        if self.quiet_unknown {
+            return;
+        }
         for key in map.keys() {
             if known.contains(&key.as_str()) {
                 continue;

@@ -75,6 +75,21 @@ pub fn find_config(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
             return Ok(p);
         }
     }
+    // JavaScript and TypeScript configurations need Node.js to evaluate.
+    if let Some(js) = [
+        "serverless.js",
+        "serverless.ts",
+        "serverless.cjs",
+        "serverless.mjs",
+    ]
+    .iter()
+    .find(|n| dir.join(n).is_file())
+    {
+        return Err(Error::failed_with_hint(
+            format!("{js} is a JavaScript configuration, which sls-rs does not evaluate"),
+            "write it out as YAML once (`serverless print > serverless.yml`) and use that",
+        ));
+    }
     Err(Error::failed_with_hint(
         format!(
             "no serverless.yml, serverless.yaml or serverless.json in {}",
@@ -138,19 +153,25 @@ pub fn load_str(
         d.located(loc)
     };
     let raw = crate::yaml::parse(text).map_err(|d| Error::config(d.in_file(shown)))?;
+    let mut env = opts.env.clone();
+    if raw.get("useDotenv") == Some(&Value::Bool(true)) {
+        load_dotenv(&raw, dir, opts, &mut env).map_err(|d| Error::config(d.in_file(shown)))?;
+    }
     let ctx = Context {
         dir: dir.to_path_buf(),
         options: opts.options.clone(),
-        env: opts.env.clone(),
+        env,
         params: opts.params.clone(),
         instance_id: opts.instance_id.clone(),
         remote,
     };
     let resolved = variables::resolve(raw, &ctx)
         .map_err(|ds| Error::Config(ds.into_iter().map(locate).collect()))?;
-    let strict = resolved.get("configValidationMode").and_then(Value::as_str) == Some("error");
+    let mode = resolved.get("configValidationMode").and_then(Value::as_str);
+    let strict = mode == Some("error");
     let today = opts.today.clone().unwrap_or_else(runtimes::today);
     let mut checker = checker::Checker::new(strict, today);
+    checker.quiet_unknown = mode == Some("off");
     let inputs = validate::Inputs {
         dir,
         config_file,
@@ -171,6 +192,43 @@ pub fn load_str(
         }),
         _ => Err(Error::Config(diags)),
     }
+}
+
+/// `useDotenv: true`: `.env.<stage>` and `.env` from the service directory, as v3 reads them.
+/// Variables already in the environment win; `.env.<stage>` wins over `.env`.
+fn load_dotenv(
+    raw: &Value,
+    dir: &Path,
+    opts: &Options,
+    env: &mut HashMap<String, String>,
+) -> std::result::Result<(), Diagnostic> {
+    let stage = opts
+        .get_string("stage")
+        .or_else(|| {
+            raw["provider"]["stage"]
+                .as_str()
+                .filter(|s| !s.contains("${"))
+                .map(String::from)
+        })
+        .unwrap_or_else(|| "dev".into());
+    for name in [format!(".env.{stage}"), ".env".to_string()] {
+        let path = dir.join(&name);
+        if !path.is_file() {
+            continue;
+        }
+        let iter = dotenvy::from_path_iter(&path).map_err(|e| {
+            Diagnostic::error(format!("could not read {name}: {e}"))
+                .hint("check the file's syntax: one NAME=value per line")
+        })?;
+        for item in iter {
+            let (k, v) = item.map_err(|e| {
+                Diagnostic::error(format!("{name} is not a valid .env file: {e}"))
+                    .hint("one NAME=value per line; quote values with spaces")
+            })?;
+            env.entry(k).or_insert(v);
+        }
+    }
+    Ok(())
 }
 
 impl Loaded {
