@@ -1,0 +1,518 @@
+//! `provider:` — runtime defaults, IAM, the deployment bucket, API Gateway and HTTP API settings.
+
+use serde_json::{Map, Value};
+
+use super::*;
+use crate::error::KeyPath;
+use crate::manifest::checker::{is_intrinsic, show, type_name, Checker};
+
+const PROVIDER_KEYS: &[&str] = &[
+    "name",
+    "runtime",
+    "stage",
+    "region",
+    "profile",
+    "stackName",
+    "apiName",
+    "endpointType",
+    "memorySize",
+    "timeout",
+    "logRetentionInDays",
+    "environment",
+    "tags",
+    "stackTags",
+    "iam",
+    "iamRoleStatements",
+    "iamManagedPolicies",
+    "role",
+    "rolePermissionsBoundary",
+    "deploymentBucket",
+    "deploymentPrefix",
+    "deploymentMethod",
+    "versionFunctions",
+    "architecture",
+    "tracing",
+    "apiGateway",
+    "httpApi",
+    "logs",
+    "vpc",
+    "layers",
+    "kmsKeyArn",
+    "websocketsApiName",
+    "websocketsApiRouteSelectionExpression",
+    "websocketsDescription",
+    "stackPolicy",
+    "stackParameters",
+    "notificationArns",
+    "disableRollback",
+    "cfnRole",
+    "lambdaHashingVersion",
+    "eventBridge",
+    "s3",
+    "alb",
+    "cloudFront",
+    "ecr",
+    "logRetentionInDays",
+    "usagePlan",
+    "apiKeys",
+    "resourcePolicy",
+    "runtimeManagement",
+    "timeout",
+    "environment",
+];
+
+pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider {
+    c.unknown_keys(pm, PROVIDER_KEYS, pp);
+    let mut p = Provider {
+        runtime: c.opt_string(pm, "runtime", pp),
+        stack_name: c.opt_string(pm, "stackName", pp),
+        api_name: c.opt_string(pm, "apiName", pp),
+        endpoint_type: c
+            .opt_string(pm, "endpointType", pp)
+            .map(|e| e.to_ascii_uppercase()),
+        memory_size: c.opt_int(pm, "memorySize", pp, 128, 10240),
+        timeout: c.opt_int(pm, "timeout", pp, 1, 900),
+        log_retention_in_days: log_retention(pm, pp, c),
+        environment: c.string_map(pm, "environment", pp),
+        tags: c.string_map(pm, "tags", pp),
+        stack_tags: c.string_map(pm, "stackTags", pp),
+        deployment_prefix: c
+            .opt_string(pm, "deploymentPrefix", pp)
+            .unwrap_or_else(|| "serverless".into()),
+        version_functions: c.opt_bool(pm, "versionFunctions", pp).unwrap_or(true),
+        architecture: architecture(pm, pp, c),
+        vpc: pm.get("vpc").cloned(),
+        kms_key_arn: pm.get("kmsKeyArn").cloned(),
+        websockets_api_name: c.opt_string(pm, "websocketsApiName", pp),
+        websockets_route_selection: c.opt_string(pm, "websocketsApiRouteSelectionExpression", pp),
+        profile: c.opt_string(pm, "profile", pp),
+        websockets_description: c.opt_string(pm, "websocketsDescription", pp),
+        runtime_management: pm.get("runtimeManagement").cloned(),
+        ..Provider::default()
+    };
+    if let Some(rt) = &p.runtime {
+        check_runtime(rt, &pp.key("runtime"), c);
+    }
+    if let Some(e) = &p.endpoint_type {
+        if !["EDGE", "REGIONAL", "PRIVATE"].contains(&e.as_str()) {
+            c.error(
+                &pp.key("endpointType"),
+                format!("endpoint type `{e}` is not one API Gateway has"),
+                "use EDGE, REGIONAL or PRIVATE",
+            );
+        }
+    }
+    p.deployment_method = match c.opt_string(pm, "deploymentMethod", pp).as_deref() {
+        None | Some("changesets") => DeploymentMethod::ChangeSets,
+        Some("direct") => DeploymentMethod::Direct,
+        Some(other) => {
+            c.error(
+                &pp.key("deploymentMethod"),
+                format!("deployment method `{other}` is not known"),
+                "use `changesets` (the default) or `direct`",
+            );
+            DeploymentMethod::ChangeSets
+        }
+    };
+    p.iam = iam(pm, pp, c);
+    p.deployment_bucket = match pm.get("deploymentBucket") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) => Some(DeploymentBucket {
+            name: Some(n.clone()),
+            ..Default::default()
+        }),
+        Some(Value::Object(bm)) => {
+            let bp = pp.key("deploymentBucket");
+            c.unknown_keys(
+                bm,
+                &[
+                    "name",
+                    "serverSideEncryption",
+                    "sseKMSKeyId",
+                    "sseCustomerAlgorithim",
+                    "sseCustomerKey",
+                    "sseCustomerKeyMD5",
+                    "tags",
+                    "blockPublicAccess",
+                    "skipPolicySetup",
+                    "versioning",
+                    "maxPreviousDeploymentArtifacts",
+                ],
+                &bp,
+            );
+            Some(DeploymentBucket {
+                name: c.opt_string(bm, "name", &bp),
+                server_side_encryption: c.opt_string(bm, "serverSideEncryption", &bp),
+                tags: c.string_map(bm, "tags", &bp),
+            })
+        }
+        Some(other) => {
+            c.error(
+                &pp.key("deploymentBucket"),
+                format!(
+                    "`deploymentBucket` must be a bucket name or a map, not {}",
+                    type_name(other)
+                ),
+                "write `deploymentBucket: my-bucket` or `deploymentBucket: { name: my-bucket }`",
+            );
+            None
+        }
+    };
+    match pm.get("tracing") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(tm)) => {
+            let tp = pp.key("tracing");
+            c.unknown_keys(tm, &["lambda", "apiGateway"], &tp);
+            p.tracing_lambda = tm.get("lambda").cloned();
+            p.tracing_api_gateway = c.opt_bool(tm, "apiGateway", &tp).unwrap_or(false);
+        }
+        Some(other) => c.error(
+            &pp.key("tracing"),
+            format!("`tracing` must be a map, not {}", show(other)),
+            "write `tracing: { lambda: true }`",
+        ),
+    }
+    if let Some(t) = &p.tracing_lambda {
+        check_tracing(t, &pp.key("tracing").key("lambda"), c);
+    }
+    if let Some(Value::Object(lm)) = pm.get("logs") {
+        // Access logging needs an account-level CloudWatch role that v3 manages with a custom
+        // resource; refused rather than silently dropped.
+        for key in ["restApi", "httpApi", "websocket"] {
+            match lm.get(key) {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+                Some(_) => c.error(
+                    &pp.key("logs").key(key),
+                    format!("API access logging (`provider.logs.{key}`) is not supported by sls-rs yet"),
+                    "remove it, or configure the stage's AccessLogSettings under resources.extensions",
+                ),
+            }
+        }
+    }
+    for key in ["s3", "alb", "cloudFront", "ecr"] {
+        if pm.get(key).is_some_and(|v| !v.is_null()) {
+            let d = crate::error::Diagnostic::error(format!(
+                "`provider.{key}` is not supported by sls-rs yet"
+            ));
+            let d = if c.strict {
+                d
+            } else {
+                crate::error::Diagnostic {
+                    severity: crate::error::Severity::Warning,
+                    message: format!(
+                        "`provider.{key}` is not supported by sls-rs yet and is ignored"
+                    ),
+                    ..d
+                }
+            };
+            c.diags.push(
+                d.at(&pp.key(key))
+                    .hint("define what it configures under `resources:`"),
+            );
+        }
+    }
+    p.stack = StackSettings {
+        policy: string_list(pm.get("stackPolicy"), &pp.key("stackPolicy"), c),
+        notification_arns: string_list(pm.get("notificationArns"), &pp.key("notificationArns"), c)
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        disable_rollback: c.opt_bool(pm, "disableRollback", pp).unwrap_or(false),
+        role_arn: c.opt_string(pm, "cfnRole", pp),
+        parameters: match pm.get("stackParameters") {
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("ParameterKey")?.as_str()?.to_string(),
+                        crate::manifest::variables::stringify(p.get("ParameterValue")?),
+                    ))
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+    };
+    if let Some(Value::Array(layers)) = pm.get("layers") {
+        p.layers = layers.clone();
+    }
+    // v3 still reads these from their old places, directly under provider.
+    let mut gateway = pm.get("apiGateway").cloned().unwrap_or(Value::Null);
+    for key in ["apiKeys", "usagePlan", "resourcePolicy"] {
+        if let Some(v) = pm.get(key) {
+            if gateway.is_null() {
+                gateway = Value::Object(Map::new());
+            }
+            if let Some(g) = gateway.as_object_mut() {
+                g.entry(key.to_string()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    p.api_gateway = api_gateway(
+        if gateway.is_null() {
+            None
+        } else {
+            Some(&gateway)
+        },
+        &pp.key("apiGateway"),
+        c,
+    );
+    p.http_api = http_api(pm.get("httpApi"), &pp.key("httpApi"), c);
+    p
+}
+
+fn statements(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<Value> {
+    let list = string_list(v, p, c);
+    for (i, s) in list.iter().enumerate() {
+        let sp = p.index(i);
+        let Some(sm) = c.map(s, &sp) else { continue };
+        match sm.get("Effect").and_then(Value::as_str) {
+            Some("Allow" | "Deny") => {}
+            _ => c.error(
+                &sp.key("Effect"),
+                "an IAM statement needs `Effect: Allow` or `Effect: Deny`",
+                "add `Effect: Allow`",
+            ),
+        }
+        if !sm.contains_key("Action") && !sm.contains_key("NotAction") {
+            c.error(
+                &sp.key("Action"),
+                "an IAM statement needs `Action`",
+                "add `Action: [dynamodb:GetItem]` or similar",
+            );
+        }
+        if !sm.contains_key("Resource") && !sm.contains_key("NotResource") {
+            c.error(
+                &sp.key("Resource"),
+                "an IAM statement needs `Resource`",
+                "add the ARNs it applies to, or `'*'`",
+            );
+        }
+    }
+    list
+}
+
+fn iam(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Iam {
+    let mut iam = Iam::default();
+    let ip = pp.key("iam");
+    match pm.get("iam") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(im)) => {
+            c.unknown_keys(im, &["role", "deploymentRole"], &ip);
+            let rp = ip.key("role");
+            match im.get("role") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(rm)) if !is_intrinsic(&Value::Object(rm.clone())) => {
+                    c.unknown_keys(
+                        rm,
+                        &[
+                            "name",
+                            "path",
+                            "statements",
+                            "managedPolicies",
+                            "permissionsBoundary",
+                            "permissionBoundary",
+                            "tags",
+                        ],
+                        &rp,
+                    );
+                    iam.role_name = rm.get("name").cloned();
+                    iam.role_path = c.opt_string(rm, "path", &rp);
+                    iam.statements = statements(rm.get("statements"), &rp.key("statements"), c);
+                    iam.managed_policies =
+                        string_list(rm.get("managedPolicies"), &rp.key("managedPolicies"), c);
+                    iam.permissions_boundary = rm
+                        .get("permissionsBoundary")
+                        .or_else(|| rm.get("permissionBoundary"))
+                        .cloned();
+                    iam.role_tags = c.string_map(rm, "tags", &rp);
+                }
+                Some(v) => iam.existing_role = Some(v.clone()),
+            }
+        }
+        Some(other) => c.error(
+            &ip,
+            format!("`provider.iam` must be a map, not {}", type_name(other)),
+            "write `iam: { role: { statements: [...] } }`",
+        ),
+    }
+    if pm.contains_key("iamRoleStatements") {
+        iam.statements.extend(statements(
+            pm.get("iamRoleStatements"),
+            &pp.key("iamRoleStatements"),
+            c,
+        ));
+    }
+    if pm.contains_key("iamManagedPolicies") {
+        iam.managed_policies.extend(string_list(
+            pm.get("iamManagedPolicies"),
+            &pp.key("iamManagedPolicies"),
+            c,
+        ));
+    }
+    if let Some(r) = pm.get("role") {
+        iam.existing_role = Some(r.clone());
+    }
+    if let Some(b) = pm.get("rolePermissionsBoundary") {
+        iam.permissions_boundary = Some(b.clone());
+    }
+    iam
+}
+
+fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
+    let mut a = ApiGateway::default();
+    let Some(v) = v else { return a };
+    let Some(m) = c.map(v, p) else { return a };
+    c.unknown_keys(
+        m,
+        &[
+            "apiKeys",
+            "restApiId",
+            "restApiRootResourceId",
+            "restApiResources",
+            "usagePlan",
+            "description",
+            "binaryMediaTypes",
+            "minimumCompressionSize",
+            "resourcePolicy",
+            "disableDefaultEndpoint",
+            "apiKeySourceType",
+            "shouldStartNameWithService",
+            "metrics",
+        ],
+        p,
+    );
+    if let Some(keys) = m.get("apiKeys") {
+        let kp = p.key("apiKeys");
+        match keys {
+            Value::Array(list) => {
+                for (i, k) in list.iter().enumerate() {
+                    match k {
+                        Value::String(s) => a.api_keys.push(ApiKey {
+                            name: Some(s.clone()),
+                            value: None,
+                            description: None,
+                            enabled: true,
+                        }),
+                        Value::Object(km) => {
+                            let ip = kp.index(i);
+                            a.api_keys.push(ApiKey {
+                                name: c.opt_string(km, "name", &ip),
+                                value: c.opt_string(km, "value", &ip),
+                                description: c.opt_string(km, "description", &ip),
+                                enabled: c.opt_bool(km, "enabled", &ip).unwrap_or(true),
+                            });
+                            if let Some(v) = &a.api_keys.last().and_then(|k| k.value.clone()) {
+                                if v.len() < 20 {
+                                    c.error(&ip.key("value"), "an API key value must be at least 20 characters", "use a longer value, or leave `value` out and let API Gateway generate one");
+                                }
+                            }
+                        }
+                        other => c.error(
+                            &kp.index(i),
+                            format!(
+                                "an API key must be a name or a map, not {}",
+                                type_name(other)
+                            ),
+                            "write `- my-key` or `- { name: my-key, value: … }`",
+                        ),
+                    }
+                }
+            }
+            other => c.error(
+                &kp,
+                format!("`apiKeys` must be a list, not {}", type_name(other)),
+                "write one `- key-name` per line",
+            ),
+        }
+    }
+    a.rest_api_id = m.get("restApiId").cloned();
+    a.rest_api_root_resource_id = m.get("restApiRootResourceId").cloned();
+    if let Some(Value::Object(r)) = m.get("restApiResources") {
+        a.rest_api_resources = r
+            .iter()
+            .map(|(k, v)| (k.trim_matches('/').to_string(), v.clone()))
+            .collect();
+    }
+    if a.rest_api_id.is_some() && a.rest_api_root_resource_id.is_none() {
+        c.error(
+            &p.key("restApiRootResourceId"),
+            "`restApiId` needs `restApiRootResourceId` too",
+            "add the root resource ID of the existing API (aws apigateway get-resources)",
+        );
+    }
+    a.usage_plan = m.get("usagePlan").cloned();
+    a.description = c.opt_string(m, "description", p);
+    a.binary_media_types = m.get("binaryMediaTypes").cloned();
+    a.minimum_compression_size = c.opt_int(m, "minimumCompressionSize", p, 0, 10_485_760);
+    a.resource_policy = m.get("resourcePolicy").cloned();
+    a.disable_default_endpoint = c.opt_bool(m, "disableDefaultEndpoint", p).unwrap_or(false);
+    a.api_key_source_type = c.opt_string(m, "apiKeySourceType", p);
+    a.name_starts_with_service = c
+        .opt_bool(m, "shouldStartNameWithService", p)
+        .unwrap_or(false);
+    a.metrics = c.opt_bool(m, "metrics", p).unwrap_or(false);
+    a
+}
+
+fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
+    let mut h = HttpApiConfig::default();
+    let Some(v) = v else { return h };
+    let Some(m) = c.map(v, p) else { return h };
+    c.unknown_keys(
+        m,
+        &[
+            "id",
+            "name",
+            "payload",
+            "cors",
+            "authorizers",
+            "disableDefaultEndpoint",
+            "metrics",
+            "useProviderTags",
+            "shouldStartNameWithService",
+        ],
+        p,
+    );
+    h.id = m.get("id").cloned();
+    h.name = c.opt_string(m, "name", p);
+    h.payload = c.opt_string(m, "payload", p);
+    if let Some(pl) = &h.payload {
+        if pl != "1.0" && pl != "2.0" {
+            c.error(
+                &p.key("payload"),
+                format!("payload format `{pl}` is not 1.0 or 2.0"),
+                "write `payload: '2.0'` (quoted, so YAML keeps it a string)",
+            );
+        }
+    }
+    h.cors = m.get("cors").cloned();
+    if let Some(Value::Object(a)) = m.get("authorizers") {
+        for (name, spec) in a {
+            let ap = p.key("authorizers").key(name.clone());
+            if let Some(sm) = c.map(spec, &ap) {
+                let ty = sm.get("type").and_then(Value::as_str).unwrap_or("jwt");
+                if ty == "jwt" && (!sm.contains_key("issuerUrl") || !sm.contains_key("audience")) {
+                    c.error(&ap, format!("JWT authorizer `{name}` needs `issuerUrl` and `audience`"), "add `issuerUrl: https://cognito-idp.<region>.amazonaws.com/<pool>` and `audience: [<client id>]`");
+                }
+                if ty == "request"
+                    && !sm.contains_key("functionName")
+                    && !sm.contains_key("functionArn")
+                {
+                    c.error(
+                        &ap,
+                        format!("Lambda authorizer `{name}` needs `functionName` or `functionArn`"),
+                        "add `functionName: myAuthorizer`",
+                    );
+                }
+            }
+            h.authorizers.insert(name.clone(), spec.clone());
+        }
+    }
+    h.disable_default_endpoint = c.opt_bool(m, "disableDefaultEndpoint", p).unwrap_or(false);
+    h.metrics = c.opt_bool(m, "metrics", p).unwrap_or(false);
+    h.use_provider_tags = c.opt_bool(m, "useProviderTags", p).unwrap_or(false);
+    h.name_starts_with_service = c
+        .opt_bool(m, "shouldStartNameWithService", p)
+        .unwrap_or(false);
+    h
+}
