@@ -290,23 +290,29 @@ impl StackOptions {
     }
 }
 
+/// CreateStack and UpdateStack take the same settings, on builders of different types.
+macro_rules! stack_request {
+    ($req:expr, $body:expr, $opts:expr) => {{
+        let req = $req
+            .set_capabilities(Some(CAPABILITIES.to_vec()))
+            .set_tags(Some($opts.tags()))
+            .set_parameters($opts.parameters())
+            .set_notification_arns($opts.notification_arns())
+            .set_role_arn($opts.settings.role_arn.clone())
+            .set_stack_policy_body($opts.policy())
+            .disable_rollback($opts.settings.disable_rollback);
+        match $body {
+            Body::Inline(t) => req.template_body(t),
+            Body::Url(u) => req.template_url(u),
+        }
+    }};
+}
+
 pub async fn create(aws: &Aws, name: &str, body: &Body, opts: &StackOptions) -> Result<()> {
-    let mut req = aws
-        .cfn
-        .create_stack()
-        .stack_name(name)
-        .set_capabilities(Some(CAPABILITIES.to_vec()))
-        .set_tags(Some(opts.tags()))
-        .set_parameters(opts.parameters())
-        .set_notification_arns(opts.notification_arns())
-        .set_role_arn(opts.settings.role_arn.clone())
-        .set_stack_policy_body(opts.policy())
-        .disable_rollback(opts.settings.disable_rollback);
-    req = match body {
-        Body::Inline(t) => req.template_body(t),
-        Body::Url(u) => req.template_url(u),
-    };
-    req.send().await.map_err(|e| aws_error("CreateStack", &e))?;
+    stack_request!(aws.cfn.create_stack().stack_name(name), body, opts)
+        .send()
+        .await
+        .map_err(|e| aws_error("CreateStack", &e))?;
     Ok(())
 }
 
@@ -406,21 +412,7 @@ pub async fn update_direct(
     body: &Body,
     opts: &StackOptions,
 ) -> Result<bool> {
-    let mut req = aws
-        .cfn
-        .update_stack()
-        .stack_name(name)
-        .set_capabilities(Some(CAPABILITIES.to_vec()))
-        .set_tags(Some(opts.tags()))
-        .set_parameters(opts.parameters())
-        .set_notification_arns(opts.notification_arns())
-        .set_role_arn(opts.settings.role_arn.clone())
-        .set_stack_policy_body(opts.policy())
-        .disable_rollback(opts.settings.disable_rollback);
-    req = match body {
-        Body::Inline(t) => req.template_body(t),
-        Body::Url(u) => req.template_url(u),
-    };
+    let req = stack_request!(aws.cfn.update_stack().stack_name(name), body, opts);
     match req.send().await {
         Ok(_) => Ok(true),
         Err(e) if describe(&e).contains("No updates are to be performed") => Ok(false),
