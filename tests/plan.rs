@@ -398,6 +398,14 @@ fn function_settings_iam_and_user_resources() {
         "arn:aws:iam::123456789012:role/shared"
     );
 
+    // Every function with its own role: no shared role either.
+    let own = template(&format!("{HEAD}functions:\n  a:\n    handler: handler.hello\n    role: arn:aws:iam::123456789012:role/a\n  b:\n    handler: handler.hello\n    role: BRole\nresources:\n  Resources:\n    BRole:\n      Type: AWS::IAM::Role\n      Properties:\n        AssumeRolePolicyDocument: {{Version: '2012-10-17', Statement: [{{Effect: Allow, Principal: {{Service: lambda.amazonaws.com}}, Action: 'sts:AssumeRole'}}]}}\n"));
+    assert!(own["Resources"].get("IamRoleLambdaExecution").is_none());
+    assert_eq!(
+        res(&own, "BLambdaFunction")["Properties"]["Role"],
+        json!({"Fn::GetAtt": ["BRole", "Arn"]})
+    );
+
     // Legacy IAM keys.
     let legacy = template(&format!("{HEAD}  iamRoleStatements:\n    - Effect: Allow\n      Action: [sqs:SendMessage]\n      Resource: '*'\n  iamManagedPolicies: [arn:aws:iam::aws:policy/ReadOnlyAccess]\nfunctions:\n  a:\n    handler: handler.hello\n"));
     let role = &res(&legacy, "IamRoleLambdaExecution")["Properties"];
@@ -405,7 +413,12 @@ fn function_settings_iam_and_user_resources() {
         role["ManagedPolicyArns"],
         json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"])
     );
-    lint(vec![("functions", t), ("plain", plain), ("legacy", legacy)]);
+    lint(vec![
+        ("functions", t),
+        ("plain", plain),
+        ("legacy", legacy),
+        ("own-roles", own),
+    ]);
 }
 
 #[test]
