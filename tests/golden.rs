@@ -21,6 +21,13 @@ fn stem(id: &str) -> String {
     if id.starts_with("WebsocketsDeployment") && id != "WebsocketsDeploymentStage" {
         return "WebsocketsDeployment".to_string();
     }
+    // A retained layer's ID ends in a hash of its zip (sha1 in v3, sha256 here).
+    if let Some(i) = id.find("LambdaLayer") {
+        let rest = &id[i + "LambdaLayer".len()..];
+        if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_hexdigit()) {
+            return id[..i + "LambdaLayer".len()].to_string();
+        }
+    }
     id.to_string()
 }
 
@@ -87,6 +94,46 @@ fn normalize(id: &str, r: &Value) -> Value {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+    // v3 sets API Gateway tracing with an API call after the deploy; sls-rs puts it in the
+    // template (StageDescription).
+    if ty == "AWS::ApiGateway::Deployment" {
+        if let Some(p) = r["Properties"].as_object_mut() {
+            p.remove("StageDescription");
+        }
+    }
+    // Retained layers: cfn-lint (W3011) wants UpdateReplacePolicy beside DeletionPolicy.
+    if ty == "AWS::Lambda::LayerVersion" {
+        r.as_object_mut().unwrap().remove("UpdateReplacePolicy");
+    }
+    // The alias's Ref to its function already orders it (W3005).
+    // …and its version is named by a hash (compared by stem).
+    if ty == "AWS::Lambda::Alias" {
+        r.as_object_mut().unwrap().remove("DependsOn");
+        if let Some(Value::String(v)) = r["Properties"]["FunctionVersion"]["Fn::GetAtt"]
+            .get(0)
+            .cloned()
+        {
+            r["Properties"]["FunctionVersion"]["Fn::GetAtt"][0] = json!(stem(&v));
+        }
+    }
+    // v3 writes an empty DestinationConfig when there are none.
+    if ty == "AWS::Lambda::EventInvokeConfig" && r["Properties"]["DestinationConfig"] == json!({}) {
+        r["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("DestinationConfig");
+    }
+    // A function's reference to a retained layer: sls-rs points it at the hashed ID; v3
+    // leaves `{Ref: XLambdaLayer}`, which names no resource (its deploy would fail).
+    if ty == "AWS::Lambda::Function" {
+        if let Some(Value::Array(layers)) = r["Properties"].get_mut("Layers") {
+            for l in layers {
+                if let Some(Value::String(id)) = l.get("Ref").cloned() {
+                    l["Ref"] = json!(stem(&id));
                 }
             }
         }
@@ -171,8 +218,8 @@ fn normalize_output(key: &str, o: &Value) -> Value {
     if key.ends_with("LambdaLayerHash") || key.ends_with("LambdaLayerS3Key") {
         o["Value"] = json!("…");
     }
-    // Version logical IDs differ by their hash suffix.
-    if key.ends_with("LambdaFunctionQualifiedArn") {
+    // Version (and retained layer) logical IDs differ by their hash suffix.
+    if key.ends_with("LambdaFunctionQualifiedArn") || key.ends_with("LambdaLayerQualifiedArn") {
         if let Some(Value::String(r)) = o["Value"].get("Ref").cloned() {
             o["Value"] = json!({ "Ref": stem(&r) });
         }

@@ -35,7 +35,7 @@ pub(super) fn log_groups(c: &mut Compiler) {
 
 pub(super) fn layers(c: &mut Compiler) {
     for layer in c.service.layers.values() {
-        let id = naming::layer_logical_id(&layer.key);
+        let base_id = naming::layer_logical_id(&layer.key);
         let Some(artifact) = c.artifacts.layers.get(&layer.key).cloned() else {
             c.diags.push(
                 Diagnostic::error(format!("layer `{}` has no package", layer.key))
@@ -45,6 +45,16 @@ pub(super) fn layers(c: &mut Compiler) {
             continue;
         };
         let s3_key = c.s3_key(&artifact.name);
+        // A retained layer version is never deleted, so each new content is a new resource.
+        let id = if layer.retain {
+            format!(
+                "{base_id}{}",
+                &artifact.sha256_hex[..40.min(artifact.sha256_hex.len())]
+            )
+        } else {
+            base_id.clone()
+        };
+        c.layer_ids.insert(base_id.clone(), id.clone());
         let mut p = Map::new();
         p.insert(
             "Content".into(),
@@ -92,17 +102,17 @@ pub(super) fn layers(c: &mut Compiler) {
             );
         }
         c.output(
-            &format!("{id}QualifiedArn"),
+            &format!("{base_id}QualifiedArn"),
             Some("Current Lambda layer version"),
             json!({ "Ref": id }),
         );
         c.output(
-            &format!("{id}Hash"),
+            &format!("{base_id}Hash"),
             Some("Current Lambda layer hash"),
             json!(artifact.sha256_hex),
         );
         c.output(
-            &format!("{id}S3Key"),
+            &format!("{base_id}S3Key"),
             Some("Current Lambda layer S3Key"),
             json!(s3_key),
         );
@@ -243,7 +253,20 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
     } else {
         Some(&s.provider.layers)
     }) {
-        p.insert("Layers".into(), Value::Array(layers.clone()));
+        let layers = layers
+            .iter()
+            .map(|l| {
+                match l
+                    .get("Ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| c.layer_ids.get(r))
+                {
+                    Some(id) => json!({ "Ref": id }),
+                    None => l.clone(),
+                }
+            })
+            .collect();
+        p.insert("Layers".into(), Value::Array(layers));
     }
     if let Some(vpc) = f.vpc.as_ref().or(s.provider.vpc.as_ref()) {
         let g = |k: &str| vpc.get(k).cloned().unwrap_or(Value::Null);
@@ -254,6 +277,16 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
     }
     if let Some(k) = f.kms_key_arn.as_ref().or(s.provider.kms_key_arn.as_ref()) {
         p.insert("KmsKeyArn".into(), k.clone());
+        if f.role.is_none() {
+            c.role_statement("kms", &["kms:Decrypt"], k.clone());
+        }
+    }
+    if f.role.is_none() && tracing_mode(c, f).is_some() {
+        c.role_statement(
+            "xray",
+            &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            json!("*"),
+        );
     }
     if let Some(e) = f.ephemeral_storage {
         p.insert("EphemeralStorage".into(), json!({ "Size": e }));
@@ -521,7 +554,14 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
         "FunctionName".into(),
         json!({ "Ref": naming::function_logical_id(&f.key) }),
     );
-    p.insert("Qualifier".into(), json!("$LATEST"));
+    p.insert(
+        "Qualifier".into(),
+        json!(if f.provisioned_concurrency.is_some() {
+            "provisioned"
+        } else {
+            "$LATEST"
+        }),
+    );
     if let Some(Value::Object(d)) = &f.destinations {
         let mut dc = Map::new();
         for (key, cfn) in [("onSuccess", "OnSuccess"), ("onFailure", "OnFailure")] {
@@ -579,8 +619,84 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
     if let Some(r) = f.maximum_retry_attempts {
         p.insert("MaximumRetryAttempts".into(), json!(r));
     }
-    c.add(
-        format!("{}LambdaEvConf", naming::normalize_name(&f.key)),
-        json!({ "Type": "AWS::Lambda::EventInvokeConfig", "Properties": p }),
-    );
+    let mut r = json!({ "Type": "AWS::Lambda::EventInvokeConfig", "Properties": p });
+    if f.provisioned_concurrency.is_some() {
+        r["DependsOn"] = json!(format!(
+            "{}ProvConcLambdaAlias",
+            naming::normalize_name(&f.key)
+        ));
+    }
+    c.add(format!("{}LambdaEvConf", naming::normalize_name(&f.key)), r);
+}
+
+/// With provisioned concurrency, events invoke the `provisioned` alias (as v3 does), or the
+/// provisioned instances would sit idle: every reference to such a function's ARN in what the
+/// events generated becomes the alias's ARN, and those resources wait for the alias.
+pub(super) fn route_events_to_aliases(
+    c: &mut Compiler,
+    generated_before: &std::collections::HashSet<String>,
+) {
+    for f in c.service.functions.values() {
+        if f.provisioned_concurrency.is_none()
+            || !f.version.unwrap_or(c.service.provider.version_functions)
+        {
+            continue;
+        }
+        let plain = Compiler::function_arn(&f.key);
+        let alias_arn = json!({ "Fn::Join": [":", [plain.clone(), "provisioned"]] });
+        let alias_id = format!("{}ProvConcLambdaAlias", naming::normalize_name(&f.key));
+        for (id, r) in c.t.resources.iter_mut() {
+            if generated_before.contains(id) {
+                continue;
+            }
+            if replace_value(r, &plain, &alias_arn) {
+                let depends = match r.get("DependsOn").cloned() {
+                    None => json!(alias_id),
+                    Some(Value::Array(mut a)) => {
+                        a.push(json!(alias_id));
+                        Value::Array(a)
+                    }
+                    Some(other) => json!([other, alias_id]),
+                };
+                r["DependsOn"] = depends;
+            }
+        }
+    }
+}
+
+/// Replaces every occurrence of `from` inside `v` with `to`; whether any was found. Inside a
+/// `Fn::Join` on "" (an invocation URI), the alias is spliced in as `…, ":", "provisioned", …`
+/// rather than nested, as v3 writes it.
+fn replace_value(v: &mut Value, from: &Value, to: &Value) -> bool {
+    if v == from {
+        *v = to.clone();
+        return true;
+    }
+    if let Some(Value::Array(join)) = v.get_mut("Fn::Join") {
+        if join.first() == Some(&json!("")) {
+            if let Some(Value::Array(parts)) = join.get_mut(1) {
+                if let Some(i) = parts.iter().position(|p| p == from) {
+                    let suffix = to["Fn::Join"][1][1].clone();
+                    parts.splice(i + 1..i + 1, [json!(":"), suffix]);
+                    return true;
+                }
+            }
+        }
+    }
+    // Every occurrence is replaced: no short-circuit.
+    let mut found = false;
+    match v {
+        Value::Object(m) => {
+            for x in m.values_mut() {
+                found |= replace_value(x, from, to);
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                found |= replace_value(x, from, to);
+            }
+        }
+        _ => {}
+    }
+    found
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{function, Compiler};
+use super::Compiler;
 use crate::naming;
 
 pub(super) fn reserve_role(c: &mut Compiler) {
@@ -59,12 +59,6 @@ pub(super) fn finish_role(c: &mut Compiler) {
         statements.push(json!({ "Effect": "Allow", "Action": actions, "Resource": resources }));
     }
     let shared: Vec<_> = s.functions.values().filter(|f| f.role.is_none()).collect();
-    if shared
-        .iter()
-        .any(|f| function::tracing_mode(c, f).is_some())
-    {
-        statements.push(json!({ "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": ["*"] }));
-    }
     let mut managed: Vec<Value> = iam.managed_policies.clone();
     if shared
         .iter()

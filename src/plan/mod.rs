@@ -102,6 +102,9 @@ pub(crate) struct Compiler<'a> {
     pub role_statements: IndexMap<&'static str, (Vec<&'static str>, Vec<Value>)>,
     /// Whether the shared execution role is generated.
     pub has_role: bool,
+    /// Retained layers get a content hash in their logical ID (as in v3), so references to
+    /// `<Name>LambdaLayer` are rewritten to it.
+    pub layer_ids: std::collections::HashMap<String, String>,
 }
 
 impl Compiler<'_> {
@@ -254,6 +257,7 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
         diags: Vec::new(),
         role_statements: IndexMap::new(),
         has_role: false,
+        layer_ids: std::collections::HashMap::new(),
     };
     if own_bucket {
         for (id, r) in &bucket_resources {
@@ -271,6 +275,7 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
     function::layers(&mut c);
     function::functions(&mut c);
 
+    let before_events: std::collections::HashSet<String> = c.t.resources.keys().cloned().collect();
     crate::events::schedule::compile(&mut c);
     crate::events::s3::compile(&mut c);
     crate::events::http::compile(&mut c);
@@ -281,6 +286,7 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
     crate::events::sqs::compile(&mut c);
     crate::events::event_bridge::compile(&mut c);
 
+    function::route_events_to_aliases(&mut c, &before_events);
     iam::finish_role(&mut c);
 
     // v3 puts the bucket-name output first.

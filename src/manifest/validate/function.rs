@@ -23,6 +23,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "role",
     "architecture",
     "ephemeralStorage",
+    "ephemeralStorageSize",
     "reservedConcurrency",
     "provisionedConcurrency",
     "tracing",
@@ -265,7 +266,10 @@ fn function(
         environment: c.string_map(fm, "environment", fp),
         role: fm.get("role").cloned(),
         architecture: architecture(fm, fp, c),
-        ephemeral_storage: c.opt_int(fm, "ephemeralStorage", fp, 512, 10240),
+        // v3 calls it `ephemeralStorageSize`; `ephemeralStorage` is accepted too.
+        ephemeral_storage: c
+            .opt_int(fm, "ephemeralStorageSize", fp, 512, 10240)
+            .or_else(|| c.opt_int(fm, "ephemeralStorage", fp, 512, 10240)),
         reserved_concurrency: c.opt_int(fm, "reservedConcurrency", fp, 0, 1_000_000),
         provisioned_concurrency: c.opt_int(fm, "provisionedConcurrency", fp, 0, 1_000_000),
         tracing,
