@@ -551,6 +551,19 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             p.insert("MinimumCompressionSize".into(), json!(m));
         }
         p.insert("EndpointConfiguration".into(), json!({ "Types": [service.provider.endpoint_type.clone().unwrap_or_else(|| "EDGE".into())] }));
+        if !service.provider.tags.is_empty() {
+            p.insert(
+                "Tags".into(),
+                Value::Array(
+                    service
+                        .provider
+                        .tags
+                        .iter()
+                        .map(|(k, v)| json!({ "Key": k, "Value": v }))
+                        .collect(),
+                ),
+            );
+        }
         match &ag.resource_policy {
             Some(policy) => {
                 p.insert(

@@ -307,17 +307,21 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         if cfg.disable_default_endpoint {
             p.insert("DisableExecuteApiEndpoint".into(), json!(true));
         }
-        if cfg.use_provider_tags && !service.provider.tags.is_empty() {
-            p.insert("Tags".into(), json!(service.provider.tags));
+        // Provider tags go on the API and its stage (as osls, v3's maintained fork, does;
+        // v3.40 did so with `useProviderTags`).
+        let tags = (!service.provider.tags.is_empty()).then(|| json!(service.provider.tags));
+        if let Some(t) = &tags {
+            p.insert("Tags".into(), t.clone());
         }
         c.add(
             naming::HTTP_API_ID,
             json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": p }),
         );
-        c.add(
-            "HttpApiStage",
-            json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": "$default", "AutoDeploy": true, "DefaultRouteSettings": { "DetailedMetricsEnabled": cfg.metrics } } }),
-        );
+        let mut stage = json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": "$default", "AutoDeploy": true, "DefaultRouteSettings": { "DetailedMetricsEnabled": cfg.metrics } } });
+        if let Some(t) = tags {
+            stage["Properties"]["Tags"] = t;
+        }
+        c.add("HttpApiStage", stage);
     }
     // Authorizers the routes use, in order of first use.
     let mut used: Vec<&str> = Vec::new();
@@ -352,7 +356,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                         Some(crate::plan::execute_api_arn(api.clone(), "/*")),
                     );
                     c.add(
-                        format!("{}LambdaAuthorizerPermissionHttpApi", normalize_name(fname)),
+                        format!("{}LambdaAuthorizerPermissionHttpApi", normalize_name(name)),
                         perm,
                     );
                     Compiler::function_arn(fname)

@@ -465,12 +465,28 @@ fn url(c: &mut Compiler, f: &Function, urls: &mut Vec<String>) {
                     return;
                 }
             };
+            // v3's defaults, which an object's keys override.
+            let defaults = || {
+                let mut o = Map::new();
+                o.insert(
+                    "AllowHeaders".into(),
+                    json!([
+                        "Content-Type",
+                        "X-Amz-Date",
+                        "Authorization",
+                        "X-Api-Key",
+                        "X-Amz-Security-Token",
+                        "X-Amzn-Trace-Id"
+                    ]),
+                );
+                o.insert("AllowMethods".into(), json!(["*"]));
+                o.insert("AllowOrigins".into(), json!(["*"]));
+                o
+            };
             let cors = match m.get("cors") {
-                Some(Value::Bool(true)) => Some(
-                    json!({ "AllowOrigins": ["*"], "AllowHeaders": ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"], "AllowMethods": ["*"] }),
-                ),
+                Some(Value::Bool(true)) => Some(Value::Object(defaults())),
                 Some(Value::Object(cm)) => {
-                    let mut o = Map::new();
+                    let mut o = defaults();
                     for (from, to) in [
                         ("allowedOrigins", "AllowOrigins"),
                         ("allowedHeaders", "AllowHeaders"),

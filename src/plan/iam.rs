@@ -54,6 +54,17 @@ pub(super) fn finish_role(c: &mut Compiler) {
         json!({ "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:CreateLogGroup", "logs:TagResource"], "Resource": log_resources(c, ":*") }),
         json!({ "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": log_resources(c, ":*:*") }),
     ];
+    // `disableLogs`: the function may not write logs (v3 denies it explicitly).
+    let silent: Vec<Value> = s
+        .functions
+        .values()
+        .filter(|f| f.disable_logs)
+        .map(|f| json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/{}:*", f.name) }))
+        .collect();
+    if !silent.is_empty() {
+        statements
+            .push(json!({ "Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": silent }));
+    }
     statements.extend(iam.statements.iter().map(normalize_statement));
     for (actions, resources) in c.role_statements.values() {
         statements.push(json!({ "Effect": "Allow", "Action": actions, "Resource": resources }));
