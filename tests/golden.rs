@@ -82,20 +82,29 @@ fn normalize(id: &str, r: &Value) -> Value {
     if id == "WebsocketsDeploymentStage" {
         r["Properties"]["DeploymentId"] = json!("…");
     }
-    // IAM takes `Action: x` and `Action: [x]` alike; sls-rs writes lists.
+    // IAM takes `Action: x` and `Action: [x]` alike; sls-rs writes lists (and passes a REST
+    // API resource policy through as written).
+    let lists = |sts: &mut Vec<Value>| {
+        for st in sts {
+            for k in ["Action", "Resource"] {
+                if let Some(v @ Value::String(_)) = st.get(k).cloned() {
+                    st[k] = json!([v]);
+                }
+            }
+        }
+    };
     if ty == "AWS::IAM::Role" {
         if let Some(Value::Array(policies)) = r["Properties"].get_mut("Policies") {
             for p in policies {
                 if let Some(Value::Array(sts)) = p["PolicyDocument"].get_mut("Statement") {
-                    for st in sts {
-                        for k in ["Action", "Resource"] {
-                            if let Some(v @ Value::String(_)) = st.get(k).cloned() {
-                                st[k] = json!([v]);
-                            }
-                        }
-                    }
+                    lists(sts);
                 }
             }
+        }
+    }
+    if ty == "AWS::ApiGateway::RestApi" {
+        if let Some(Value::Array(sts)) = r["Properties"]["Policy"].get_mut("Statement") {
+            lists(sts);
         }
     }
     // v3 sets API Gateway tracing with an API call after the deploy; sls-rs puts it in the

@@ -5,6 +5,19 @@ use serde_json::{Map, Value};
 use crate::error::KeyPath;
 use crate::manifest::checker::{show, Checker};
 
+const VALIDATOR_ID: &str = "ApiGatewayRestRequestValidator";
+
+/// The keys of `from` that are present, renamed (`limit` → `Limit`).
+fn pick(from: &Value, keys: &[(&str, &str)]) -> Value {
+    let mut out = Map::new();
+    for (k, to) in keys {
+        if let Some(v) = from.get(*k) {
+            out.insert(to.to_string(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
 pub const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY",
 ];
@@ -763,6 +776,21 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         p.insert("ResourceId".into(), resource_refs[&h.path].clone());
         p.insert("RestApiId".into(), api_id.clone());
         p.insert("ApiKeyRequired".into(), json!(h.private));
+        // Request parameters are validated by API Gateway (one validator per API, as in v3).
+        if !h.request_parameters.is_empty() {
+            if !c.t.resources.contains_key(VALIDATOR_ID) {
+                c.add(
+                    VALIDATOR_ID,
+                    json!({ "Type": "AWS::ApiGateway::RequestValidator", "Properties": {
+                        "RestApiId": api_id,
+                        "ValidateRequestBody": true,
+                        "ValidateRequestParameters": true,
+                        "Name": format!("{}-{} | Validate request body and querystring parameters", service.name, service.stage),
+                    }}),
+                );
+            }
+            p.insert("RequestValidatorId".into(), json!({ "Ref": VALIDATOR_ID }));
+        }
         let depends = vec![json!(crate::naming::lambda_permission_id(
             &f.key,
             "ApiGateway"
@@ -810,6 +838,9 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         deployment_id.clone(),
         {
             let mut d = json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api_id, "StageName": service.stage }, "DependsOn": methods });
+            if let Some(desc) = &ag.description {
+                d["Properties"]["Description"] = json!(desc);
+            }
             if service.provider.tracing_api_gateway {
                 d["Properties"]["StageDescription"]["TracingEnabled"] = json!(true);
             }
@@ -856,12 +887,25 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         );
         if let Some(Value::Object(up)) = &ag.usage_plan {
             if let Some(q) = up.get("quota") {
-                p.insert("Quota".into(), json!({ "Limit": q.get("limit"), "Offset": q.get("offset"), "Period": q.get("period") }));
+                p.insert(
+                    "Quota".into(),
+                    pick(
+                        q,
+                        &[
+                            ("limit", "Limit"),
+                            ("offset", "Offset"),
+                            ("period", "Period"),
+                        ],
+                    ),
+                );
             }
             if let Some(t) = up.get("throttle") {
                 p.insert(
                     "Throttle".into(),
-                    json!({ "BurstLimit": t.get("burstLimit"), "RateLimit": t.get("rateLimit") }),
+                    pick(
+                        t,
+                        &[("burstLimit", "BurstLimit"), ("rateLimit", "RateLimit")],
+                    ),
                 );
             }
         }
