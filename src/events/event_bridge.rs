@@ -87,7 +87,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<EventBridge> 
 
 /// v3's native (useCloudFormation) rules: `<Alnum(ruleName)>EventBridgeRule` named
 /// `<service>-<stage>-<function>-rule-<n>` (n: the event's 1-based position among the
-/// function's events) unless `name` is given, `<Fn>EventBridgeLambdaPermission<n>`, and
+/// function's events; `name` renames the rule, not the ID), `<Fn>EventBridgeLambdaPermission<n>`, and
 /// `<Bus>EventBridgeEventBus` for a bus given by name, which the stack creates.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::naming::{normalize_alnum, normalize_name};
@@ -100,11 +100,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     }) {
         let n = super::position(&e.key_path);
         let fname = normalize_name(&f.key);
-        let rule_name = e
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{}-{}-{}-rule-{n}", service.name, service.stage, f.key));
-        let rule_id = format!("{}EventBridgeRule", normalize_alnum(&rule_name));
+        // The ID comes from the default name even when `name` is given (as in v3).
+        let default_name = format!("{}-{}-{}-rule-{n}", service.name, service.stage, f.key);
+        let rule_id = format!("{}EventBridgeRule", normalize_alnum(&default_name));
+        let rule_name = e.name.clone().unwrap_or(default_name);
         let mut p = Map::new();
         let mut depends = None;
         let mut bus_for_arn: Option<Value> = None;

@@ -177,9 +177,16 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             .filter(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
     );
-    let route_ids: Vec<Value> = routes
+    // The deployment waits for every route and route response.
+    let route_ids: Vec<Value> = events
         .iter()
-        .map(|(r, _)| json!(format!("{}WebsocketsRoute", route_name(r))))
+        .filter(|(_, w)| w.route_response_selection_expression.is_some())
+        .map(|(_, w)| json!(format!("{}WebsocketsRouteResponse", route_name(&w.route))))
+        .chain(
+            routes
+                .iter()
+                .map(|(r, _)| json!(format!("{}WebsocketsRoute", route_name(r)))),
+        )
         .collect();
     c.add(
         "WebsocketsDeploymentStage",
