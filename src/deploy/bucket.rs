@@ -220,29 +220,25 @@ pub async fn empty(aws: &Aws, bucket: &str, prefix: &str) -> Result<usize> {
             Err(e) if super::describe(&e).contains("NoSuchBucket") => return Ok(total),
             Err(e) => return Err(aws_error("ListObjectVersions", &e)),
         };
-        let mut ids = Vec::new();
-        for v in page.versions() {
-            if let Some(k) = v.key() {
-                if let Ok(id) = ObjectIdentifier::builder()
-                    .key(k)
-                    .set_version_id(v.version_id().map(String::from))
+        // Every object version and every delete marker, by key and version.
+        let entries = page
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            );
+        let ids: Vec<ObjectIdentifier> = entries
+            .filter_map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .key(key?)
+                    .set_version_id(version.map(String::from))
                     .build()
-                {
-                    ids.push(id);
-                }
-            }
-        }
-        for m in page.delete_markers() {
-            if let Some(k) = m.key() {
-                if let Ok(id) = ObjectIdentifier::builder()
-                    .key(k)
-                    .set_version_id(m.version_id().map(String::from))
-                    .build()
-                {
-                    ids.push(id);
-                }
-            }
-        }
+                    .ok()
+            })
+            .collect();
         if ids.is_empty() {
             return Ok(total);
         }

@@ -153,15 +153,17 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             e.input_path.as_ref(),
             e.input_transformer.as_ref(),
         );
-        if let Some(Value::Object(r)) = &e.retry_policy {
-            let mut rp = Map::new();
-            if let Some(a) = r.get("maximumEventAge") {
-                rp.insert("MaximumEventAgeInSeconds".into(), a.clone());
-            }
-            if let Some(a) = r.get("maximumRetryAttempts") {
-                rp.insert("MaximumRetryAttempts".into(), a.clone());
-            }
-            target.insert("RetryPolicy".into(), Value::Object(rp));
+        if let Some(r @ Value::Object(_)) = &e.retry_policy {
+            target.insert(
+                "RetryPolicy".into(),
+                crate::plan::pick(
+                    r,
+                    &[
+                        ("maximumEventAge", "MaximumEventAgeInSeconds"),
+                        ("maximumRetryAttempts", "MaximumRetryAttempts"),
+                    ],
+                ),
+            );
         }
         if let Some(dlq) = &e.dead_letter_arn {
             target.insert("DeadLetterConfig".into(), json!({ "Arn": dlq }));

@@ -7,17 +7,6 @@ use crate::manifest::checker::{show, Checker};
 
 const VALIDATOR_ID: &str = "ApiGatewayRestRequestValidator";
 
-/// The keys of `from` that are present, renamed (`limit` → `Limit`).
-fn pick(from: &Value, keys: &[(&str, &str)]) -> Value {
-    let mut out = Map::new();
-    for (k, to) in keys {
-        if let Some(v) = from.get(*k) {
-            out.insert(to.to_string(), v.clone());
-        }
-    }
-    Value::Object(out)
-}
-
 pub const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY",
 ];
@@ -889,7 +878,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             if let Some(q) = up.get("quota") {
                 p.insert(
                     "Quota".into(),
-                    pick(
+                    crate::plan::pick(
                         q,
                         &[
                             ("limit", "Limit"),
@@ -902,7 +891,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             if let Some(t) = up.get("throttle") {
                 p.insert(
                     "Throttle".into(),
-                    pick(
+                    crate::plan::pick(
                         t,
                         &[("burstLimit", "BurstLimit"), ("rateLimit", "RateLimit")],
                     ),

@@ -79,17 +79,21 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
             return None;
         }
     };
+    // Where a problem with `key` is reported: the key in the map form, the event in the string form.
+    let at = |key: &str| {
+        if m.is_some() {
+            path.key(key)
+        } else {
+            path.clone()
+        }
+    };
     let method = if method == "*" {
         "ANY".to_string()
     } else {
         method.to_ascii_uppercase()
     };
     if !METHODS.contains(&method.as_str()) {
-        let p = if m.is_some() {
-            path.key("method")
-        } else {
-            path.clone()
-        };
+        let p = at("method");
         c.error(
             &p,
             format!("`{method}` is not an HTTP method"),
@@ -99,11 +103,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
     }
     let route_path = if route_path == "*" {
         if method != "ANY" {
-            let p = if m.is_some() {
-                path.key("path")
-            } else {
-                path.clone()
-            };
+            let p = at("path");
             c.error(
                 &p,
                 "the catch-all path `*` takes every method",
@@ -114,11 +114,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<HttpApi> {
         None
     } else {
         if !route_path.starts_with('/') {
-            let p = if m.is_some() {
-                path.key("path")
-            } else {
-                path.clone()
-            };
+            let p = at("path");
             c.error(
                 &p,
                 format!("httpApi path `{route_path}` must start with `/`"),
@@ -214,15 +210,15 @@ fn cors_configuration(v: &Value) -> Option<Value> {
             for (from, to, default) in defaults {
                 o.insert(to.into(), m.get(from).cloned().unwrap_or(default));
             }
-            for (from, to) in [
-                ("allowCredentials", "AllowCredentials"),
-                ("exposedResponseHeaders", "ExposeHeaders"),
-                ("maxAge", "MaxAge"),
-            ] {
-                if let Some(v) = m.get(from) {
-                    o.insert(to.into(), v.clone());
-                }
-            }
+            crate::plan::copy_keys(
+                v,
+                &[
+                    ("allowCredentials", "AllowCredentials"),
+                    ("exposedResponseHeaders", "ExposeHeaders"),
+                    ("maxAge", "MaxAge"),
+                ],
+                &mut o,
+            );
             Some(Value::Object(o))
         }
         _ => None,

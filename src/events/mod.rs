@@ -140,14 +140,17 @@ pub(crate) fn rule_input(
         target.insert("InputPath".into(), Value::String(p.clone()));
     }
     if let Some(t) = transformer {
-        let mut it = serde_json::Map::new();
-        if let Some(tpl) = t.get("inputTemplate") {
-            it.insert("InputTemplate".into(), tpl.clone());
-        }
-        if let Some(paths) = t.get("inputPathsMap") {
-            it.insert("InputPathsMap".into(), paths.clone());
-        }
-        target.insert("InputTransformer".into(), Value::Object(it));
+        let t = Value::Object(t.clone());
+        target.insert(
+            "InputTransformer".into(),
+            crate::plan::pick(
+                &t,
+                &[
+                    ("inputTemplate", "InputTemplate"),
+                    ("inputPathsMap", "InputPathsMap"),
+                ],
+            ),
+        );
     }
 }
 

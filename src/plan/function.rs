@@ -325,16 +325,16 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
     }
     if let Some(Value::Object(l)) = &f.logging {
         let mut cfg = Map::new();
-        for (from, to) in [
-            ("logFormat", "LogFormat"),
-            ("applicationLogLevel", "ApplicationLogLevel"),
-            ("systemLogLevel", "SystemLogLevel"),
-            ("logGroup", "LogGroup"),
-        ] {
-            if let Some(v) = l.get(from) {
-                cfg.insert(to.into(), v.clone());
-            }
-        }
+        super::copy_keys(
+            &Value::Object(l.clone()),
+            &[
+                ("logFormat", "LogFormat"),
+                ("applicationLogLevel", "ApplicationLogLevel"),
+                ("systemLogLevel", "SystemLogLevel"),
+                ("logGroup", "LogGroup"),
+            ],
+            &mut cfg,
+        );
         if !cfg.is_empty() {
             p.insert("LoggingConfig".into(), Value::Object(cfg));
         }
@@ -487,18 +487,18 @@ fn url(c: &mut Compiler, f: &Function, urls: &mut Vec<String>) {
                 Some(Value::Bool(true)) => Some(Value::Object(defaults())),
                 Some(Value::Object(cm)) => {
                     let mut o = defaults();
-                    for (from, to) in [
-                        ("allowedOrigins", "AllowOrigins"),
-                        ("allowedHeaders", "AllowHeaders"),
-                        ("allowedMethods", "AllowMethods"),
-                        ("allowCredentials", "AllowCredentials"),
-                        ("exposedResponseHeaders", "ExposeHeaders"),
-                        ("maxAge", "MaxAge"),
-                    ] {
-                        if let Some(v) = cm.get(from) {
-                            o.insert(to.into(), v.clone());
-                        }
-                    }
+                    super::copy_keys(
+                        &Value::Object(cm.clone()),
+                        &[
+                            ("allowedOrigins", "AllowOrigins"),
+                            ("allowedHeaders", "AllowHeaders"),
+                            ("allowedMethods", "AllowMethods"),
+                            ("allowCredentials", "AllowCredentials"),
+                            ("exposedResponseHeaders", "ExposeHeaders"),
+                            ("maxAge", "MaxAge"),
+                        ],
+                        &mut o,
+                    );
                     Some(Value::Object(o))
                 }
                 _ => None,

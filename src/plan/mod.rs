@@ -197,6 +197,23 @@ pub(crate) fn account() -> Value {
     json!({ "Ref": "AWS::AccountId" })
 }
 
+/// Copies the keys of `from` that are present into `into`, renamed from the configuration's
+/// spelling to CloudFormation's (`limit` → `Limit`).
+pub(crate) fn copy_keys(from: &Value, keys: &[(&str, &str)], into: &mut Map<String, Value>) {
+    for (k, to) in keys {
+        if let Some(v) = from.get(*k) {
+            into.insert(to.to_string(), v.clone());
+        }
+    }
+}
+
+/// [`copy_keys`] into a new object.
+pub(crate) fn pick(from: &Value, keys: &[(&str, &str)]) -> Value {
+    let mut out = Map::new();
+    copy_keys(from, keys, &mut out);
+    Value::Object(out)
+}
+
 /// The URI API Gateway invokes a Lambda function through (`…/functions/<arn>/invocations`).
 pub(crate) fn invoke_uri(function_arn: Value) -> Value {
     join(vec![
