@@ -10,14 +10,14 @@ Each command runs `--runs` times (after one warm-up); the median wall time and t
 peak RSS (GNU time's %M) are reported. Inputs are generated under bench/out/ (ignored
 by git). Usage: bench/run [--runs N] [--skip-node] [--skip-deploy]
 """
-import argparse, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 SLS_RS = ROOT / "target" / "release" / "sls-rs"
 NODE_DIR = ROOT / "bench" / ".node"
-CASES = ROOT.parent / "shared" / "reference" / "cases"
+CASES = ROOT / "tests" / "fixtures" / "v3" / "cases"
 TIME = "/usr/bin/time"
 
 
@@ -64,8 +64,11 @@ def gen_many_functions(dest, n=200):
 
 
 def gen_tree(dest, files=20_000, total_mb=100):
-    """A node_modules-like tree: many small text files, some larger ones, deterministic."""
-    marker = dest / ".complete"
+    """A node_modules tree: 500 packages of many small text files and some larger ones,
+    deterministic. Each package has a package.json and the service's package.json depends on
+    all of them, so the dev-dependency walk runs over the whole tree (and keeps everything,
+    like `zip -r`)."""
+    marker = dest / ".complete-v2"
     if marker.exists():
         return
     if dest.exists():
@@ -74,10 +77,11 @@ def gen_tree(dest, files=20_000, total_mb=100):
     words = [("".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 10)))) for _ in range(2000)]
     (dest).mkdir(parents=True)
     (dest / "handler.js").write_text("module.exports.h = async () => require('pkg0');\n")
-    (dest / "serverless.yml").write_text("service: big\nprovider:\n  name: aws\n  runtime: nodejs22.x\npackage:\n  excludeDevDependencies: false\nfunctions:\n  h:\n    handler: handler.h\n")
+    (dest / "serverless.yml").write_text("service: big\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  h:\n    handler: handler.h\n")
     budget = total_mb * 1_000_000
     sizes = [max(200, int(rnd.lognormvariate(8.0, 1.2))) for _ in range(files)]
     scale = budget / sum(sizes)
+    packages = sorted({f"pkg{i // 40}" for i in range(files)})
     for i, size in enumerate(sizes):
         pkg = f"pkg{i // 40}"
         d = dest / "node_modules" / pkg / ("lib" if i % 3 else "dist")
@@ -89,6 +93,10 @@ def gen_tree(dest, files=20_000, total_mb=100):
             chunks.append(w)
             n += len(w) + 1
         (d / f"m{i}.js").write_text(" ".join(chunks)[:target])
+    for k, pkg in enumerate(packages):
+        deps = {packages[k + 1]: "1.0.0"} if k + 1 < len(packages) else {}
+        (dest / "node_modules" / pkg / "package.json").write_text(json.dumps({"name": pkg, "version": "1.0.0", "dependencies": deps}))
+    (dest / "package.json").write_text(json.dumps({"name": "big", "dependencies": {p: "1.0.0" for p in packages}}))
     marker.write_text("ok")
 
 

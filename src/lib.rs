@@ -10,7 +10,9 @@
 // error path, where a few bytes of copying do not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod cfn;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod deploy;
 pub mod error;

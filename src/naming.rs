@@ -1,6 +1,8 @@
 //! Logical IDs and names, exactly as the Serverless Framework v3 makes them, so that a stack v3
 //! deployed can be updated by sls-rs without CloudFormation replacing anything. Every generated
-//! ID comes from here (see `COMPILE-RULES.md`, section Names).
+//! ID comes from here (see `tests/fixtures/v3/COMPILE-RULES.md`, section Names).
+
+// ── Normalisation ────────────────────────────────────────────────────────────────────────
 
 /// `my-func_name` → `MyDashfuncUnderscorename`: `-` → `Dash`, `_` → `Underscore`, first letter
 /// upper-cased, nothing else touched.
@@ -65,6 +67,8 @@ pub fn path_id(path: &str) -> String {
         .collect()
 }
 
+// ── Functions ────────────────────────────────────────────────────────────────────────────
+
 pub fn function_logical_id(key: &str) -> String {
     format!("{}LambdaFunction", normalize_name(key))
 }
@@ -73,23 +77,83 @@ pub fn log_group_logical_id(key: &str) -> String {
     format!("{}LogGroup", normalize_name(key))
 }
 
-pub fn layer_logical_id(key: &str) -> String {
-    format!("{}LambdaLayer", normalize_name(key))
-}
-
 pub fn version_logical_id(key: &str, hash: &str) -> String {
     let alnum: String = hash.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     format!("{}LambdaVersion{}", normalize_name(key), alnum)
 }
 
-pub fn rest_api_resource_id(path: &str) -> String {
-    format!("ApiGatewayResource{}", path_id(path))
+/// `worker` → `WorkerProvConcLambdaAlias`: the `provisioned` alias of a function with
+/// provisioned concurrency.
+pub fn provisioned_alias_id(function: &str) -> String {
+    format!("{}ProvConcLambdaAlias", normalize_name(function))
 }
 
-pub fn rest_api_method_id(path: &str, method: &str) -> String {
-    format!("ApiGatewayMethod{}{}", path_id(path), method_name(method))
+/// `worker` → `WorkerLambdaEvConf`: the function's EventInvokeConfig (destinations, maximum
+/// event age and retries).
+pub fn event_invoke_config_id(function: &str) -> String {
+    format!("{}LambdaEvConf", normalize_name(function))
 }
 
+/// `hello` → `HelloLambdaFunctionUrl`: the function's URL, and the output holding its address.
+pub fn function_url_id(function: &str) -> String {
+    format!("{}{FUNCTION_URL_SUFFIX}", normalize_name(function))
+}
+
+/// Whether an ID (or output key) is a function URL's: `HelloLambdaFunctionUrl` → true.
+pub fn is_function_url_id(id: &str) -> bool {
+    id.ends_with(FUNCTION_URL_SUFFIX)
+}
+
+const FUNCTION_URL_SUFFIX: &str = "LambdaFunctionUrl";
+
+/// `hello` → `HelloLambdaPermissionFnUrl`: lets anyone call a public (`authorizer: none`) URL.
+pub fn function_url_permission_id(function: &str) -> String {
+    lambda_permission_id(function, "FnUrl")
+}
+
+/// `hello` → `HelloLambdaPermissionFn`: the `lambda:InvokeFunction` a public URL also needs
+/// since October 2025 (osls's name; v3 predates it).
+pub fn function_url_invoke_permission_id(function: &str) -> String {
+    lambda_permission_id(function, "Fn")
+}
+
+// ── Layers ───────────────────────────────────────────────────────────────────────────────
+
+/// `tools-bin` → `ToolsDashbinLambdaLayer`.
+pub fn layer_logical_id(key: &str) -> String {
+    format!("{}{LAYER_SUFFIX}", normalize_name(key))
+}
+
+/// Whether an ID names a (not retained) layer: `CommonLibsLambdaLayer` → true.
+pub fn is_layer_logical_id(id: &str) -> bool {
+    id.ends_with(LAYER_SUFFIX)
+}
+
+const LAYER_SUFFIX: &str = "LambdaLayer";
+
+/// `shared`, `4bdb60f6…` → `SharedLambdaLayer4bdb60f6…`: a retained layer (`retain: true`)
+/// is never deleted, so each content is a new resource, named by the first 40 hex digits of
+/// its hash.
+pub fn retained_layer_id(key: &str, sha256_hex: &str) -> String {
+    let digits = &sha256_hex[..40.min(sha256_hex.len())];
+    format!("{}{digits}", layer_logical_id(key))
+}
+
+/// `tools-bin`, `123456789012` → `ToolsDashbin123456789012LambdaLayerPermission`; the
+/// account `*` gives `ToolsDashbinWildLambdaLayerPermission`.
+pub fn layer_permission_id(key: &str, account: &str) -> String {
+    let label = if account == "*" { "Wild" } else { account };
+    format!("{}{label}LambdaLayerPermission", normalize_name(key))
+}
+
+// ── Service-wide ─────────────────────────────────────────────────────────────────────────
+
+pub const ROLE_ID: &str = "IamRoleLambdaExecution";
+pub const BUCKET_ID: &str = "ServerlessDeploymentBucket";
+pub const BUCKET_POLICY_ID: &str = "ServerlessDeploymentBucketPolicy";
+
+/// `hello`, `S3` → `HelloLambdaPermissionS3`: a function's invoke permission, with the
+/// suffix naming the service that may invoke it. The event kinds below wrap this.
 pub fn lambda_permission_id(key: &str, suffix: &str) -> String {
     format!("{}LambdaPermission{}", normalize_name(key), suffix)
 }
@@ -104,11 +168,295 @@ pub fn api_name(service: &str, stage: &str, starts_with_service: bool) -> String
     }
 }
 
-pub const ROLE_ID: &str = "IamRoleLambdaExecution";
-pub const BUCKET_ID: &str = "ServerlessDeploymentBucket";
-pub const BUCKET_POLICY_ID: &str = "ServerlessDeploymentBucketPolicy";
+// ── Outputs and exports ──────────────────────────────────────────────────────────────────
+
+/// The output holding the deployment bucket's name, first in every template.
+pub const DEPLOYMENT_BUCKET_NAME_OUTPUT: &str = "ServerlessDeploymentBucketName";
+
+/// The name a generated output is exported under: `naming-svc`, `dev`,
+/// `ServerlessDeploymentBucketName` → `sls-naming-svc-dev-ServerlessDeploymentBucketName`.
+pub fn export_name(service: &str, stage: &str, key: &str) -> String {
+    format!("sls-{service}-{stage}-{key}")
+}
+
+/// `hello` → `HelloLambdaFunctionQualifiedArn`: the output holding the current version's ARN.
+pub fn function_qualified_arn_output(function: &str) -> String {
+    format!("{}QualifiedArn", function_logical_id(function))
+}
+
+/// `commonLibs` → `CommonLibsLambdaLayerQualifiedArn`: the current layer version's ARN
+/// (`commands::info` reads it back).
+pub fn layer_qualified_arn_output(key: &str) -> String {
+    format!("{}QualifiedArn", layer_logical_id(key))
+}
+
+/// `commonLibs` → `CommonLibsLambdaLayerHash`: the layer zip's hash.
+pub fn layer_hash_output(key: &str) -> String {
+    format!("{}Hash", layer_logical_id(key))
+}
+
+/// `commonLibs` → `CommonLibsLambdaLayerS3Key`: where the layer zip was uploaded.
+pub fn layer_s3_key_output(key: &str) -> String {
+    format!("{}S3Key", layer_logical_id(key))
+}
+
+// ── http: the REST API ───────────────────────────────────────────────────────────────────
+
 pub const REST_API_ID: &str = "ApiGatewayRestApi";
+/// The one request validator per API, created when a method declares request parameters.
+pub const REST_API_REQUEST_VALIDATOR_ID: &str = "ApiGatewayRestRequestValidator";
+/// The usage plan, created when the service has API keys or `usagePlan`.
+pub const REST_API_USAGE_PLAN_ID: &str = "ApiGatewayUsagePlan";
+/// The output holding the REST API's URL (`commands::info` reads it back).
+pub const REST_API_ENDPOINT_OUTPUT: &str = "ServiceEndpoint";
+
+/// `users/{id}` → `ApiGatewayResourceUsersIdVar`: the resource of one path prefix.
+pub fn rest_api_resource_id(path: &str) -> String {
+    format!("ApiGatewayResource{}", path_id(path))
+}
+
+/// `users/{id}`, `GET` → `ApiGatewayMethodUsersIdVarGet`; the root path gives
+/// `ApiGatewayMethodGet`.
+pub fn rest_api_method_id(path: &str, method: &str) -> String {
+    format!("ApiGatewayMethod{}{}", path_id(path), method_name(method))
+}
+
+/// `cog-auth` → `CogDashauthApiGatewayAuthorizer`: one authorizer per name.
+pub fn rest_api_authorizer_id(name: &str) -> String {
+    format!("{}ApiGatewayAuthorizer", normalize_name(name))
+}
+
+/// `1795700980438` → `ApiGatewayDeployment1795700980438`: named by the deployment time, so
+/// every deploy makes a new deployment (and so a new stage snapshot), as v3 does.
+pub fn rest_api_deployment_id(timestamp_ms: u64) -> String {
+    format!("ApiGatewayDeployment{timestamp_ms}")
+}
+
+/// `1` → `ApiGatewayApiKey1`: the n-th key (1-based) of `provider.apiGateway.apiKeys`.
+pub fn rest_api_key_id(n: usize) -> String {
+    format!("ApiGatewayApiKey{n}")
+}
+
+/// `1` → `ApiGatewayUsagePlanKey1`: attaches the n-th API key (1-based) to the usage plan.
+pub fn rest_api_usage_plan_key_id(n: usize) -> String {
+    format!("ApiGatewayUsagePlanKey{n}")
+}
+
+/// `hello` → `HelloLambdaPermissionApiGateway`: one per function the REST API invokes.
+pub fn rest_api_permission_id(function: &str) -> String {
+    lambda_permission_id(function, "ApiGateway")
+}
+
+// ── httpApi: the HTTP API ────────────────────────────────────────────────────────────────
+
 pub const HTTP_API_ID: &str = "HttpApi";
+/// The `$default` stage of an HTTP API the stack creates.
+pub const HTTP_API_STAGE_ID: &str = "HttpApiStage";
+pub const HTTP_API_ID_OUTPUT: &str = "HttpApiId";
+/// The output holding the HTTP API's URL (`commands::info` reads it back).
+pub const HTTP_API_URL_OUTPUT: &str = "HttpApiUrl";
+
+/// `getUser` → `HttpApiIntegrationGetUser`: one integration per function.
+pub fn http_api_integration_id(function: &str) -> String {
+    format!("HttpApiIntegration{}", normalize_name(function))
+}
+
+/// `getUser` → `GetUserLambdaPermissionHttpApi`: one per function the HTTP API invokes.
+pub fn http_api_permission_id(function: &str) -> String {
+    lambda_permission_id(function, "HttpApi")
+}
+
+/// `GET`, `Some("/users/{id}")` → `HttpApiRouteGetUsersIdVar`; the catch-all route `*`
+/// (no path) → `HttpApiRouteDefault`.
+pub fn http_api_route_id(method: &str, path: Option<&str>) -> String {
+    match path {
+        None => "HttpApiRouteDefault".to_string(),
+        Some(p) => format!("HttpApiRoute{}{}", method_name(method), path_id(p)),
+    }
+}
+
+/// `jwtAuth` → `HttpApiAuthorizerJwtAuth`: one per authorizer a route uses.
+pub fn http_api_authorizer_id(name: &str) -> String {
+    format!("HttpApiAuthorizer{}", normalize_name(name))
+}
+
+/// `customAuth` → `CustomAuthLambdaAuthorizerPermissionHttpApi`: lets the HTTP API invoke a
+/// request authorizer that is a function of this service (named for the authorizer, not the
+/// function).
+pub fn http_api_authorizer_permission_id(name: &str) -> String {
+    format!("{}LambdaAuthorizerPermissionHttpApi", normalize_name(name))
+}
+
+// ── websocket: the WebSocket API ─────────────────────────────────────────────────────────
+
+pub const WEBSOCKETS_API_ID: &str = "WebsocketsApi";
+pub const WEBSOCKETS_STAGE_ID: &str = "WebsocketsDeploymentStage";
+/// The output holding the WebSocket API's URL (`commands::info` reads it back).
+pub const WEBSOCKETS_ENDPOINT_OUTPUT: &str = "ServiceEndpointWebsocket";
+
+/// The WebSocket API's default name: `fanout`, `dev` → `dev-fanout-websockets`.
+pub fn websockets_api_name(service: &str, stage: &str) -> String {
+    format!("{stage}-{service}-websockets")
+}
+
+/// `second` → `SecondWebsocketsIntegration`: one integration per function.
+pub fn websockets_integration_id(function: &str) -> String {
+    format!("{}WebsocketsIntegration", normalize_name(function))
+}
+
+/// `second` → `SecondLambdaPermissionWebsockets`: one per function the API invokes.
+pub fn websockets_permission_id(function: &str) -> String {
+    lambda_permission_id(function, "Websockets")
+}
+
+/// `$connect` → `SconnectWebsocketsRoute`, `sendMessage` → `sendMessageWebsocketsRoute`.
+pub fn websockets_route_id(route: &str) -> String {
+    format!("{}WebsocketsRoute", websockets_route_stem(route))
+}
+
+/// `$default` → `SdefaultWebsocketsRouteResponse`: for routes with a
+/// `routeResponseSelectionExpression`.
+pub fn websockets_route_response_id(route: &str) -> String {
+    format!("{}WebsocketsRouteResponse", websockets_route_stem(route))
+}
+
+/// `5aNkdt/JUDrs…+zvKHH8=` → `WebsocketsDeployment5aNkdtJUDrs…zvKHH8`: named by the
+/// (base64) digest of the routes, so a new deployment is made only when the routes change,
+/// as v3 does.
+pub fn websockets_deployment_id(routes_digest: &str) -> String {
+    let alnum: String = routes_digest
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    format!("WebsocketsDeployment{alnum}")
+}
+
+/// v3's route ID stem: `$connect` → `Sconnect`, `sendMessage` → `sendMessage` (case kept,
+/// unlike every other name).
+fn websockets_route_stem(route: &str) -> String {
+    route
+        .replace('$', "S")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+// ── s3 ───────────────────────────────────────────────────────────────────────────────────
+
+/// The custom resource handler that adds notifications to buckets the stack does not own
+/// (`existing: true`); it is `function_logical_id("custom-resource-existing-s3")`.
+pub const S3_EXISTING_FUNCTION_ID: &str = "CustomDashresourceDashexistingDashs3LambdaFunction";
+/// The role of v3's custom resource handlers.
+pub const CUSTOM_RESOURCES_ROLE_ID: &str = "IamRoleCustomResourcesLambdaExecution";
+
+/// `my-bucket-name.2` → `S3BucketMybucketname2`: a bucket the stack creates.
+pub fn s3_bucket_id(bucket: &str) -> String {
+    format!("S3Bucket{}", normalize_alnum(bucket))
+}
+
+/// `onUpload`, `photos-bucket.example` → `OnUploadLambdaPermissionPhotosbucketexampleS3`.
+pub fn s3_permission_id(function: &str, bucket: &str) -> String {
+    lambda_permission_id(function, &format!("{}S3", normalize_alnum(bucket)))
+}
+
+/// `onExisting`, `1` → `OnExistingCustomS31`: the n-th (1-based) existing bucket a function
+/// is notified by.
+pub fn s3_existing_bucket_id(function: &str, n: usize) -> String {
+    format!("{}CustomS3{n}", normalize_name(function))
+}
+
+// ── schedule ─────────────────────────────────────────────────────────────────────────────
+
+/// `tick`, `1` → `TickEventsRuleSchedule1`: n counts a function's schedule rules from 1.
+pub fn schedule_rule_id(function: &str, n: usize) -> String {
+    format!("{}EventsRuleSchedule{n}", normalize_name(function))
+}
+
+/// `tick`, `1` → `TickLambdaPermissionEventsRuleSchedule1`.
+pub fn schedule_permission_id(function: &str, n: usize) -> String {
+    lambda_permission_id(function, &format!("EventsRuleSchedule{n}"))
+}
+
+/// The `Id` of a schedule rule's target (not a logical ID): `tick` → `tickSchedule`, the
+/// function key as written.
+pub fn schedule_target_id(function: &str) -> String {
+    format!("{function}Schedule")
+}
+
+// ── eventBridge ──────────────────────────────────────────────────────────────────────────
+
+/// A rule's default name: `fanout`, `dev`, `first`, `3` → `fanout-dev-first-rule-3` (n: the
+/// event's 1-based position among the function's events).
+pub fn event_bridge_rule_name(service: &str, stage: &str, function: &str, n: usize) -> String {
+    format!("{service}-{stage}-{function}-rule-{n}")
+}
+
+/// `fanout`, `dev`, `first`, `3` → `Fanoutdevfirstrule3EventBridgeRule`: from the default
+/// name even when `name` renames the rule, as in v3.
+pub fn event_bridge_rule_id(service: &str, stage: &str, function: &str, n: usize) -> String {
+    let name = event_bridge_rule_name(service, stage, function, n);
+    format!("{}EventBridgeRule", normalize_alnum(&name))
+}
+
+/// `api`, `4` → `ApiEventBridgeLambdaPermission4` (n as in [`event_bridge_rule_name`]).
+pub fn event_bridge_permission_id(function: &str, n: usize) -> String {
+    format!("{}EventBridgeLambdaPermission{n}", normalize_name(function))
+}
+
+/// `custom-bus` → `CustomDashbusEventBridgeEventBus`: a bus given by name, which the stack
+/// creates.
+pub fn event_bridge_bus_id(bus: &str) -> String {
+    format!("{}EventBridgeEventBus", normalize_name(bus))
+}
+
+/// The `Id` of a rule's target (not a logical ID): `cmp-dev-api-rule-4` →
+/// `cmp-dev-api-rule-4-target`.
+pub fn event_bridge_target_id(rule_name: &str) -> String {
+    format!("{rule_name}-target")
+}
+
+// ── sns ──────────────────────────────────────────────────────────────────────────────────
+
+/// `my-topic` → `SNSTopicMytopic`: a topic the stack creates.
+pub fn sns_topic_id(topic: &str) -> String {
+    format!("SNSTopic{}", normalize_alnum(topic))
+}
+
+/// `snsConsumer`, `external-topic` → `SnsConsumerSnsSubscriptionExternaltopic`: a
+/// subscription written as its own resource (existing topic, filter or redrive policy).
+pub fn sns_subscription_id(function: &str, topic: &str) -> String {
+    format!(
+        "{}SnsSubscription{}",
+        normalize_name(function),
+        normalize_alnum(topic)
+    )
+}
+
+/// `snsConsumer`, `my-topic` → `SnsConsumerLambdaPermissionMytopicSNS`.
+pub fn sns_permission_id(function: &str, topic: &str) -> String {
+    lambda_permission_id(function, &format!("{}SNS", normalize_alnum(topic)))
+}
+
+// ── sqs and stream: event source mappings ────────────────────────────────────────────────
+
+/// `sqsConsumer`, `my-queue` → `SqsConsumerEventSourceMappingSQSMyqueue`.
+pub fn sqs_event_source_mapping_id(function: &str, queue: &str) -> String {
+    format!(
+        "{}EventSourceMappingSQS{}",
+        normalize_name(function),
+        normalize_alnum(queue)
+    )
+}
+
+/// `streamConsumer`, `Dynamodb`, `OrdersTable` →
+/// `StreamConsumerEventSourceMappingDynamodbOrdersTable`; `kind` is `Dynamodb` or `Kinesis`.
+pub fn stream_event_source_mapping_id(function: &str, kind: &str, stream: &str) -> String {
+    format!(
+        "{}EventSourceMapping{kind}{}",
+        normalize_name(function),
+        normalize_alnum(stream)
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -131,5 +479,287 @@ mod tests {
         assert_eq!(normalize_alnum("my-bucket-name.2"), "Mybucketname2");
         assert_eq!(normalize_alnum("queue-name_1.fifo"), "Queuename1fifo");
         assert_eq!(method_name("GET"), "Get");
+    }
+
+    // Expected values below are IDs from v3's own output: tests/fixtures/v3/cases/*/expected/
+    // and tests/fixtures/v3-extra/*/expected/ (the fixture named in each comment).
+
+    #[test]
+    fn function_ids() {
+        // naming, provider-overrides, apis-and-buses, provisioned-and-settings
+        assert_eq!(
+            function_logical_id("my-func_name"),
+            "MyDashfuncUnderscorenameLambdaFunction"
+        );
+        assert_eq!(log_group_logical_id("lowerCamel"), "LowerCamelLogGroup");
+        assert_eq!(provisioned_alias_id("worker"), "WorkerProvConcLambdaAlias");
+        assert_eq!(event_invoke_config_id("api"), "ApiLambdaEvConf");
+        assert_eq!(function_url_id("hello"), "HelloLambdaFunctionUrl");
+        assert!(is_function_url_id("ApiLambdaFunctionUrl"));
+        assert!(!is_function_url_id("ApiLambdaFunctionQualifiedArn"));
+        assert_eq!(
+            function_url_permission_id("hello"),
+            "HelloLambdaPermissionFnUrl"
+        );
+        // Not in v3's output: osls's name (see tests/it/golden.rs).
+        assert_eq!(
+            function_url_invoke_permission_id("hello"),
+            "HelloLambdaPermissionFn"
+        );
+    }
+
+    #[test]
+    fn layer_ids() {
+        // layers, provisioned-and-settings
+        assert_eq!(layer_logical_id("tools-bin"), "ToolsDashbinLambdaLayer");
+        assert!(is_layer_logical_id("CommonLibsLambdaLayer"));
+        assert!(!is_layer_logical_id("CommonLibsLambdaLayerHash"));
+        assert_eq!(
+            retained_layer_id("shared", "4bdb60f6b065c3ec5caf447952bcf8f748e22fb3"),
+            "SharedLambdaLayer4bdb60f6b065c3ec5caf447952bcf8f748e22fb3"
+        );
+        // A sha256 is 64 digits; the ID keeps 40.
+        assert_eq!(
+            retained_layer_id("shared", &"0123456789abcdef".repeat(4)),
+            "SharedLambdaLayer0123456789abcdef0123456789abcdef01234567"
+        );
+        assert_eq!(
+            layer_permission_id("tools-bin", "123456789012"),
+            "ToolsDashbin123456789012LambdaLayerPermission"
+        );
+        assert_eq!(
+            layer_permission_id("tools-bin", "*"),
+            "ToolsDashbinWildLambdaLayerPermission"
+        );
+    }
+
+    #[test]
+    fn outputs_and_exports() {
+        // naming, variables-prod, layers, apis-and-buses
+        assert_eq!(
+            export_name("naming-svc", "dev", DEPLOYMENT_BUCKET_NAME_OUTPUT),
+            "sls-naming-svc-dev-ServerlessDeploymentBucketName"
+        );
+        assert_eq!(
+            export_name("vars-svc", "prod", DEPLOYMENT_BUCKET_NAME_OUTPUT),
+            "sls-vars-svc-prod-ServerlessDeploymentBucketName"
+        );
+        assert_eq!(
+            export_name("cmp", "dev", &function_url_id("api")),
+            "sls-cmp-dev-ApiLambdaFunctionUrl"
+        );
+        assert_eq!(
+            function_qualified_arn_output("my-func_name"),
+            "MyDashfuncUnderscorenameLambdaFunctionQualifiedArn"
+        );
+        assert_eq!(
+            layer_qualified_arn_output("commonLibs"),
+            "CommonLibsLambdaLayerQualifiedArn"
+        );
+        assert_eq!(
+            layer_hash_output("tools-bin"),
+            "ToolsDashbinLambdaLayerHash"
+        );
+        assert_eq!(layer_s3_key_output("shared"), "SharedLambdaLayerS3Key");
+    }
+
+    #[test]
+    fn rest_api_ids() {
+        // naming, seed, rest-settings, apis-and-buses
+        assert_eq!(
+            rest_api_resource_id("users/{userId}/order-items"),
+            "ApiGatewayResourceUsersUseridVarOrderDashitems"
+        );
+        assert_eq!(
+            rest_api_method_id("users/{userId}", "options"),
+            "ApiGatewayMethodUsersUseridVarOptions"
+        );
+        assert_eq!(rest_api_method_id("", "GET"), "ApiGatewayMethodGet");
+        assert_eq!(rest_api_authorizer_id("auth"), "AuthApiGatewayAuthorizer");
+        assert_eq!(
+            rest_api_authorizer_id("cogAuth"),
+            "CogAuthApiGatewayAuthorizer"
+        );
+        assert_eq!(
+            rest_api_deployment_id(1795700980438),
+            "ApiGatewayDeployment1795700980438"
+        );
+        assert_eq!(rest_api_key_id(1), "ApiGatewayApiKey1");
+        assert_eq!(rest_api_usage_plan_key_id(1), "ApiGatewayUsagePlanKey1");
+        assert_eq!(REST_API_USAGE_PLAN_ID, "ApiGatewayUsagePlan");
+        assert_eq!(
+            REST_API_REQUEST_VALIDATOR_ID,
+            "ApiGatewayRestRequestValidator"
+        );
+        assert_eq!(
+            rest_api_permission_id("my-func_name"),
+            "MyDashfuncUnderscorenameLambdaPermissionApiGateway"
+        );
+        assert_eq!(REST_API_ENDPOINT_OUTPUT, "ServiceEndpoint");
+    }
+
+    #[test]
+    fn http_api_ids() {
+        // httpapi, misc-settings, apis-and-buses
+        assert_eq!(
+            http_api_route_id("GET", Some("/users/{id}/friends/{friendId}")),
+            "HttpApiRouteGetUsersIdVarFriendsFriendidVar"
+        );
+        assert_eq!(
+            http_api_route_id("ANY", Some("/proxy/{proxy+}")),
+            "HttpApiRouteAnyProxyProxyVar"
+        );
+        assert_eq!(http_api_route_id("*", None), "HttpApiRouteDefault");
+        assert_eq!(
+            http_api_integration_id("getUser"),
+            "HttpApiIntegrationGetUser"
+        );
+        assert_eq!(
+            http_api_permission_id("catchAll"),
+            "CatchAllLambdaPermissionHttpApi"
+        );
+        assert_eq!(
+            http_api_authorizer_id("jwtAuth"),
+            "HttpApiAuthorizerJwtAuth"
+        );
+        assert_eq!(
+            http_api_authorizer_permission_id("customAuth"),
+            "CustomAuthLambdaAuthorizerPermissionHttpApi"
+        );
+        assert_eq!(HTTP_API_STAGE_ID, "HttpApiStage");
+        assert_eq!(
+            (HTTP_API_ID_OUTPUT, HTTP_API_URL_OUTPUT),
+            ("HttpApiId", "HttpApiUrl")
+        );
+    }
+
+    #[test]
+    fn websockets_ids() {
+        // fanout, apis-and-buses
+        assert_eq!(
+            websockets_api_name("fanout", "dev"),
+            "dev-fanout-websockets"
+        );
+        assert_eq!(
+            websockets_integration_id("second"),
+            "SecondWebsocketsIntegration"
+        );
+        assert_eq!(
+            websockets_permission_id("api"),
+            "ApiLambdaPermissionWebsockets"
+        );
+        assert_eq!(websockets_route_id("$connect"), "SconnectWebsocketsRoute");
+        assert_eq!(
+            websockets_route_id("sendMessage"),
+            "sendMessageWebsocketsRoute"
+        );
+        assert_eq!(
+            websockets_route_response_id("$default"),
+            "SdefaultWebsocketsRouteResponse"
+        );
+        assert_eq!(
+            websockets_deployment_id("5aNkdt/JUDrsvtTLr7RUm7nJ8bU/B8lS5FFM+zvKHH8="),
+            "WebsocketsDeployment5aNkdtJUDrsvtTLr7RUm7nJ8bUB8lS5FFMzvKHH8"
+        );
+        assert_eq!(WEBSOCKETS_STAGE_ID, "WebsocketsDeploymentStage");
+        assert_eq!(WEBSOCKETS_ENDPOINT_OUTPUT, "ServiceEndpointWebsocket");
+    }
+
+    #[test]
+    fn s3_ids() {
+        // s3, naming, fanout
+        assert_eq!(s3_bucket_id("my-bucket-name.2"), "S3BucketMybucketname2");
+        assert_eq!(
+            s3_permission_id("my-func_name", "my-bucket-name.2"),
+            "MyDashfuncUnderscorenameLambdaPermissionMybucketname2S3"
+        );
+        assert_eq!(
+            s3_permission_id("onUpload", "photos-bucket.example"),
+            "OnUploadLambdaPermissionPhotosbucketexampleS3"
+        );
+        assert_eq!(
+            s3_existing_bucket_id("onExisting", 1),
+            "OnExistingCustomS31"
+        );
+        assert_eq!(
+            S3_EXISTING_FUNCTION_ID,
+            function_logical_id("custom-resource-existing-s3")
+        );
+        assert_eq!(
+            CUSTOM_RESOURCES_ROLE_ID,
+            "IamRoleCustomResourcesLambdaExecution"
+        );
+    }
+
+    #[test]
+    fn schedule_and_event_bridge_ids() {
+        // schedule, naming, fanout, apis-and-buses
+        assert_eq!(schedule_rule_id("tick", 5), "TickEventsRuleSchedule5");
+        assert_eq!(
+            schedule_rule_id("my-func_name", 1),
+            "MyDashfuncUnderscorenameEventsRuleSchedule1"
+        );
+        assert_eq!(
+            schedule_permission_id("tick", 1),
+            "TickLambdaPermissionEventsRuleSchedule1"
+        );
+        assert_eq!(schedule_target_id("tick"), "tickSchedule");
+        assert_eq!(
+            event_bridge_rule_name("cmp", "dev", "api", 4),
+            "cmp-dev-api-rule-4"
+        );
+        assert_eq!(
+            event_bridge_rule_id("fanout", "dev", "first", 3),
+            "Fanoutdevfirstrule3EventBridgeRule"
+        );
+        assert_eq!(
+            event_bridge_rule_id("cmp", "dev", "api", 5),
+            "Cmpdevapirule5EventBridgeRule"
+        );
+        assert_eq!(
+            event_bridge_permission_id("api", 4),
+            "ApiEventBridgeLambdaPermission4"
+        );
+        assert_eq!(
+            event_bridge_bus_id("custom-bus"),
+            "CustomDashbusEventBridgeEventBus"
+        );
+        assert_eq!(
+            event_bridge_target_id("custom-rule-name"),
+            "custom-rule-name-target"
+        );
+    }
+
+    #[test]
+    fn sns_sqs_and_stream_ids() {
+        // queues, naming, fanout
+        assert_eq!(
+            sns_topic_id("topic-with_under-dash"),
+            "SNSTopicTopicwithunderdash"
+        );
+        assert_eq!(
+            sns_subscription_id("snsConsumer", "external-topic"),
+            "SnsConsumerSnsSubscriptionExternaltopic"
+        );
+        assert_eq!(
+            sns_permission_id("snsConsumer", "my-topic"),
+            "SnsConsumerLambdaPermissionMytopicSNS"
+        );
+        assert_eq!(
+            sqs_event_source_mapping_id("my-func_name", "queue-name_1.fifo"),
+            "MyDashfuncUnderscorenameEventSourceMappingSQSQueuename1fifo"
+        );
+        assert_eq!(
+            sqs_event_source_mapping_id("sqsConsumer", "MyQueue"),
+            "SqsConsumerEventSourceMappingSQSMyQueue"
+        );
+        assert_eq!(
+            stream_event_source_mapping_id("streamConsumer", "Dynamodb", "OrdersTable"),
+            "StreamConsumerEventSourceMappingDynamodbOrdersTable"
+        );
+        assert_eq!(
+            stream_event_source_mapping_id("worker", "Kinesis", "clicks"),
+            "WorkerEventSourceMappingKinesisClicks"
+        );
     }
 }

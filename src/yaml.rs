@@ -38,8 +38,15 @@ const CFN_TAGS: &[(&str, &str)] = &[
     ("Length", "Fn::Length"),
 ];
 
+/// How deeply collections may nest. serde_yaml refuses more than 128 levels too, but only after
+/// libyaml has scanned the whole document, and libyaml's scanner does work proportional to the
+/// depth for every token: 100,000 unclosed `[` cost about a minute. [`check_depth`] refuses
+/// deeper nesting in one linear pass before either parser runs.
+const MAX_DEPTH: usize = 128;
+
 /// Parses one YAML or JSON document. Errors carry line and column.
 pub fn parse(text: &str) -> Result<Value, Diagnostic> {
+    check_depth(text)?;
     let mut doc: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -67,10 +74,203 @@ pub fn parse(text: &str) -> Result<Value, Diagnostic> {
         return Err(Diagnostic::error(format!("invalid YAML merge key (<<): {e}"))
             .hint("a `<<` key takes a mapping or a list of mappings, usually an alias like `<<: *defaults`"));
     }
-    convert(doc, &KeyPath::root())
+    convert(doc, &mut KeyPath::root())
 }
 
-fn convert(v: serde_yaml::Value, path: &KeyPath) -> Result<Value, Diagnostic> {
+/// Refuses text whose collections nest deeper than [`MAX_DEPTH`], pointing at where the limit
+/// is crossed. The depth is estimated, not parsed: block collections by the stack of
+/// indentations (plus compact `- - x` entries on one line), flow collections by counting `[`
+/// and `{` where a value starts or inside another flow collection, skipping comments, quoted
+/// scalars, block scalars (`|`, `>`) and brackets inside plain scalars. The estimate only has to
+/// be close: serde_yaml applies the exact limit to what passes.
+fn check_depth(text: &str) -> Result<(), Diagnostic> {
+    let b = text.as_bytes();
+    let blank = |c: u8| c == b' ' || c == b'\t' || c == b'\r' || c == b'\n';
+    let flow_indicator = |c: u8| matches!(c, b',' | b'[' | b']' | b'{' | b'}');
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut flow_opened_at = 0usize;
+    // Where the current line starts, its indentation, and `- ` entries opened on it.
+    let mut line = 1usize;
+    let mut line_start = 0usize;
+    let mut new_line = true;
+    let mut line_indent = 0usize;
+    let mut compact = 0usize;
+    // The next character starts a node (so `[`, `'`, `|` … are indicators there).
+    let mut node_start = true;
+    // The previous token was a quoted scalar (JSON's `"key":value` needs no space after `:`).
+    let mut after_quoted = false;
+    // The indentation of the line that began a block scalar, while inside its content.
+    let mut block_scalar: Option<usize> = None;
+    let mut i = 0;
+    while i < b.len() {
+        // A new line in block context: measure its indentation.
+        if new_line && flow == 0 {
+            new_line = false;
+            let indent = b[i..].iter().take_while(|&&c| c == b' ').count();
+            let rest = &b[i + indent..];
+            let empty = rest
+                .first()
+                .is_none_or(|&c| c == b'\n' || c == b'\r' || c == b'#');
+            if let Some(parent) = block_scalar {
+                if empty || indent > parent {
+                    i = line_end(b, i);
+                    continue;
+                }
+                block_scalar = None;
+            }
+            if !empty {
+                while indents.last().is_some_and(|&top| top > indent) {
+                    indents.pop();
+                }
+                if indents.last().is_none_or(|&top| top < indent) {
+                    indents.push(indent);
+                    if indents.len() > MAX_DEPTH {
+                        return Err(too_deep(text, line, line_start, i + indent, None));
+                    }
+                }
+                line_indent = indent;
+                compact = 0;
+            }
+            node_start = true;
+            i += indent;
+            continue;
+        }
+        let c = b[i];
+        let quoted = after_quoted;
+        after_quoted = false;
+        match c {
+            b'\n' => {
+                i += 1;
+                line += 1;
+                line_start = i;
+                new_line = flow == 0;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                if b.get(i + 1) == Some(&b'#') {
+                    i = line_end(b, i);
+                    continue;
+                }
+            }
+            b'#' if node_start => {
+                i = line_end(b, i);
+                continue;
+            }
+            b'\'' | b'"' if node_start => {
+                let end = skip_quoted(b, i);
+                line += b[i..end].iter().filter(|&&c| c == b'\n').count();
+                if let Some(nl) = b[i..end].iter().rposition(|&c| c == b'\n') {
+                    line_start = i + nl + 1;
+                }
+                i = end;
+                node_start = false;
+                after_quoted = true;
+                continue;
+            }
+            b'[' | b'{' if node_start || flow > 0 => {
+                if flow == 0 {
+                    flow_opened_at = i;
+                }
+                flow += 1;
+                if indents.len() + compact + flow > MAX_DEPTH {
+                    return Err(too_deep(text, line, line_start, i, Some(flow_opened_at)));
+                }
+                node_start = true;
+            }
+            b']' | b'}' if flow > 0 => {
+                flow -= 1;
+                node_start = false;
+                after_quoted = true;
+            }
+            b',' if flow > 0 => node_start = true,
+            b'|' | b'>' if node_start && flow == 0 => {
+                block_scalar = Some(line_indent);
+                i = line_end(b, i);
+                continue;
+            }
+            b'-' | b'?' if node_start && flow == 0 && b.get(i + 1).is_none_or(|&n| blank(n)) => {
+                compact += 1;
+                if indents.len() + compact > MAX_DEPTH {
+                    return Err(too_deep(text, line, line_start, i, None));
+                }
+            }
+            b'!' | b'&' if node_start => {
+                // A tag or an anchor: the node itself follows.
+                while i + 1 < b.len() && !blank(b[i + 1]) && !(flow > 0 && flow_indicator(b[i + 1]))
+                {
+                    i += 1;
+                }
+            }
+            b':' if quoted
+                || b.get(i + 1)
+                    .is_none_or(|&n| blank(n) || (flow > 0 && flow_indicator(n))) =>
+            {
+                node_start = true;
+            }
+            _ => node_start = false,
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The index of the newline ending the line that contains `i`, or the end of the text.
+fn line_end(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |p| i + p)
+}
+
+/// The index after the quoted scalar starting at `i` (`''` escapes a single quote, `\\` escapes
+/// in double quotes), or the end of the text when it is never closed.
+fn skip_quoted(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'\\' if q == b'"' => j += 1,
+            c if c == q => {
+                if q == b'\'' && b.get(j + 1) == Some(&b'\'') {
+                    j += 1;
+                } else {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    b.len()
+}
+
+fn too_deep(
+    text: &str,
+    line: usize,
+    line_start: usize,
+    at: usize,
+    flow_opened_at: Option<usize>,
+) -> Diagnostic {
+    let col = text[line_start..at].chars().count() + 1;
+    let hint = match flow_opened_at {
+        Some(start) => {
+            let opened = text[..start].bytes().filter(|&c| c == b'\n').count() + 1;
+            format!("look for `[` or `{{` that are never closed, from line {opened} on; a service definition nests a few levels")
+        }
+        None => "a service definition nests a few levels; check the indentation around this line"
+            .to_string(),
+    };
+    Diagnostic::error(format!(
+        "invalid YAML: collections nest more than {MAX_DEPTH} levels deep"
+    ))
+    .located(Some(Location { line, col }))
+    .hint(hint)
+}
+
+/// `path` is where `v` sits; it grows and shrinks as the walk goes, rather than being copied for
+/// each node, so the walk stays linear however deep the document nests.
+fn convert(v: serde_yaml::Value, path: &mut KeyPath) -> Result<Value, Diagnostic> {
     use serde_yaml::Value as Y;
     Ok(match v {
         Y::Null => Value::Null,
@@ -89,13 +289,15 @@ fn convert(v: serde_yaml::Value, path: &KeyPath) -> Result<Value, Diagnostic> {
             }
         }
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| convert(item, &path.index(i)))
-                .collect::<Result<_, _>>()?,
-        ),
+        Y::Sequence(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                path.0.push(Seg::Index(i));
+                out.push(convert(item, path)?);
+                path.0.pop();
+            }
+            Value::Array(out)
+        }
         Y::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
@@ -111,8 +313,9 @@ fn convert(v: serde_yaml::Value, path: &KeyPath) -> Result<Value, Diagnostic> {
                                 "keys are names such as `handler`; lists and maps cannot be keys",
                             )),
                     };
-                let child = path.key(key.clone());
-                out.insert(key, convert(v, &child)?);
+                path.0.push(Seg::Key(key.clone()));
+                out.insert(key, convert(v, path)?);
+                path.0.pop();
             }
             Value::Object(out)
         }
@@ -153,38 +356,58 @@ pub fn to_string(v: &Value) -> String {
 /// The line and column of `path` in `text`, or of its nearest ancestor that can be found (a key
 /// reached through an alias or a merge has no position of its own).
 pub fn locate(text: &str, path: &KeyPath) -> Option<Location> {
-    let mut builder = TreeBuilder::default();
-    let mut parser = yaml_rust2::parser::Parser::new_from_str(text);
-    parser.load(&mut builder, false).ok()?;
-    let mut node = builder.root?;
-    let mut found = node.mark;
-    for seg in &path.0 {
-        let next = match (&node.kind, seg) {
-            (Kind::Map(entries), Seg::Key(k)) => entries
-                .iter()
-                .find(|(key, _, _)| key == k)
-                .map(|(_, kmark, child)| (kmark, child)),
-            (Kind::Seq(items), Seg::Index(i)) => items.get(*i).map(|c| (&c.mark, c)),
-            _ => None,
-        };
-        match next {
-            Some((mark, child)) => {
-                found = *mark;
-                node = child.clone();
-            }
-            None => break,
-        }
-    }
-    Some(found)
+    Positions::of(text).locate(path)
 }
 
-#[derive(Clone, Debug)]
+/// Where each key and list item of one YAML text is, for rendering several errors against the
+/// same text with one parse.
+pub struct Positions {
+    root: Option<Node>,
+}
+
+impl Positions {
+    pub fn of(text: &str) -> Positions {
+        let mut builder = TreeBuilder::default();
+        let mut parser = yaml_rust2::parser::Parser::new_from_str(text);
+        let root = match parser.load(&mut builder, false) {
+            Ok(()) => builder.root,
+            Err(_) => None,
+        };
+        Positions { root }
+    }
+
+    /// The line and column of `path`, or of its nearest ancestor that can be found.
+    pub fn locate(&self, path: &KeyPath) -> Option<Location> {
+        let mut node = self.root.as_ref()?;
+        let mut found = node.mark;
+        for seg in &path.0 {
+            let next = match (&node.kind, seg) {
+                (Kind::Map(entries), Seg::Key(k)) => entries
+                    .iter()
+                    .find(|(key, _, _)| key == k)
+                    .map(|(_, kmark, child)| (kmark, child)),
+                (Kind::Seq(items), Seg::Index(i)) => items.get(*i).map(|c| (&c.mark, c)),
+                _ => None,
+            };
+            match next {
+                Some((mark, child)) => {
+                    found = *mark;
+                    node = child;
+                }
+                None => break,
+            }
+        }
+        Some(found)
+    }
+}
+
+#[derive(Debug)]
 struct Node {
     mark: Location,
     kind: Kind,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 enum Kind {
     Scalar(String),
     Seq(Vec<Node>),
@@ -313,6 +536,65 @@ mod tests {
             ));
         }
         assert!(parse(&s).is_err());
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_where_it_crosses_it() {
+        let d = parse(&format!("a:\n  b: {}", "[".repeat(100_000))).unwrap_err();
+        assert!(d.message.contains("nest more than 128"), "{d:?}");
+        // Two block levels, then the 127th `[` crosses the limit.
+        assert_eq!(
+            d.location,
+            Some(Location {
+                line: 2,
+                col: 6 + 126
+            })
+        );
+        let mut block = String::new();
+        for i in 0..200 {
+            block.push_str(&format!("{}k:\n", " ".repeat(i)));
+        }
+        let d = parse(&block).unwrap_err();
+        assert_eq!(
+            d.location,
+            Some(Location {
+                line: 129,
+                col: 129
+            })
+        );
+        assert!(parse(&format!("a: {}\n", "- ".repeat(200))).is_err());
+    }
+
+    #[test]
+    fn nesting_within_the_limit_parses() {
+        let depth = 100;
+        let v = parse(&format!("a: {}1{}\n", "[".repeat(depth), "]".repeat(depth))).unwrap();
+        assert!(v["a"].is_array());
+        let json = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        assert!(parse(&json).is_ok());
+    }
+
+    #[test]
+    fn brackets_in_scalars_and_comments_are_not_nesting() {
+        let deep = "[{".repeat(200);
+        let text = format!(
+            "plain: x{deep}\n\
+             single: '{deep}''{deep}'\n\
+             double: \"{deep}\\\"{deep}\"\n\
+             # {deep}\n\
+             lit: |\n  {deep}\n\n  {deep}\n\
+             fold: >-\n  {deep}\n\
+             flow: ['{deep}', \"{deep}\"] # {deep}\n\
+             json: {{\"k\":\"{deep}\"}}\n"
+        );
+        let v = parse(&text).unwrap();
+        assert_eq!(v["plain"], format!("x{deep}"));
+        assert_eq!(v["single"], format!("{deep}'{deep}"));
+        assert_eq!(v["double"], format!("{deep}\"{deep}"));
+        assert_eq!(v["lit"], format!("{deep}\n\n{deep}\n"));
+        assert_eq!(v["fold"], deep);
+        assert_eq!(v["flow"][1], deep);
+        assert_eq!(v["json"]["k"], deep);
     }
 
     #[test]

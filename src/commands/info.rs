@@ -5,10 +5,12 @@ use serde_json::{json, Value};
 
 use super::Ctx;
 use crate::cli::InfoArgs;
+use crate::deploy::partition::execute_api_url;
 use crate::deploy::{stack, Aws};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::manifest::Service;
+use crate::naming;
 
 pub struct Summary {
     pub service: String,
@@ -42,14 +44,16 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
     };
     let derived = |key: &str| -> Option<String> {
         match key {
-            "ServiceEndpoint" => physical(crate::naming::REST_API_ID).map(|id| {
+            naming::REST_API_ENDPOINT_OUTPUT => physical(naming::REST_API_ID).map(|id| {
                 format!(
-                    "https://{id}.execute-api.{}.amazonaws.com/{}",
-                    service.region, service.stage
+                    "{}/{}",
+                    execute_api_url(&id, &service.region),
+                    service.stage
                 )
             }),
-            "HttpApiUrl" => physical(crate::naming::HTTP_API_ID)
-                .map(|id| format!("https://{id}.execute-api.{}.amazonaws.com", service.region)),
+            naming::HTTP_API_URL_OUTPUT => {
+                physical(naming::HTTP_API_ID).map(|id| execute_api_url(&id, &service.region))
+            }
             _ => None,
         }
     };
@@ -61,7 +65,7 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
             .or_else(|| derived(k))
     };
     let mut endpoints = Vec::new();
-    if let Some(base) = get("ServiceEndpoint") {
+    if let Some(base) = get(naming::REST_API_ENDPOINT_OUTPUT) {
         for f in service.functions.values() {
             for e in &f.events {
                 if let Event::Http(h) = e {
@@ -70,7 +74,7 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
             }
         }
     }
-    if let Some(base) = get("HttpApiUrl") {
+    if let Some(base) = get(naming::HTTP_API_URL_OUTPUT) {
         for f in service.functions.values() {
             for e in &f.events {
                 if let Event::HttpApi(h) = e {
@@ -82,11 +86,11 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
             }
         }
     }
-    if let Some(ws) = get("ServiceEndpointWebsocket") {
+    if let Some(ws) = get(naming::WEBSOCKETS_ENDPOINT_OUTPUT) {
         endpoints.push(ws);
     }
     for (k, v) in &outputs {
-        if k.ends_with("LambdaFunctionUrl") {
+        if naming::is_function_url_id(k) {
             endpoints.push(format!("{} (function URL)", v));
         }
     }
@@ -94,7 +98,7 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
         .functions
         .values()
         .map(|f| {
-            let id = crate::naming::function_logical_id(&f.key);
+            let id = naming::function_logical_id(&f.key);
             let physical = resources
                 .iter()
                 .find(|(l, _, _)| *l == id)
@@ -106,13 +110,7 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
     let layers = service
         .layers
         .keys()
-        .filter_map(|k| {
-            get(&format!(
-                "{}QualifiedArn",
-                crate::naming::layer_logical_id(k)
-            ))
-            .map(|arn| (k.clone(), arn))
-        })
+        .filter_map(|k| get(&naming::layer_qualified_arn_output(k)).map(|arn| (k.clone(), arn)))
         .collect();
     Ok(Summary {
         service: service.name.clone(),

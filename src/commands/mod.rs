@@ -56,11 +56,8 @@ impl Ctx {
             options: self.global.options(&self.custom),
             params,
             env: std::env::vars().collect::<HashMap<_, _>>(),
-            instance_id: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis().to_string())
-                .unwrap_or_default(),
-            today: None,
+            instance_id: crate::clock::now_ms().to_string(),
+            today: crate::clock::today()?,
         })
     }
 
@@ -83,16 +80,10 @@ impl Ctx {
                 .filter(|s| !s.contains("${"))
                 .map(String::from)
         };
-        let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
-        let region = self
-            .global
-            .region
-            .clone()
-            .or_else(|| literal("region"))
-            .or(env_region)
-            .unwrap_or_else(|| "us-east-1".into());
+        let region =
+            manifest::defaults::region(self.global.region.clone(), literal("region"), |k| {
+                std::env::var(k).ok()
+            });
         let profile = self
             .global
             .aws_profile

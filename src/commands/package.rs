@@ -20,18 +20,10 @@ pub fn output_dir(service: &Service, explicit: Option<&PathBuf>) -> PathBuf {
 }
 
 /// The deployment time: now, or `SOURCE_DATE_EPOCH` (seconds) for reproducible output.
-pub fn deployment() -> Deployment {
-    let ms = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(|s| s * 1000)
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0)
-        });
-    Deployment { timestamp_ms: ms }
+pub fn deployment() -> Result<Deployment> {
+    Ok(Deployment {
+        timestamp_ms: crate::clock::deployment_ms()?,
+    })
 }
 
 /// Packages into `out`: zips, templates, state. Returns the plan and what was built.
@@ -43,7 +35,7 @@ pub fn package_into(
     let specs = package::specs(service, Some(out))?;
     let staging = package::staging_dir(out)?;
     let built = package::build(&specs, Some(staging.path()), progress)?;
-    let plan = plan::plan(service, &package::artifacts(&built), deployment())?;
+    let plan = plan::plan(service, &package::artifacts(&built), deployment()?)?;
     let state = package::state(service, &plan, &built);
     package::write_package(staging, out, &plan, &state)?;
     // The zips now live in `out`.
@@ -68,7 +60,7 @@ fn run_loaded(ctx: &Ctx, args: &PackageArgs, loaded: &crate::manifest::Loaded) -
     if args.dry_run {
         let specs = package::specs(service, None)?;
         let built = package::build(&specs, None, &Progress::quiet())?;
-        let plan = plan::plan(service, &package::artifacts(&built), deployment())?;
+        let plan = plan::plan(service, &package::artifacts(&built), deployment()?)?;
         if !ctx.global.quiet {
             eprintln!(
                 "dry run: would build {} artifact{} (nothing written):",

@@ -32,10 +32,7 @@ pub fn run(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
         {
             Some(b) => {
                 // A bucket the stack does not own: only this service's deployments go.
-                let prefix = format!(
-                    "{}/{}/{}/",
-                    service.provider.deployment_prefix, service.name, service.stage
-                );
+                let prefix = service.deployment_prefix();
                 let n = bucket::empty(&aws, &b, &prefix).await?;
                 progress.line(&format!(
                     "deleted {n} object version{} under s3://{b}/{prefix}",

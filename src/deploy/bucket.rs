@@ -251,6 +251,6 @@ pub async fn empty(aws: &Aws, bucket: &str, prefix: &str) -> Result<usize> {
 pub fn object_url(aws: &Aws, bucket: &str, key: &str) -> String {
     match &aws.endpoint {
         Some(e) => format!("{}/{bucket}/{key}", e.trim_end_matches('/')),
-        None => format!("https://s3.{}.amazonaws.com/{bucket}/{key}", aws.region),
+        None => super::partition::s3_object_url(&aws.region, bucket, key),
     }
 }

@@ -7,8 +7,10 @@
 //! retried with exponential backoff by the SDK's standard retry strategy.
 
 pub mod bucket;
+pub mod partition;
 pub mod remote;
 pub mod stack;
+pub mod update;
 
 use std::time::Duration;
 
@@ -73,6 +75,8 @@ impl Aws {
 }
 
 /// An SDK error as a message a user can act on: AWS's code and message, never a debug dump.
+/// When AWS gave no message, the answer's HTTP status, error code and request ID are what there
+/// is to go on, so they are named.
 pub fn describe<E>(e: &aws_sdk_cloudformation::error::SdkError<E>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -81,11 +85,17 @@ where
     match e {
         SdkError::ServiceError(s) => {
             let err = s.err();
-            match (err.code(), err.message()) {
+            match (err.code(), err.message().filter(|m| !m.trim().is_empty())) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c.to_string(),
                 (None, Some(m)) => m.to_string(),
-                (None, None) => format!("HTTP {}", s.raw().status().as_u16()),
+                (code, None) => {
+                    let code = code.map(|c| format!(" ({c})")).unwrap_or_default();
+                    format!(
+                        "AWS answered HTTP {}{code} with no message{}",
+                        s.raw().status().as_u16(),
+                        request_id(e)
+                    )
+                }
             }
         }
         SdkError::TimeoutError(_) => "the request timed out".into(),
@@ -104,12 +114,26 @@ where
                 msg
             }
         }
-        SdkError::ResponseError(_) => "AWS sent a response sls-rs could not read".into(),
+        SdkError::ResponseError(r) => format!(
+            "AWS sent a response sls-rs could not read (HTTP {}){}",
+            r.raw().status().as_u16(),
+            request_id(e)
+        ),
         SdkError::ConstructionFailure(_) => {
             "could not build the request (check credentials and region)".into()
         }
         _ => e.to_string(),
     }
+}
+
+/// ` (request ID …)` from the answer's `x-amzn-RequestId` (or S3's `x-amz-request-id`)
+/// header, or nothing when AWS sent none.
+fn request_id<E>(e: &aws_sdk_cloudformation::error::SdkError<E>) -> String {
+    use aws_sdk_cloudformation::operation::RequestId;
+    e.request_id()
+        .filter(|id| !id.is_empty())
+        .map(|id| format!(" (request ID {id})"))
+        .unwrap_or_default()
 }
 
 /// The `code` of an SDK error, for deciding what to do about it.
@@ -136,6 +160,8 @@ where
         "your credentials are not allowed to do this; check the IAM policy of the deploying role"
     } else if msg.contains("could not reach") {
         "check your network connection and AWS_ENDPOINT_URL if you set one"
+    } else if msg.contains("with no message") || msg.contains("could not read") {
+        "AWS gave no reason; try again, and if it persists, look the request up in CloudTrail or give its ID to AWS Support"
     } else {
         "see AWS's message above"
     };

@@ -323,13 +323,7 @@ pub async fn update_with_change_set(
     body: &Body,
     opts: &StackOptions,
 ) -> Result<bool> {
-    let cs_name = format!(
-        "sls-rs-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0)
-    );
+    let cs_name = format!("sls-rs-{}", crate::clock::now_ms());
     let mut req = aws
         .cfn
         .create_change_set()
@@ -428,6 +422,51 @@ pub async fn delete(aws: &Aws, name: &str) -> Result<()> {
         .await
         .map_err(|e| aws_error("DeleteStack", &e))?;
     Ok(())
+}
+/// Waits for the stack to be idle and clears the states a deploy cannot start from: a stack
+/// whose creation failed (`ROLLBACK_COMPLETE`) is deleted, as is an empty `REVIEW_IN_PROGRESS`
+/// stack an unexecuted change set left. `Ok(None)` when there is no stack (any more); an
+/// error, with what to do, when only a person can fix the stack.
+pub async fn ready_for_deploy(
+    aws: &Aws,
+    name: &str,
+    timeout: Option<Duration>,
+    progress: &Progress,
+) -> Result<Option<Stack>> {
+    let Some(s) = wait_until_idle(aws, name, timeout, progress).await? else {
+        return Ok(None);
+    };
+    match status(&s).as_str() {
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" => {
+            progress.line(&format!(
+                "stack {name} is {} after a failed create; deleting it and creating it again",
+                status(&s)
+            ));
+            let base = latest_event(aws, name).await?;
+            delete(aws, name).await?;
+            let settled = follow(aws, name, base, timeout, progress).await?;
+            if !settled.ok {
+                return Err(failed(name, "Deletion", &settled));
+            }
+            Ok(None)
+        }
+        "REVIEW_IN_PROGRESS"
+            if s.creation_time().is_some() && resources(aws, name).await?.is_empty() =>
+        {
+            progress.line(&format!("stack {name} is an empty REVIEW_IN_PROGRESS stack left by an unexecuted change set; removing it"));
+            delete(aws, name).await?;
+            Ok(None)
+        }
+        "UPDATE_ROLLBACK_FAILED" => Err(Error::failed_with_hint(
+            format!("stack {name} is UPDATE_ROLLBACK_FAILED: a rollback could not finish, and CloudFormation accepts no update until it does"),
+            format!("fix what the rollback tripped on (see `aws cloudformation describe-stack-events --stack-name {name}`), then run `aws cloudformation continue-update-rollback --stack-name {name}` and deploy again"),
+        )),
+        st @ ("DELETE_FAILED" | "CREATE_FAILED") => Err(Error::failed_with_hint(
+            format!("stack {name} is {st}"),
+            format!("inspect it with `aws cloudformation describe-stack-events --stack-name {name}`, then remove it (sls-rs remove) and deploy again"),
+        )),
+        _ => Ok(Some(s)),
+    }
 }
 
 /// A stack that is busy: wait for it (with a message), up to `timeout`.

@@ -90,7 +90,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<EventBridge> 
 /// function's events; `name` renames the rule, not the ID), `<Fn>EventBridgeLambdaPermission<n>`, and
 /// `<Bus>EventBridgeEventBus` for a bus given by name, which the stack creates.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
-    use crate::naming::{normalize_alnum, normalize_name};
+    use crate::naming;
     use crate::plan::{permission, Compiler};
     use serde_json::json;
     let service = c.service;
@@ -99,11 +99,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         _ => None,
     }) {
         let n = super::position(&e.key_path);
-        let fname = normalize_name(&f.key);
         // The ID comes from the default name even when `name` is given (as in v3).
-        let default_name = format!("{}-{}-{}-rule-{n}", service.name, service.stage, f.key);
-        let rule_id = format!("{}EventBridgeRule", normalize_alnum(&default_name));
-        let rule_name = e.name.clone().unwrap_or(default_name);
+        let rule_id = naming::event_bridge_rule_id(&service.name, &service.stage, &f.key, n);
+        let rule_name = e.name.clone().unwrap_or_else(|| {
+            naming::event_bridge_rule_name(&service.name, &service.stage, &f.key, n)
+        });
         let mut p = Map::new();
         let mut depends = None;
         let mut bus_for_arn: Option<Value> = None;
@@ -115,7 +115,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 bus_for_arn = Some(json!(b.rsplit('/').next().unwrap_or(b)));
             }
             Some(Value::String(b)) => {
-                let bus_id = format!("{}EventBridgeEventBus", normalize_name(b));
+                let bus_id = naming::event_bridge_bus_id(b);
                 if !c.t.resources.contains_key(&bus_id) {
                     c.add(
                         bus_id.clone(),
@@ -146,7 +146,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         );
         let mut target = Map::new();
         target.insert("Arn".into(), Compiler::function_arn(&f.key));
-        target.insert("Id".into(), json!(format!("{rule_name}-target")));
+        target.insert(
+            "Id".into(),
+            json!(naming::event_bridge_target_id(&rule_name)),
+        );
         super::rule_input(
             &mut target,
             e.input.as_ref(),
@@ -179,7 +182,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         path.push(json!(rule_name));
         let source = json!({ "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "events", { "Ref": "AWS::Region" }, { "Ref": "AWS::AccountId" }, { "Fn::Join": ["/", path] }]] });
         c.add(
-            format!("{fname}EventBridgeLambdaPermission{n}"),
+            naming::event_bridge_permission_id(&f.key, n),
             permission(&f.key, "events.amazonaws.com", Some(source)),
         );
     }

@@ -131,7 +131,9 @@ fn valid_bucket_name(b: &str) -> bool {
 /// (see ARCHITECTURE.md), with v3's logical IDs so a v3 stack is taken over in place.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::error::Diagnostic;
-    use crate::naming::{normalize_alnum, normalize_name};
+    use crate::naming::{
+        self, CUSTOM_RESOURCES_ROLE_ID as ROLE_ID, S3_EXISTING_FUNCTION_ID as FUNCTION_ID,
+    };
     use crate::plan::{join, partition, permission, Compiler};
     use indexmap::IndexMap;
     use serde_json::json;
@@ -165,7 +167,6 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         }
     }
     for (bucket, uses) in &created {
-        let name = normalize_alnum(bucket);
         let mut configs = Vec::new();
         let mut depends: Vec<String> = Vec::new();
         for (f, s) in uses {
@@ -181,13 +182,13 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 cfg.insert("Filter".into(), json!({ "S3Key": { "Rules": rules } }));
             }
             configs.push(Value::Object(cfg));
-            let perm = format!("{}LambdaPermission{name}S3", normalize_name(&f.key));
+            let perm = naming::s3_permission_id(&f.key, bucket);
             if !depends.contains(&perm) {
                 depends.push(perm);
             }
         }
         c.add(
-            format!("S3Bucket{name}"),
+            naming::s3_bucket_id(bucket),
             json!({ "Type": "AWS::S3::Bucket", "Properties": {
                 "BucketName": bucket,
                 "NotificationConfiguration": { "LambdaConfigurations": configs },
@@ -209,17 +210,12 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 ])),
             );
             p["Properties"]["SourceAccount"] = json!({ "Ref": "AWS::AccountId" });
-            c.add(
-                format!("{}LambdaPermission{name}S3", normalize_name(&f.key)),
-                p,
-            );
+            c.add(naming::s3_permission_id(&f.key, bucket), p);
         }
     }
     if existing.is_empty() {
         return;
     }
-    const FUNCTION_ID: &str = "CustomDashresourceDashexistingDashs3LambdaFunction";
-    const ROLE_ID: &str = "IamRoleCustomResourcesLambdaExecution";
     let mut per_function: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut buckets: Vec<&str> = Vec::new();
     for ((fkey, bucket), list) in &existing {
@@ -235,7 +231,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 let rules: Vec<Value> = s
                     .rules
                     .iter()
-                    .map(|(k, v)| json!({ crate::naming::upper_first(k): v }))
+                    .map(|(k, v)| json!({ naming::upper_first(k): v }))
                     .collect();
                 json!({ "Event": s.event, "Rules": rules })
             })
@@ -255,10 +251,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             );
         }
         c.add(
-            format!("{}CustomS3{n}", normalize_name(fkey)),
+            naming::s3_existing_bucket_id(fkey, *n),
             // v3 also lists the handler function, which the ServiceToken's GetAtt already
             // implies (cfn-lint W3005).
-            json!({ "Type": "Custom::S3", "DependsOn": [crate::naming::function_logical_id(fkey)], "Properties": p }),
+            json!({ "Type": "Custom::S3", "DependsOn": [naming::function_logical_id(fkey)], "Properties": p }),
         );
     }
     let bucket_arns: Vec<Value> = buckets

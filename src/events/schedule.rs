@@ -184,8 +184,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         for rate in &s.rates {
             let n = counters.entry(f.key.as_str()).or_insert(0);
             *n += 1;
-            let fname = crate::naming::normalize_name(&f.key);
-            let rule_id = format!("{fname}EventsRuleSchedule{n}");
+            let rule_id = crate::naming::schedule_rule_id(&f.key, *n);
             let mut target = Map::new();
             super::rule_input(
                 &mut target,
@@ -194,7 +193,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 s.input_transformer.as_ref(),
             );
             target.insert("Arn".into(), crate::plan::Compiler::function_arn(&f.key));
-            target.insert("Id".into(), json!(format!("{}Schedule", f.key)));
+            target.insert(
+                "Id".into(),
+                json!(crate::naming::schedule_target_id(&f.key)),
+            );
             let mut p = Map::new();
             p.insert("ScheduleExpression".into(), json!(rate));
             p.insert(
@@ -213,7 +215,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 json!({ "Type": "AWS::Events::Rule", "Properties": p }),
             );
             c.add(
-                format!("{fname}LambdaPermissionEventsRuleSchedule{n}"),
+                crate::naming::schedule_permission_id(&f.key, *n),
                 crate::plan::permission(
                     &f.key,
                     "events.amazonaws.com",

@@ -112,7 +112,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Sns> {
 /// A topic created by name (`SNSTopic<Name>`, subscriptions inline) or a subscription to an
 /// existing topic (`<Fn>SnsSubscription<Name>`), each with its permission.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
-    use crate::naming::{normalize_alnum, normalize_name};
+    use crate::naming;
     use crate::plan::{account, join, partition, permission, region, Compiler};
     use serde_json::{json, Map};
     let service = c.service;
@@ -120,15 +120,13 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         super::Event::Sns(s) => Some(s),
         _ => None,
     }) {
-        let topic = normalize_alnum(&s.topic_name);
-        let fname = normalize_name(&f.key);
         let endpoint = Compiler::function_arn(&f.key);
         let needs_subscription_resource =
             s.arn.is_some() || s.filter_policy.is_some() || s.redrive_policy.is_some();
         let (topic_arn, source_arn) = match &s.arn {
             Some(arn) => (arn.clone(), arn.clone()),
             None => {
-                let id = format!("SNSTopic{topic}");
+                let id = naming::sns_topic_id(&s.topic_name);
                 let exists = c.t.resources.contains_key(&id);
                 if !exists {
                     let mut p = Map::new();
@@ -184,12 +182,12 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 p.insert("RedrivePolicy".into(), r.clone());
             }
             c.add(
-                format!("{fname}SnsSubscription{topic}"),
+                naming::sns_subscription_id(&f.key, &s.topic_name),
                 json!({ "Type": "AWS::SNS::Subscription", "Properties": p }),
             );
         }
         c.add(
-            format!("{fname}LambdaPermission{topic}SNS"),
+            naming::sns_permission_id(&f.key, &s.topic_name),
             permission(&f.key, "sns.amazonaws.com", Some(source_arn)),
         );
     }

@@ -130,11 +130,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             );
         }
         c.add(
-            format!(
-                "{}EventSourceMappingSQS{}",
-                crate::naming::normalize_name(&f.key),
-                crate::naming::normalize_alnum(&queue)
-            ),
+            crate::naming::sqs_event_source_mapping_id(&f.key, &queue),
             r,
         );
     }

@@ -296,11 +296,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             c.role_statement(key, actions, s.arn.clone());
         }
         c.add(
-            format!(
-                "{}EventSourceMapping{kind}{}",
-                crate::naming::normalize_name(&f.key),
-                crate::naming::normalize_alnum(&name)
-            ),
+            crate::naming::stream_event_source_mapping_id(&f.key, kind, &name),
             r,
         );
     }

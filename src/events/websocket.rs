@@ -69,19 +69,10 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Websocket> {
     })
 }
 
-/// v3's route ID stem: `$connect` → `Sconnect`, `sendMessage` → `sendMessage` (case kept).
-fn route_name(route: &str) -> String {
-    route
-        .replace('$', "S")
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect()
-}
-
 /// The WebSocket API, one integration and permission per function, one route per event.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::error::Diagnostic;
-    use crate::naming::normalize_name;
+    use crate::naming;
     use crate::plan::{join, permission, region, Compiler};
     use serde_json::{json, Map};
     let service = c.service;
@@ -92,11 +83,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     if events.is_empty() {
         return;
     }
-    let api = json!({ "Ref": "WebsocketsApi" });
+    let api = json!({ "Ref": naming::WEBSOCKETS_API_ID });
     c.add(
-        "WebsocketsApi",
+        naming::WEBSOCKETS_API_ID,
         json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": {
-            "Name": service.provider.websockets_api_name.clone().unwrap_or_else(|| format!("{}-{}-websockets", service.stage, service.name)),
+            "Name": service.provider.websockets_api_name.clone().unwrap_or_else(|| naming::websockets_api_name(&service.name, &service.stage)),
             "RouteSelectionExpression": service.provider.websockets_route_selection.clone().unwrap_or_else(|| "$request.body.action".into()),
             "Description": service.provider.websockets_description.clone().unwrap_or_else(|| "Serverless Websockets".into()),
             "ProtocolType": "WEBSOCKET",
@@ -113,11 +104,11 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     let mut routes: Vec<(String, String)> = Vec::new();
     let mut integrated: Vec<&str> = Vec::new();
     for (f, w) in &events {
-        let fname = normalize_name(&f.key);
+        let integration = naming::websockets_integration_id(&f.key);
         if !integrated.contains(&f.key.as_str()) {
             integrated.push(&f.key);
             c.add(
-                format!("{fname}WebsocketsIntegration"),
+                integration.clone(),
                 json!({ "Type": "AWS::ApiGatewayV2::Integration", "Properties": {
                     "ApiId": api,
                     "IntegrationType": "AWS_PROXY",
@@ -125,7 +116,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 }}),
             );
             c.add(
-                format!("{fname}LambdaPermissionWebsockets"),
+                naming::websockets_permission_id(&f.key),
                 permission(
                     &f.key,
                     "apigateway.amazonaws.com",
@@ -145,12 +136,15 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             continue;
         }
         routes.push((w.route.clone(), f.key.clone()));
-        let route_id = format!("{}WebsocketsRoute", route_name(&w.route));
+        let route_id = naming::websockets_route_id(&w.route);
         let mut p = Map::new();
         p.insert("ApiId".into(), api.clone());
         p.insert("RouteKey".into(), json!(w.route));
         p.insert("AuthorizationType".into(), json!("NONE"));
-        p.insert("Target".into(), json!({ "Fn::Join": ["/", ["integrations", { "Ref": format!("{fname}WebsocketsIntegration") }]] }));
+        p.insert(
+            "Target".into(),
+            json!({ "Fn::Join": ["/", ["integrations", { "Ref": integration }]] }),
+        );
         if let Some(e) = &w.route_response_selection_expression {
             p.insert("RouteResponseSelectionExpression".into(), json!(e));
         }
@@ -160,7 +154,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         );
         if w.route_response_selection_expression.is_some() {
             c.add(
-                format!("{}WebsocketsRouteResponse", route_name(&w.route)),
+                naming::websockets_route_response_id(&w.route),
                 json!({ "Type": "AWS::ApiGatewayV2::RouteResponse", "Properties": { "ApiId": api, "RouteId": { "Ref": route_id }, "RouteResponseKey": "$default" } }),
             );
         }
@@ -170,26 +164,20 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     let digest = crate::package::archive::sha256(route_list.join("\n").as_bytes())
         .map(|(b64, _)| b64)
         .unwrap_or_default();
-    let deployment_id = format!(
-        "WebsocketsDeployment{}",
-        digest
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-    );
+    let deployment_id = naming::websockets_deployment_id(&digest);
     // The deployment waits for every route and route response.
     let route_ids: Vec<Value> = events
         .iter()
         .filter(|(_, w)| w.route_response_selection_expression.is_some())
-        .map(|(_, w)| json!(format!("{}WebsocketsRouteResponse", route_name(&w.route))))
+        .map(|(_, w)| json!(naming::websockets_route_response_id(&w.route)))
         .chain(
             routes
                 .iter()
-                .map(|(r, _)| json!(format!("{}WebsocketsRoute", route_name(r)))),
+                .map(|(r, _)| json!(naming::websockets_route_id(r))),
         )
         .collect();
     c.add(
-        "WebsocketsDeploymentStage",
+        naming::WEBSOCKETS_STAGE_ID,
         json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": service.stage, "Description": "Serverless Websockets", "DeploymentId": { "Ref": deployment_id } } }),
     );
     c.add(
@@ -197,7 +185,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         json!({ "Type": "AWS::ApiGatewayV2::Deployment", "DependsOn": route_ids, "Properties": { "ApiId": api, "Description": "Serverless Websockets" } }),
     );
     c.output(
-        "ServiceEndpointWebsocket",
+        naming::WEBSOCKETS_ENDPOINT_OUTPUT,
         Some("URL of the service endpoint"),
         join(vec![
             json!("wss://"),

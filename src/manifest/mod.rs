@@ -5,6 +5,7 @@
 //! module the YAML positions are filled in, so rendering needs nothing but the diagnostic.
 
 pub mod checker;
+pub mod defaults;
 pub(crate) mod js;
 pub mod runtimes;
 pub mod service;
@@ -32,8 +33,8 @@ pub struct Options {
     pub params: BTreeMap<String, String>,
     pub env: HashMap<String, String>,
     pub instance_id: String,
-    /// `YYYY-MM-DD` for runtime lifecycle checks; `None` for the system clock.
-    pub today: Option<String>,
+    /// `YYYY-MM-DD` for runtime lifecycle checks (`clock::today`).
+    pub today: String,
 }
 
 impl Options {
@@ -143,15 +144,6 @@ pub fn load_str(
     opts: &Options,
     remote: Option<Box<dyn RemoteSource>>,
 ) -> Result<Loaded> {
-    let locate = |d: Diagnostic| -> Diagnostic {
-        let loc = d.path.as_ref().and_then(|p| crate::yaml::locate(text, p));
-        let d = if d.file.is_none() {
-            d.in_file(shown)
-        } else {
-            d
-        };
-        d.located(loc)
-    };
     let raw = crate::yaml::parse(text).map_err(|d| Error::config(d.in_file(shown)))?;
     let mut env = opts.env.clone();
     if raw.get("useDotenv") == Some(&Value::Bool(true)) {
@@ -165,12 +157,11 @@ pub fn load_str(
         instance_id: opts.instance_id.clone(),
         remote,
     };
-    let resolved = variables::resolve(raw, &ctx)
-        .map_err(|ds| Error::Config(ds.into_iter().map(locate).collect()))?;
+    let resolved =
+        variables::resolve(raw, &ctx).map_err(|ds| Error::Config(locate_all(text, shown, ds)))?;
     let mode = resolved.get("configValidationMode").and_then(Value::as_str);
     let strict = mode == Some("error");
-    let today = opts.today.clone().unwrap_or_else(runtimes::today);
-    let mut checker = checker::Checker::new(strict, today);
+    let mut checker = checker::Checker::new(strict, opts.today.clone());
     checker.quiet_unknown = mode == Some("off");
     let inputs = validate::Inputs {
         dir,
@@ -180,7 +171,7 @@ pub fn load_str(
         env: &opts.env,
     };
     let service = validate::validate(&resolved, &inputs, &mut checker);
-    let diags: Vec<Diagnostic> = checker.diags.into_iter().map(locate).collect();
+    let diags: Vec<Diagnostic> = locate_all(text, shown, checker.diags);
     match service {
         Some(service) if !diags.iter().any(Diagnostic::is_error) => Ok(Loaded {
             service,
@@ -202,15 +193,13 @@ fn load_dotenv(
     opts: &Options,
     env: &mut HashMap<String, String>,
 ) -> std::result::Result<(), Diagnostic> {
-    let stage = opts
-        .get_string("stage")
-        .or_else(|| {
-            raw["provider"]["stage"]
-                .as_str()
-                .filter(|s| !s.contains("${"))
-                .map(String::from)
-        })
-        .unwrap_or_else(|| "dev".into());
+    let stage = defaults::stage(
+        opts.get_string("stage"),
+        raw["provider"]["stage"]
+            .as_str()
+            .filter(|s| !s.contains("${"))
+            .map(String::from),
+    );
     for name in [format!(".env.{stage}"), ".env".to_string()] {
         let path = dir.join(&name);
         if !path.is_file() {
@@ -236,25 +225,35 @@ impl Loaded {
     /// column their key paths point at.
     pub fn locate(&self, e: Error) -> Error {
         match e {
-            Error::Config(ds) => Error::Config(
-                ds.into_iter()
-                    .map(|d| {
-                        let loc = d
-                            .path
-                            .as_ref()
-                            .and_then(|p| crate::yaml::locate(&self.source, p));
-                        let d = if d.file.is_none() {
-                            d.in_file(&self.shown)
-                        } else {
-                            d
-                        };
-                        d.located(loc)
-                    })
-                    .collect(),
-            ),
+            Error::Config(ds) => Error::Config(locate_all(&self.source, &self.shown, ds)),
             other => other,
         }
     }
+}
+
+/// Gives diagnostics about `text` (shown as `shown`) their file, and the line and column their
+/// key paths point at. The text is parsed for positions once, and only if a diagnostic has a
+/// key path: the happy path never pays for it.
+fn locate_all(text: &str, shown: &Path, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let positions = diags
+        .iter()
+        .any(|d| d.path.is_some())
+        .then(|| crate::yaml::Positions::of(text));
+    diags
+        .into_iter()
+        .map(|d| {
+            let loc = match (&positions, &d.path) {
+                (Some(pos), Some(p)) => pos.locate(p),
+                _ => None,
+            };
+            let d = if d.file.is_none() {
+                d.in_file(shown)
+            } else {
+                d
+            };
+            d.located(loc)
+        })
+        .collect()
 }
 
 /// How the file is named in messages: relative to the working directory when it is below it.

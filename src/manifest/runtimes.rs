@@ -440,15 +440,6 @@ pub fn names() -> Vec<&'static str> {
 /// The runtime when neither provider nor function names one: the newest Node.js LTS.
 pub const DEFAULT: &str = "nodejs24.x";
 
-/// Today as `YYYY-MM-DD` (UTC).
-pub fn today() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    crate::plan::iso8601(ms)[..10].to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,20 @@ pub struct Service {
     pub custom: Value,
     pub resources: Resources,
     pub plugins: Vec<String>,
+    /// Functions whose runtime AWS no longer accepts on the day of the load (`clock::today`):
+    /// a warning for `package`, refused by `deploy` before anything is uploaded.
+    pub retired_runtimes: Vec<RetiredRuntime>,
+}
+
+/// A function whose runtime AWS stopped accepting.
+#[derive(Debug, Clone)]
+pub struct RetiredRuntime {
+    pub function: String,
+    pub runtime: String,
+    /// Where the runtime was set: `functions.<f>.runtime` or `provider.runtime`.
+    pub set_at: crate::error::KeyPath,
+    pub blocked_since: &'static str,
+    pub successor: &'static str,
 }
 
 impl Service {
@@ -34,6 +48,15 @@ impl Service {
             .stack_name
             .clone()
             .unwrap_or_else(|| format!("{}-{}", self.name, self.stage))
+    }
+
+    /// `serverless/<service>/<stage>/` (`provider.deploymentPrefix` first): the part of the
+    /// deployment bucket this service and stage own; each deployment is a directory inside.
+    pub fn deployment_prefix(&self) -> String {
+        format!(
+            "{}/{}/{}/",
+            self.provider.deployment_prefix, self.name, self.stage
+        )
     }
 }
 
@@ -55,7 +78,7 @@ pub struct Provider {
     pub deployment_method: DeploymentMethod,
     pub version_functions: bool,
     pub architecture: Option<String>,
-    pub tracing_lambda: Option<Value>,
+    pub tracing_lambda: Option<Tracing>,
     pub tracing_api_gateway: bool,
     pub api_gateway: ApiGateway,
     pub http_api: HttpApiConfig,
@@ -66,7 +89,7 @@ pub struct Provider {
     pub websockets_route_selection: Option<String>,
     pub profile: Option<String>,
     pub websockets_description: Option<String>,
-    pub runtime_management: Option<Value>,
+    pub runtime_management: Option<RuntimeManagement>,
     /// How the stack itself is created and updated.
     pub stack: StackSettings,
 }
@@ -155,8 +178,12 @@ pub struct Function {
     /// The physical name: `name:` or `<service>-<stage>-<key>`.
     pub name: String,
     pub handler: Option<String>,
-    pub image: Option<Value>,
+    pub image: Option<Image>,
+    /// The runtime Lambda runs: the function's, else `provider.runtime`, else the default.
+    /// `None` for container images, which bring their own.
     pub runtime: Option<String>,
+    /// Where `runtime` comes from (`functions.<f>.runtime` or `provider.runtime`), for messages.
+    pub runtime_set_at: crate::error::KeyPath,
     pub memory_size: Option<i64>,
     pub timeout: Option<i64>,
     pub description: Option<String>,
@@ -166,14 +193,14 @@ pub struct Function {
     pub ephemeral_storage: Option<i64>,
     pub reserved_concurrency: Option<i64>,
     pub provisioned_concurrency: Option<i64>,
-    pub tracing: Option<Value>,
+    pub tracing: Option<Tracing>,
     pub vpc: Option<Value>,
     pub layers: Option<Vec<Value>>,
     pub tags: IndexMap<String, Value>,
     pub kms_key_arn: Option<Value>,
     pub on_error: Option<Value>,
-    pub destinations: Option<Value>,
-    pub url: Option<Value>,
+    pub destinations: Option<Destinations>,
+    pub url: Option<FunctionUrl>,
     pub package: FunctionPackage,
     pub events: Vec<Event>,
     pub disable_logs: bool,
@@ -184,9 +211,9 @@ pub struct Function {
     pub depends_on: Vec<Value>,
     pub snap_start: bool,
     pub file_system_config: Option<Value>,
-    pub runtime_management: Option<Value>,
+    pub runtime_management: Option<RuntimeManagement>,
     /// `logs:` — Lambda's advanced logging (format, levels, log group).
-    pub logging: Option<Value>,
+    pub logging: Option<Logging>,
     /// `versionFunction: false` turns versions off for this function alone.
     pub version: Option<bool>,
 }
@@ -233,4 +260,76 @@ pub struct Resources {
     pub transform: Option<Value>,
     pub description: Option<String>,
     pub extensions: serde_json::Map<String, Value>,
+}
+
+/// `tracing` (function) or `provider.tracing.lambda`: X-Ray's mode. `false` is no tracing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracing {
+    Active,
+    PassThrough,
+}
+
+impl Tracing {
+    pub fn mode(self) -> &'static str {
+        match self {
+            Tracing::Active => "Active",
+            Tracing::PassThrough => "PassThrough",
+        }
+    }
+}
+
+/// `runtimeManagement`: when Lambda moves the function to a new runtime version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuntimeManagement {
+    Auto,
+    OnFunctionUpdate,
+    /// Pinned to one runtime version ARN (a string or an intrinsic).
+    Manual {
+        arn: Value,
+    },
+}
+
+/// `image`: a container image, by URI (a string or an intrinsic).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    pub uri: Value,
+}
+
+/// `url`: a function URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionUrl {
+    /// `authorizer: aws_iam`; otherwise the URL is public.
+    pub aws_iam: bool,
+    /// `cors`: CloudFormation's `Cors` (v3's defaults with the user's keys over them).
+    pub cors: Option<serde_json::Map<String, Value>>,
+    pub invoke_mode: Option<Value>,
+}
+
+/// `destinations`: where Lambda sends the result of an asynchronous invocation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Destinations {
+    pub on_success: Option<Destination>,
+    pub on_failure: Option<Destination>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Destination {
+    /// Another function of this service, by its key.
+    Function(String),
+    /// An ARN (a string or an intrinsic) and what it names.
+    Arn { arn: Value, kind: DestinationKind },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestinationKind {
+    Lambda,
+    Sqs,
+    Sns,
+    EventBus,
+}
+
+/// `logs` on a function: Lambda's advanced logging controls, in CloudFormation's names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Logging {
+    pub config: serde_json::Map<String, Value>,
 }

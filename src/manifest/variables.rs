@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
+use super::defaults;
 use crate::error::{Diagnostic, KeyPath, Seg};
 
 /// What variables can read besides the configuration itself.
@@ -57,6 +58,8 @@ const KNOWN_SOURCES: &[&str] = &[
 ];
 /// How many lookups may be nested inside one another before sls-rs calls it runaway.
 const MAX_DEPTH: usize = 128;
+/// `${…}` inside `${…}` inside one value: v3 configurations use two or three levels.
+const MAX_NESTING: usize = 32;
 
 /// Resolves every variable in `root`. On failure returns every diagnostic at once.
 pub fn resolve(root: Value, ctx: &Context) -> Result<Value, Vec<Diagnostic>> {
@@ -170,6 +173,16 @@ impl<'c> Resolver<'c> {
                 Diagnostic::error(format!("variables nest more than {MAX_DEPTH} levels deep"))
                     .at(path)
                     .hint("a chain of `${self:…}` this long is almost certainly a mistake"),
+            );
+            return Err(Reported);
+        }
+        if variable_nesting(s) > MAX_NESTING {
+            self.report(
+                Diagnostic::error(format!(
+                    "variables nest more than {MAX_NESTING} levels deep inside one value"
+                ))
+                .at(path)
+                .hint("`${self:${…}}` needs a level or two; set the inner parts as their own keys"),
             );
             return Err(Reported);
         }
@@ -399,10 +412,12 @@ impl<'c> Resolver<'c> {
         }
         let s = match self.ctx.options.get("stage") {
             Some(v) => stringify(v),
-            None => match self.lookup_self(&KeyPath::parse_dotted("provider.stage"))? {
-                Some(Value::Null) | None => "dev".to_string(),
-                Some(v) => stringify(&v),
-            },
+            None => defaults::stage(
+                None,
+                self.lookup_self(&KeyPath::parse_dotted("provider.stage"))?
+                    .filter(|v| !v.is_null())
+                    .map(|v| stringify(&v)),
+            ),
         };
         self.stage = Some(s.clone());
         Ok(s)
@@ -416,13 +431,13 @@ impl<'c> Resolver<'c> {
         }
         let s = match self.ctx.options.get("region") {
             Some(v) => stringify(v),
-            None => match self.lookup_self(&KeyPath::parse_dotted("provider.region"))? {
-                Some(Value::Null) | None => ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                    .iter()
-                    .find_map(|k| self.ctx.env.get(*k).filter(|v| !v.is_empty()).cloned())
-                    .unwrap_or_else(|| "us-east-1".to_string()),
-                Some(v) => stringify(&v),
-            },
+            None => {
+                let provider = self
+                    .lookup_self(&KeyPath::parse_dotted("provider.region"))?
+                    .filter(|v| !v.is_null())
+                    .map(|v| stringify(&v));
+                defaults::region(None, provider, |k| self.ctx.env.get(k).cloned())
+            }
         };
         self.region = Some(s.clone());
         Ok(s)
@@ -603,6 +618,35 @@ fn is_ours(inner: &str) -> bool {
     (rest.starts_with(':') && !rest.starts_with("::")) || rest.starts_with('(')
 }
 
+/// How deeply `${…}` nest inside `s` (`${a:${b:c}}` is 2), in one pass. Evaluation recurses
+/// once per level and copies each level's text, so the depth is bounded before it starts.
+fn variable_nesting(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    // One entry per open brace: whether it opened a variable.
+    let mut open: Vec<bool> = Vec::new();
+    let (mut vars, mut deepest) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes[i + 1..].starts_with(b"${") => i += 2,
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                open.push(true);
+                vars += 1;
+                deepest = deepest.max(vars);
+                i += 1;
+            }
+            b'{' if !open.is_empty() => open.push(false),
+            b'}' => {
+                let closes_a_variable = open.pop() == Some(true);
+                vars -= usize::from(closes_a_variable);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
 /// Splits a string into literal text and the insides of our `${…}` expressions. `\${` is a
 /// literal `${`.
 fn split_parts(s: &str) -> Result<Vec<Part>, String> {
@@ -734,6 +778,16 @@ fn describe_miss(expr: &str, misses: &[String], ctx: &Context) -> (String, Strin
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nesting_is_measured_in_one_pass() {
+        assert_eq!(variable_nesting("plain"), 0);
+        assert_eq!(variable_nesting("${self:a}-${opt:b}"), 1);
+        assert_eq!(variable_nesting("${self:custom.${sls:stage}.x}"), 2);
+        assert_eq!(variable_nesting("\\${not} ${a:{b}}"), 1);
+        let deep = format!("{}x{}", "${self:".repeat(100_000), "}".repeat(100_000));
+        assert_eq!(variable_nesting(&deep), 100_000);
+    }
 
     fn ctx() -> Context {
         Context {

@@ -1,5 +1,5 @@
 //! Deterministic zips: entries sorted, no directory entries, every date 1980-01-01 00:00,
-//! mode 0644 (0755 when any execute bit is set), Deflate. The same content gives the same bytes
+//! mode 0644 (0755 when any execute bit is set), Deflate; pnpm's links as symlink entries. The same content gives the same bytes
 //! whatever the files' mtimes, so unchanged code keeps its CodeSha256.
 //!
 //! Files are compressed in parallel (rayon) in bounded chunks and appended in order, so memory
@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 const STREAM_ABOVE: u64 = 16 * 1024 * 1024;
 /// A chunk of files compressed together: at most this many files or bytes.
 const CHUNK_FILES: usize = 256;
-const CHUNK_BYTES: u64 = 24 * 1024 * 1024;
+const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 
 fn options(e: &Entry) -> SimpleFileOptions {
     SimpleFileOptions::default()
@@ -39,6 +39,16 @@ pub fn write<W: Write + Seek>(entries: &[Entry], w: W, what: &str) -> Result<W> 
     let mut i = 0;
     while i < entries.len() {
         let e = &entries[i];
+        if let Some(target) = &e.link {
+            let opts = SimpleFileOptions::default()
+                .compression_method(CompressionMethod::Stored)
+                .last_modified_time(DateTime::default())
+                .unix_permissions(0o777);
+            zip.add_symlink(e.name.as_str(), target.as_str(), opts)
+                .map_err(|err| zip_err(err, what))?;
+            i += 1;
+            continue;
+        }
         if e.size > STREAM_ABOVE {
             zip.start_file(e.name.as_str(), options(e))
                 .map_err(|err| zip_err(err, what))?;
@@ -53,6 +63,7 @@ pub fn write<W: Write + Seek>(entries: &[Entry], w: W, what: &str) -> Result<W> 
         while end < entries.len()
             && end - i < CHUNK_FILES
             && entries[end].size <= STREAM_ABOVE
+            && entries[end].link.is_none()
             && (bytes == 0 || bytes + entries[end].size <= CHUNK_BYTES)
         {
             bytes += entries[end].size;

@@ -6,7 +6,8 @@
 //! failure leaves the previous package untouched.
 
 pub mod archive;
-pub mod devdeps;
+pub mod node_modules;
+pub mod prepared;
 pub mod select;
 
 use std::collections::BTreeMap;
@@ -97,9 +98,21 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             }
         }
     }
-    if service.package.exclude_dev_dependencies {
-        excluded.extend(devdeps::dev_only_patterns(&service.dir));
-    }
+    // v3 applies the dev-dependency exclusion after every pattern: a pattern cannot bring a
+    // dev-only package back.
+    refuse_hoisted_dependencies(service)?;
+    let dev = if service.package.exclude_dev_dependencies {
+        node_modules::dev_only(&service.dir, &all)
+    } else {
+        node_modules::DevOnly::default()
+    };
+    let choose = |p: &Patterns| -> Vec<Entry> {
+        let kept = select::select(&all, p)
+            .into_iter()
+            .filter(|e| !dev.excludes(&e.name))
+            .collect();
+        select::without_dangling_links(kept)
+    };
     let pkg_path = KeyPath::root().key("package").key("patterns");
     let mut out = Vec::new();
     let mut shared_users = Vec::new();
@@ -126,7 +139,7 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             let mut patterns = service.package.patterns.clone();
             patterns.extend(f.package.patterns.iter().cloned());
             let p = Patterns::with_defaults(&patterns, &excluded, &fpath.key("patterns"))?;
-            let entries = select::select(&all, &p);
+            let entries = choose(&p);
             if entries.is_empty() {
                 return Err(no_files(
                     &format!("function `{}`", f.key),
@@ -159,7 +172,7 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             );
         } else {
             let p = Patterns::with_defaults(&service.package.patterns, &excluded, &pkg_path)?;
-            let entries = select::select(&all, &p);
+            let entries = choose(&p);
             if entries.is_empty() {
                 return Err(no_files("the service", &p, &pkg_path));
             }
@@ -200,7 +213,7 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             &[],
             &lp.key("package").key("patterns"),
         )?;
-        let entries = select::select(&select::walk(&root)?, &p);
+        let entries = select::without_dangling_links(select::select(&select::walk(&root)?, &p));
         if entries.is_empty() {
             return Err(no_files(
                 &format!("layer `{}`", layer.key),
@@ -216,6 +229,31 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
     }
     check_sizes(service, &out)?;
     Ok(out)
+}
+
+/// A service inside a workspace whose dependencies were hoisted to the repository root: v3
+/// packages it without them; sls-rs says why the zip would not run.
+fn refuse_hoisted_dependencies(service: &Service) -> Result<()> {
+    let hoisted = node_modules::hoisted_above(&service.dir);
+    let Some((_, first)) = hoisted.first() else {
+        return Ok(());
+    };
+    let names = hoisted
+        .iter()
+        .map(|(n, _)| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let root = first
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "node_modules"))
+        .unwrap_or(first);
+    Err(Error::failed_with_hint(
+        format!(
+            "package.json's dependencies {names} are installed in {}, outside the service directory (a workspace hoisted them), so the zip would not contain them and the function would fail at `require`",
+            root.display()
+        ),
+        "install the service's dependencies inside its directory (npm: `npm install --no-workspaces` there; pnpm: `pnpm deploy`), or bundle the handler",
+    ))
 }
 
 fn file_name(p: &str) -> String {

@@ -6,6 +6,12 @@
 //! (so workspace packages linked from outside the service directory are packaged). A link whose
 //! target is missing is an error naming it; a directory link that leads back to one of its own
 //! ancestors is not followed again.
+//!
+//! Except pnpm's: its `node_modules` is a tree of links into `node_modules/.pnpm/`, and Node
+//! finds a package's dependencies from the package's real directory. Copies at the links'
+//! paths (what v3 stores) cannot find dependencies that are not also top-level, so such zips
+//! fail at `require`; sls-rs stores those links as links (Lambda keeps symlinks when it
+//! unpacks a zip), with the real files once, at their real paths.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -34,72 +40,173 @@ pub struct Entry {
     pub path: PathBuf,
     pub size: u64,
     pub executable: bool,
+    /// A symbolic link stored as one: its target, relative to the link's directory.
+    pub link: Option<String>,
 }
 
 /// Every regular file below `root`, sorted by name. Symlinks are followed.
 pub fn walk(root: &Path) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     let mut ancestors = HashSet::new();
-    if let Ok(c) = root.canonicalize() {
-        ancestors.insert(c);
+    let real_root = root.canonicalize().ok();
+    if let Some(c) = &real_root {
+        ancestors.insert(c.clone());
     }
-    walk_dir(root, "", &mut ancestors, &mut out)?;
+    let mut w = Walk {
+        real_root,
+        ancestors,
+        out: &mut out,
+    };
+    w.dir(root, "")?;
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-fn walk_dir(
-    dir: &Path,
-    prefix: &str,
-    ancestors: &mut HashSet<PathBuf>,
-    out: &mut Vec<Entry>,
-) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
-    let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().to_string();
-        let rel = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        let path = e.path();
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(_) => return Err(Error::config(
-                Diagnostic::error(format!(
-                    "`{rel}` is a symbolic link to something that does not exist"
-                ))
-                .hint("remove the link or restore its target; sls-rs packages what links point to"),
-            )),
-        };
-        if meta.is_dir() {
-            let canonical = path
-                .canonicalize()
-                .map_err(|e| Error::io("read", &path, e))?;
-            if !ancestors.insert(canonical.clone()) {
-                continue; // a link back to an ancestor: a cycle
-            }
-            walk_dir(&path, &rel, ancestors, out)?;
-            ancestors.remove(&canonical);
-        } else if meta.is_file() {
-            #[cfg(unix)]
-            let executable = {
-                use std::os::unix::fs::PermissionsExt;
-                meta.permissions().mode() & 0o111 != 0
+struct Walk<'a> {
+    real_root: Option<PathBuf>,
+    ancestors: HashSet<PathBuf>,
+    out: &'a mut Vec<Entry>,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path, prefix: &str) -> Result<()> {
+        let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
+        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name().to_string_lossy().to_string();
+            let rel = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
             };
-            #[cfg(not(unix))]
-            let executable = false;
-            out.push(Entry {
-                name: rel,
-                path,
-                size: meta.len(),
-                executable,
-            });
+            let path = e.path();
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(_) => return Err(Error::config(
+                    Diagnostic::error(format!(
+                        "`{rel}` is a symbolic link to something that does not exist"
+                    ))
+                    .hint("remove the link or restore its target; sls-rs packages what links point to"),
+                )),
+            };
+            if meta.is_dir() && e.file_type().is_ok_and(|t| t.is_symlink()) {
+                if let Some(target) = self.pnpm_link(&path) {
+                    self.out.push(Entry {
+                        name: rel,
+                        path,
+                        size: 0,
+                        executable: false,
+                        link: Some(target),
+                    });
+                    continue;
+                }
+            }
+            if meta.is_dir() {
+                let canonical = path
+                    .canonicalize()
+                    .map_err(|e| Error::io("read", &path, e))?;
+                if !self.ancestors.insert(canonical.clone()) {
+                    continue; // a link back to an ancestor: a cycle
+                }
+                self.dir(&path, &rel)?;
+                self.ancestors.remove(&canonical);
+            } else if meta.is_file() {
+                #[cfg(unix)]
+                let executable = {
+                    use std::os::unix::fs::PermissionsExt;
+                    meta.permissions().mode() & 0o111 != 0
+                };
+                #[cfg(not(unix))]
+                let executable = false;
+                self.out.push(Entry {
+                    name: rel,
+                    path,
+                    size: meta.len(),
+                    executable,
+                    link: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// For a directory link into a pnpm store inside the walked tree (`…/node_modules/.pnpm/…`),
+    /// the target relative to the link's directory.
+    fn pnpm_link(&self, link: &Path) -> Option<String> {
+        let root = self.real_root.as_ref()?;
+        let target = link.canonicalize().ok()?;
+        let inside = target.strip_prefix(root).ok()?;
+        let comps: Vec<String> = inside
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .collect();
+        let in_store = comps
+            .windows(2)
+            .any(|w| w[0] == "node_modules" && w[1] == ".pnpm");
+        if !in_store {
+            return None;
+        }
+        let from = link.parent()?.canonicalize().ok()?;
+        Some(relative(&from, &target))
+    }
+}
+
+/// The path from directory `from` to `to` (both real): `../../x/y`.
+fn relative(from: &Path, to: &Path) -> String {
+    let f: Vec<_> = from.components().collect();
+    let t: Vec<_> = to.components().collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); f.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().to_string()),
+    );
+    parts.join("/")
+}
+
+/// Stored links whose target is not in the zip are left out: a link that dangles after
+/// unzipping is worse than none. `entries` is sorted by name.
+pub fn without_dangling_links(entries: Vec<Entry>) -> Vec<Entry> {
+    if entries.iter().all(|e| e.link.is_none()) {
+        return entries;
+    }
+    let mut present: HashSet<String> = HashSet::new();
+    for e in &entries {
+        present.insert(e.name.clone());
+        let mut end = 0;
+        while let Some(i) = e.name[end..].find('/') {
+            end += i;
+            present.insert(e.name[..end].to_string());
+            end += 1;
         }
     }
-    Ok(())
+    entries
+        .into_iter()
+        .filter(|e| match &e.link {
+            None => true,
+            Some(target) => {
+                let base = e.name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                normalize(base, target).is_some_and(|t| present.contains(&t))
+            }
+        })
+        .collect()
+}
+
+/// `base/target` with `..` and `.` folded; `None` if it climbs out of the zip.
+fn normalize(base: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// A compiled pattern list: `(negated, matcher)` in order, and the user's patterns as written

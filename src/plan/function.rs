@@ -6,8 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::Compiler;
 use crate::error::{Diagnostic, KeyPath};
-use crate::manifest::runtimes;
-use crate::manifest::service::Function;
+use crate::manifest::service::{
+    Destination, DestinationKind, Function, RuntimeManagement, Tracing,
+};
 use crate::naming;
 
 pub(super) fn log_groups(c: &mut Compiler) {
@@ -47,10 +48,7 @@ pub(super) fn layers(c: &mut Compiler) {
         let s3_key = c.s3_key(&artifact.name);
         // A retained layer version is never deleted, so each new content is a new resource.
         let id = if layer.retain {
-            format!(
-                "{base_id}{}",
-                &artifact.sha256_hex[..40.min(artifact.sha256_hex.len())]
-            )
+            naming::retained_layer_id(&layer.key, &artifact.sha256_hex)
         } else {
             base_id.clone()
         };
@@ -83,17 +81,8 @@ pub(super) fn layers(c: &mut Compiler) {
         }
         c.add(id.clone(), r);
         for account in &layer.allowed_accounts {
-            let label = if account == "*" {
-                "Wild".to_string()
-            } else {
-                account.clone()
-            };
             c.add(
-                format!(
-                    "{}{}LambdaLayerPermission",
-                    naming::normalize_name(&layer.key),
-                    label
-                ),
+                naming::layer_permission_id(&layer.key, account),
                 json!({ "Type": "AWS::Lambda::LayerVersionPermission", "Properties": {
                     "Action": "lambda:GetLayerVersion",
                     "LayerVersionArn": { "Ref": id },
@@ -102,17 +91,17 @@ pub(super) fn layers(c: &mut Compiler) {
             );
         }
         c.output(
-            &format!("{base_id}QualifiedArn"),
+            &naming::layer_qualified_arn_output(&layer.key),
             Some("Current Lambda layer version"),
             json!({ "Ref": id }),
         );
         c.output(
-            &format!("{base_id}Hash"),
+            &naming::layer_hash_output(&layer.key),
             Some("Current Lambda layer hash"),
             json!(artifact.sha256_hex),
         );
         c.output(
-            &format!("{base_id}S3Key"),
+            &naming::layer_s3_key_output(&layer.key),
             Some("Current Lambda layer S3Key"),
             json!(s3_key),
         );
@@ -135,16 +124,9 @@ pub(super) fn role_of(c: &Compiler, f: &Function) -> Value {
 }
 
 pub(super) fn tracing_mode(c: &Compiler, f: &Function) -> Option<&'static str> {
-    match f
-        .tracing
-        .as_ref()
-        .or(c.service.provider.tracing_lambda.as_ref())?
-    {
-        Value::Bool(true) => Some("Active"),
-        Value::String(s) if s == "Active" => Some("Active"),
-        Value::String(s) if s == "PassThrough" => Some("PassThrough"),
-        _ => None,
-    }
+    f.tracing
+        .or(c.service.provider.tracing_lambda)
+        .map(Tracing::mode)
 }
 
 fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Value>> {
@@ -153,21 +135,7 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
     let mut p = Map::new();
     match &f.image {
         Some(image) => {
-            let uri = match image {
-                Value::Object(m) => m.get("uri").cloned().unwrap_or(Value::Null),
-                other => other.clone(),
-            };
-            if !uri.is_string() {
-                c.diags.push(
-                    Diagnostic::error(format!("function `{}` has an image without a `uri`", f.key))
-                        .at(&fp.key("image"))
-                        .hint(
-                            "write `image: <account>.dkr.ecr.<region>.amazonaws.com/repo@sha256:…`",
-                        ),
-                );
-                return None;
-            }
-            p.insert("Code".into(), json!({ "ImageUri": uri }));
+            p.insert("Code".into(), json!({ "ImageUri": image.uri }));
             p.insert("PackageType".into(), json!("Image"));
         }
         None => {
@@ -187,12 +155,7 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
                 "Handler".into(),
                 json!(f.handler.clone().unwrap_or_default()),
             );
-            let runtime = f
-                .runtime
-                .clone()
-                .or_else(|| s.provider.runtime.clone())
-                .unwrap_or_else(|| runtimes::DEFAULT.to_string());
-            p.insert("Runtime".into(), json!(runtime));
+            p.insert("Runtime".into(), json!(f.runtime));
         }
     }
     p.insert("FunctionName".into(), json!(f.name));
@@ -303,41 +266,16 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
         .or(s.provider.runtime_management.as_ref())
     {
         let cfg = match rm {
-            Value::String(m) if m == "auto" => Some(json!({ "UpdateRuntimeOn": "Auto" })),
-            Value::String(m) if m == "onFunctionUpdate" => {
-                Some(json!({ "UpdateRuntimeOn": "FunctionUpdate" }))
+            RuntimeManagement::Auto => json!({ "UpdateRuntimeOn": "Auto" }),
+            RuntimeManagement::OnFunctionUpdate => json!({ "UpdateRuntimeOn": "FunctionUpdate" }),
+            RuntimeManagement::Manual { arn } => {
+                json!({ "UpdateRuntimeOn": "Manual", "RuntimeVersionArn": arn })
             }
-            Value::Object(m) if m.get("mode").and_then(Value::as_str) == Some("manual") => Some(
-                json!({ "UpdateRuntimeOn": "Manual", "RuntimeVersionArn": m.get("arn").cloned().unwrap_or(Value::Null) }),
-            ),
-            _ => None,
         };
-        match cfg {
-            Some(cfg) => {
-                p.insert("RuntimeManagementConfig".into(), cfg);
-            }
-            None => c.diags.push(
-                Diagnostic::error(format!("runtimeManagement {rm} is not a mode Lambda has"))
-                    .at(&fp.key("runtimeManagement"))
-                    .hint("use auto, onFunctionUpdate, or { mode: manual, arn: <runtime version ARN> }"),
-            ),
-        }
+        p.insert("RuntimeManagementConfig".into(), cfg);
     }
-    if let Some(Value::Object(l)) = &f.logging {
-        let mut cfg = Map::new();
-        super::copy_keys(
-            &Value::Object(l.clone()),
-            &[
-                ("logFormat", "LogFormat"),
-                ("applicationLogLevel", "ApplicationLogLevel"),
-                ("systemLogLevel", "SystemLogLevel"),
-                ("logGroup", "LogGroup"),
-            ],
-            &mut cfg,
-        );
-        if !cfg.is_empty() {
-            p.insert("LoggingConfig".into(), Value::Object(cfg));
-        }
+    if let Some(l) = &f.logging {
+        p.insert("LoggingConfig".into(), Value::Object(l.config.clone()));
     }
     if let Some(fs) = &f.file_system_config {
         p.insert("FileSystemConfigs".into(), json!([{ "Arn": fs.get("arn").cloned().unwrap_or(Value::Null), "LocalMountPath": fs.get("localMountPath").cloned().unwrap_or(Value::Null) }]));
@@ -413,7 +351,7 @@ pub(super) fn functions(c: &mut Compiler) {
         if let Some(n) = f.provisioned_concurrency {
             let fid = naming::function_logical_id(&f.key);
             c.add(
-                format!("{}ProvConcLambdaAlias", naming::normalize_name(&f.key)),
+                naming::provisioned_alias_id(&f.key),
                 json!({ "Type": "AWS::Lambda::Alias", "Properties": {
                     "FunctionName": { "Ref": fid },
                     "FunctionVersion": { "Fn::GetAtt": [vid, "Version"] },
@@ -423,10 +361,7 @@ pub(super) fn functions(c: &mut Compiler) {
             );
         }
         c.output(
-            &format!(
-                "{}LambdaFunctionQualifiedArn",
-                naming::normalize_name(&f.key)
-            ),
+            &naming::function_qualified_arn_output(&f.key),
             Some("Current Lambda function version"),
             json!({ "Ref": vid }),
         );
@@ -444,93 +379,24 @@ pub(super) fn functions(c: &mut Compiler) {
 /// into `urls`.
 fn url(c: &mut Compiler, f: &Function, urls: &mut Vec<String>) {
     let Some(u) = &f.url else { return };
-    let fp = KeyPath::root()
-        .key("functions")
-        .key(f.key.clone())
-        .key("url");
-    let (auth, cors, invoke_mode) = match u {
-        Value::Bool(true) => ("NONE", None, None),
-        Value::Object(m) => {
-            let auth = match m.get("authorizer").and_then(Value::as_str) {
-                None => "NONE",
-                Some(a) if a.eq_ignore_ascii_case("aws_iam") => "AWS_IAM",
-                Some(other) => {
-                    c.diags.push(
-                        Diagnostic::error(format!(
-                            "function URL authorizer `{other}` is not known"
-                        ))
-                        .at(&fp.key("authorizer"))
-                        .hint("function URLs take `authorizer: aws_iam`, or no authorizer"),
-                    );
-                    return;
-                }
-            };
-            // v3's defaults, which an object's keys override.
-            let defaults = || {
-                let mut o = Map::new();
-                o.insert(
-                    "AllowHeaders".into(),
-                    json!([
-                        "Content-Type",
-                        "X-Amz-Date",
-                        "Authorization",
-                        "X-Api-Key",
-                        "X-Amz-Security-Token",
-                        "X-Amzn-Trace-Id"
-                    ]),
-                );
-                o.insert("AllowMethods".into(), json!(["*"]));
-                o.insert("AllowOrigins".into(), json!(["*"]));
-                o
-            };
-            let cors = match m.get("cors") {
-                Some(Value::Bool(true)) => Some(Value::Object(defaults())),
-                Some(Value::Object(cm)) => {
-                    let mut o = defaults();
-                    super::copy_keys(
-                        &Value::Object(cm.clone()),
-                        &[
-                            ("allowedOrigins", "AllowOrigins"),
-                            ("allowedHeaders", "AllowHeaders"),
-                            ("allowedMethods", "AllowMethods"),
-                            ("allowCredentials", "AllowCredentials"),
-                            ("exposedResponseHeaders", "ExposeHeaders"),
-                            ("maxAge", "MaxAge"),
-                        ],
-                        &mut o,
-                    );
-                    Some(Value::Object(o))
-                }
-                _ => None,
-            };
-            (auth, cors, m.get("invokeMode").cloned())
-        }
-        other => {
-            c.diags.push(
-                Diagnostic::error(format!("`url` must be true or a map, not {other}"))
-                    .at(&fp)
-                    .hint("write `url: true`"),
-            );
-            return;
-        }
-    };
-    let id = naming::normalize_name(&f.key);
+    let auth = if u.aws_iam { "AWS_IAM" } else { "NONE" };
+    let id = naming::function_url_id(&f.key);
     let mut p = Map::new();
     p.insert("AuthType".into(), json!(auth));
     p.insert("TargetFunctionArn".into(), Compiler::function_arn(&f.key));
-    if let Some(cors) = cors {
-        p.insert("Cors".into(), cors);
+    if let Some(cors) = &u.cors {
+        p.insert("Cors".into(), Value::Object(cors.clone()));
     }
-    if let Some(m) = invoke_mode {
-        p.insert("InvokeMode".into(), m);
+    if let Some(m) = &u.invoke_mode {
+        p.insert("InvokeMode".into(), m.clone());
     }
     c.add(
-        format!("{id}LambdaFunctionUrl"),
+        id.clone(),
         json!({ "Type": "AWS::Lambda::Url", "Properties": p }),
     );
     if auth == "NONE" {
         c.add(
-            format!("{id}LambdaPermissionFnUrl"),
+            naming::function_url_permission_id(&f.key),
             json!({ "Type": "AWS::Lambda::Permission", "Properties": {
                 "FunctionName": Compiler::function_arn(&f.key),
                 "Action": "lambda:InvokeFunctionUrl",
@@ -541,7 +407,7 @@ fn url(c: &mut Compiler, f: &Function, urls: &mut Vec<String>) {
         // Since October 2025 a public function URL also needs lambda:InvokeFunction, limited
         // to calls through the URL (osls, v3's maintained fork, adds the same resource).
         c.add(
-            format!("{id}LambdaPermissionFn"),
+            naming::function_url_invoke_permission_id(&f.key),
             json!({ "Type": "AWS::Lambda::Permission", "Properties": {
                 "FunctionName": Compiler::function_arn(&f.key),
                 "Action": "lambda:InvokeFunction",
@@ -550,7 +416,7 @@ fn url(c: &mut Compiler, f: &Function, urls: &mut Vec<String>) {
             }}),
         );
     }
-    urls.push(format!("{id}LambdaFunctionUrl"));
+    urls.push(id);
 }
 
 /// `destinations`, `maximumEventAge`, `maximumRetryAttempts`: an EventInvokeConfig.
@@ -561,10 +427,6 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
     {
         return;
     }
-    let fp = KeyPath::root()
-        .key("functions")
-        .key(f.key.clone())
-        .key("destinations");
     let mut p = Map::new();
     p.insert(
         "FunctionName".into(),
@@ -578,51 +440,27 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
             "$LATEST"
         }),
     );
-    if let Some(Value::Object(d)) = &f.destinations {
+    if let Some(d) = &f.destinations {
         let mut dc = Map::new();
-        for (key, cfn) in [("onSuccess", "OnSuccess"), ("onFailure", "OnFailure")] {
-            let Some(target) = d.get(key) else { continue };
+        for (cfn, target) in [("OnSuccess", &d.on_success), ("OnFailure", &d.on_failure)] {
+            let Some(target) = target else { continue };
             let (arn, kind) = match target {
-                Value::String(s) if s.starts_with("arn:") => {
-                    (json!(s), s.split(':').nth(2).unwrap_or("").to_string())
-                }
-                Value::String(s) if c.service.functions.contains_key(s) => {
-                    let name = c.service.functions[s].name.clone();
+                Destination::Function(key) => {
+                    let name = &c.service.functions[key].name;
                     (
                         json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}") }),
-                        "lambda".to_string(),
+                        DestinationKind::Lambda,
                     )
                 }
-                Value::Object(m) if m.contains_key("arn") => (
-                    m["arn"].clone(),
-                    m.get("type")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                ),
-                other => {
-                    c.diags.push(Diagnostic::error(format!("destination {other} is not an ARN or a function of this service")).at(&fp.key(key)).hint("use an ARN (lambda, sqs, sns, events) or the key of a function in this file"));
-                    continue;
-                }
+                Destination::Arn { arn, kind } => (arn.clone(), *kind),
             };
-            match kind.as_str() {
-                "lambda" | "function" => {
-                    c.role_statement("destinationLambda", &["lambda:InvokeFunction"], arn.clone())
-                }
-                "sqs" => c.role_statement("destinationSqs", &["sqs:SendMessage"], arn.clone()),
-                "sns" => c.role_statement("destinationSns", &["sns:Publish"], arn.clone()),
-                "events" | "eventBus" => {
-                    c.role_statement("destinationEvents", &["events:PutEvents"], arn.clone())
-                }
-                _ => {
-                    c.diags.push(
-                        Diagnostic::error("cannot tell what kind of destination this is")
-                            .at(&fp.key(key))
-                            .hint("give `type: sqs|sns|lambda|eventBus` beside an intrinsic `arn`"),
-                    );
-                    continue;
-                }
-            }
+            let (sid, action) = match kind {
+                DestinationKind::Lambda => ("destinationLambda", "lambda:InvokeFunction"),
+                DestinationKind::Sqs => ("destinationSqs", "sqs:SendMessage"),
+                DestinationKind::Sns => ("destinationSns", "sns:Publish"),
+                DestinationKind::EventBus => ("destinationEvents", "events:PutEvents"),
+            };
+            c.role_statement(sid, &[action], arn.clone());
             dc.insert(cfn.into(), json!({ "Destination": arn }));
         }
         if !dc.is_empty() {
@@ -637,12 +475,9 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
     }
     let mut r = json!({ "Type": "AWS::Lambda::EventInvokeConfig", "Properties": p });
     if f.provisioned_concurrency.is_some() {
-        r["DependsOn"] = json!(format!(
-            "{}ProvConcLambdaAlias",
-            naming::normalize_name(&f.key)
-        ));
+        r["DependsOn"] = json!(naming::provisioned_alias_id(&f.key));
     }
-    c.add(format!("{}LambdaEvConf", naming::normalize_name(&f.key)), r);
+    c.add(naming::event_invoke_config_id(&f.key), r);
 }
 
 /// With provisioned concurrency, events invoke the `provisioned` alias (as v3 does), or the
@@ -660,7 +495,7 @@ pub(super) fn route_events_to_aliases(
         }
         let plain = Compiler::function_arn(&f.key);
         let alias_arn = json!({ "Fn::Join": [":", [plain.clone(), "provisioned"]] });
-        let alias_id = format!("{}ProvConcLambdaAlias", naming::normalize_name(&f.key));
+        let alias_id = naming::provisioned_alias_id(&f.key);
         for (id, r) in c.t.resources.iter_mut() {
             if generated_before.contains(id) {
                 continue;

@@ -181,7 +181,7 @@ fn references(c: &mut Compiler, t: &Value) {
     for (target, users) in missing {
         let mut users = users;
         users.dedup();
-        let hint = if target.ends_with("LambdaLayer") {
+        let hint = if crate::naming::is_layer_logical_id(&target) {
             "a `!Ref <Name>LambdaLayer` names a layer under `layers:`; check its key".to_string()
         } else {
             "define it under resources.Resources, or fix the name (logical IDs are case-sensitive)"

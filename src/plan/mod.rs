@@ -14,6 +14,7 @@ mod merge;
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
+use crate::clock::iso8601;
 use crate::error::{Diagnostic, Error, Result};
 use crate::manifest::service::Service;
 use crate::naming;
@@ -63,10 +64,8 @@ impl Deployment {
     /// `serverless/<service>/<stage>/<epochMs>-<ISO8601>` (prefix from `deploymentPrefix`).
     pub fn directory(&self, s: &Service) -> String {
         format!(
-            "{}/{}/{}/{}-{}",
-            s.provider.deployment_prefix,
-            s.name,
-            s.stage,
+            "{}{}-{}",
+            s.deployment_prefix(),
             self.timestamp_ms,
             iso8601(self.timestamp_ms)
         )
@@ -135,7 +134,7 @@ impl Compiler<'_> {
         o.insert("Value".into(), value);
         o.insert(
             "Export".into(),
-            json!({ "Name": format!("sls-{}-{}-{}", self.service.name, self.service.stage, key) }),
+            json!({ "Name": naming::export_name(&self.service.name, &self.service.stage, key) }),
         );
         self.t.outputs.insert(key.to_string(), Value::Object(o));
     }
@@ -197,22 +196,7 @@ pub(crate) fn account() -> Value {
     json!({ "Ref": "AWS::AccountId" })
 }
 
-/// Copies the keys of `from` that are present into `into`, renamed from the configuration's
-/// spelling to CloudFormation's (`limit` → `Limit`).
-pub(crate) fn copy_keys(from: &Value, keys: &[(&str, &str)], into: &mut Map<String, Value>) {
-    for (k, to) in keys {
-        if let Some(v) = from.get(*k) {
-            into.insert(to.to_string(), v.clone());
-        }
-    }
-}
-
-/// [`copy_keys`] into a new object.
-pub(crate) fn pick(from: &Value, keys: &[(&str, &str)]) -> Value {
-    let mut out = Map::new();
-    copy_keys(from, keys, &mut out);
-    Value::Object(out)
-}
+pub(crate) use crate::cfn::{copy_keys, pick};
 
 /// The URI API Gateway invokes a Lambda function through (`…/functions/<arn>/invocations`).
 pub(crate) fn invoke_uri(function_arn: Value) -> Value {
@@ -308,9 +292,14 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
 
     // v3 puts the bucket-name output first.
     let mut outputs = Map::new();
+    let bucket_export = naming::export_name(
+        &service.name,
+        &service.stage,
+        naming::DEPLOYMENT_BUCKET_NAME_OUTPUT,
+    );
     outputs.insert(
-        "ServerlessDeploymentBucketName".into(),
-        json!({ "Value": bucket_output, "Export": { "Name": format!("sls-{}-{}-ServerlessDeploymentBucketName", service.name, service.stage) } }),
+        naming::DEPLOYMENT_BUCKET_NAME_OUTPUT.into(),
+        json!({ "Value": bucket_output, "Export": { "Name": bucket_export } }),
     );
     outputs.extend(std::mem::take(&mut c.t.outputs));
     c.t.outputs = outputs;
@@ -325,7 +314,7 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
             "AWSTemplateFormatVersion": "2010-09-09",
             "Description": DESCRIPTION,
             "Resources": bucket_resources,
-            "Outputs": { "ServerlessDeploymentBucketName": { "Value": { "Ref": naming::BUCKET_ID } } }
+            "Outputs": { naming::DEPLOYMENT_BUCKET_NAME_OUTPUT: { "Value": { "Ref": naming::BUCKET_ID } } }
         })
     });
     Ok(Plan {
@@ -340,45 +329,14 @@ pub fn render(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-/// `2026-11-26T13:49:42.341Z` from epoch milliseconds (proleptic Gregorian, UTC).
-pub fn iso8601(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        ms % 1000
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn iso8601_matches_v3_directory_names() {
-        // From the reference seed case: 1795700982341-2026-11-26T13:49:42.341Z
-        assert_eq!(iso8601(1_795_700_982_341), "2026-11-26T13:49:42.341Z");
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-    }
-
-    #[test]
     fn the_bucket_template_parses() {
         let v: Value = serde_json::from_str(DEPLOYMENT_BUCKET).unwrap();
-        assert!(v["Resources"]["ServerlessDeploymentBucket"].is_object());
+        assert!(v["Resources"][naming::BUCKET_ID].is_object());
+        assert!(v["Resources"][naming::BUCKET_POLICY_ID].is_object());
     }
 }

@@ -189,7 +189,7 @@ fn function(
 ) -> Option<Function> {
     c.unknown_keys(fm, FUNCTION_KEYS, fp);
     let handler = c.opt_string(fm, "handler", fp);
-    let image = fm.get("image").cloned();
+    let image = settings::image(fm.get("image"), &fp.key("image"), c);
     if handler.is_none() && image.is_none() {
         c.error(&fp.key("handler"), format!("function `{key}` has no `handler`"), "add `handler: file.export` (e.g. `handler.hello` for export `hello` of handler.js), or `image:` for a container image");
     }
@@ -218,14 +218,26 @@ fn function(
             "shorten the service, stage or function key, or set a shorter `name:`",
         );
     }
-    let runtime = c.opt_string(fm, "runtime", fp);
-    if let Some(rt) = &runtime {
+    let own_runtime = c.opt_string(fm, "runtime", fp);
+    if let Some(rt) = &own_runtime {
         check_runtime(rt, &fp.key("runtime"), c);
     }
-    let tracing = fm.get("tracing").cloned();
-    if let Some(t) = &tracing {
-        check_tracing(t, &fp.key("tracing"), c);
-    }
+    let runtime_set_at = if own_runtime.is_some() || s.provider.runtime.is_none() {
+        fp.key("runtime")
+    } else {
+        KeyPath::root().key("provider").key("runtime")
+    };
+    let runtime = match (&image, own_runtime) {
+        (Some(_), _) => None,
+        (None, Some(rt)) => Some(rt),
+        (None, None) => Some(
+            s.provider
+                .runtime
+                .clone()
+                .unwrap_or_else(|| runtimes::DEFAULT.to_string()),
+        ),
+    };
+    let tracing = settings::tracing(fm.get("tracing"), &fp.key("tracing"), c);
     let events = match fm.get("events") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
@@ -260,6 +272,7 @@ fn function(
         handler,
         image,
         runtime,
+        runtime_set_at,
         memory_size: c.opt_int(fm, "memorySize", fp, 128, 10240),
         timeout: c.opt_int(fm, "timeout", fp, 1, 900),
         description: c.opt_string(fm, "description", fp),
@@ -278,8 +291,8 @@ fn function(
         tags: c.string_map(fm, "tags", fp),
         kms_key_arn: fm.get("kmsKeyArn").cloned(),
         on_error: fm.get("onError").cloned(),
-        destinations: fm.get("destinations").cloned(),
-        url: fm.get("url").cloned().filter(|u| u != &Value::Bool(false)),
+        destinations: settings::destinations(fm.get("destinations"), &fp.key("destinations"), c),
+        url: settings::url(fm.get("url"), &fp.key("url"), c),
         package: function_package(fm.get("package"), &fp.key("package"), c),
         events,
         disable_logs: c.opt_bool(fm, "disableLogs", fp).unwrap_or(false),
@@ -294,8 +307,12 @@ fn function(
         },
         snap_start: c.opt_bool(fm, "snapStart", fp).unwrap_or(false),
         file_system_config: fm.get("fileSystemConfig").cloned(),
-        runtime_management: fm.get("runtimeManagement").cloned(),
-        logging: fm.get("logs").cloned(),
+        runtime_management: settings::runtime_management(
+            fm.get("runtimeManagement"),
+            &fp.key("runtimeManagement"),
+            c,
+        ),
+        logging: settings::logging(fm.get("logs"), &fp.key("logs"), c),
         version: c.opt_bool(fm, "versionFunction", fp),
     };
     check_handler_file(&f, fp, s, inputs, c);
@@ -309,12 +326,8 @@ fn check_handler_file(f: &Function, fp: &KeyPath, s: &Service, inputs: &Inputs, 
     if f.package.artifact.is_some() || s.package.artifact.is_some() {
         return;
     }
-    let runtime = f
-        .runtime
-        .clone()
-        .or_else(|| s.provider.runtime.clone())
-        .unwrap_or_else(|| runtimes::DEFAULT.to_string());
-    let Some(rt) = runtimes::find(&runtime) else {
+    let Some(runtime) = &f.runtime else { return };
+    let Some(rt) = runtimes::find(runtime) else {
         return;
     };
     let Some((module, _export)) = handler.rsplit_once('.') else {

@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use super::checker::{is_intrinsic, show, type_name, Checker};
+use super::defaults;
 use super::runtimes::{self, Status};
 use super::service::*;
 use crate::error::{did_you_mean, KeyPath};
@@ -15,6 +16,7 @@ use crate::error::{did_you_mean, KeyPath};
 mod function;
 mod provider;
 mod resources;
+mod settings;
 
 use function::{functions, layers};
 use provider::provider;
@@ -112,21 +114,12 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
             ),
         }
     }
-    let stage = inputs
-        .stage_option
-        .clone()
-        .or_else(|| c.opt_string(&pm, "stage", &pp))
-        .unwrap_or_else(|| "dev".into());
-    let region = inputs
-        .region_option
-        .clone()
-        .or_else(|| c.opt_string(&pm, "region", &pp))
-        .or_else(|| {
-            ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .iter()
-                .find_map(|k| inputs.env.get(*k).filter(|v| !v.is_empty()).cloned())
-        })
-        .unwrap_or_else(|| "us-east-1".into());
+    let stage = defaults::stage(inputs.stage_option.clone(), c.opt_string(&pm, "stage", &pp));
+    let region = defaults::region(
+        inputs.region_option.clone(),
+        c.opt_string(&pm, "region", &pp),
+        |k| inputs.env.get(k).cloned(),
+    );
     check_stage(&stage, &pp, c);
     let provider = provider(&pm, &pp, c);
 
@@ -146,13 +139,38 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
         custom: m.get("custom").cloned().unwrap_or(Value::Null),
         resources: resources(m.get("resources"), &root_path.key("resources"), c),
         plugins: plugins(m.get("plugins"), &root_path.key("plugins"), c),
+        retired_runtimes: Vec::new(),
     };
     if name.is_some() {
         check_stack_name(&service, c);
     }
     service.layers = layers(m.get("layers"), &root_path.key("layers"), c);
     service.functions = functions(m.get("functions"), &service, inputs, c);
+    settings::check_destination_functions(&service, c);
+    service.retired_runtimes = retired_runtimes(&service, &c.today);
     Some(service)
+}
+
+/// The functions whose runtime AWS stopped accepting by `today`.
+fn retired_runtimes(s: &Service, today: &str) -> Vec<RetiredRuntime> {
+    let mut out = Vec::new();
+    for f in s.functions.values() {
+        let Some(name) = &f.runtime else { continue };
+        let Some(rt) = runtimes::find(name) else {
+            continue;
+        };
+        if rt.status(today) != Status::Blocked {
+            continue;
+        }
+        out.push(RetiredRuntime {
+            function: f.key.clone(),
+            runtime: name.clone(),
+            set_at: f.runtime_set_at.clone(),
+            blocked_since: rt.update_block,
+            successor: rt.successor,
+        });
+    }
+    out
 }
 
 fn service_name(m: &Map<String, Value>, c: &mut Checker) -> Option<String> {
@@ -253,18 +271,6 @@ pub(super) fn log_retention(m: &Map<String, Value>, p: &KeyPath, c: &mut Checker
         return None;
     }
     Some(days)
-}
-
-pub(super) fn check_tracing(v: &Value, p: &KeyPath, c: &mut Checker) {
-    match v {
-        Value::Bool(_) => {}
-        Value::String(s) if s == "Active" || s == "PassThrough" => {}
-        other => c.error(
-            p,
-            format!("tracing mode {} is not known", show(other)),
-            "use true, Active or PassThrough",
-        ),
-    }
 }
 
 pub fn check_runtime(rt: &str, p: &KeyPath, c: &mut Checker) {

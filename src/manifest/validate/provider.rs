@@ -87,7 +87,11 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         websockets_route_selection: c.opt_string(pm, "websocketsApiRouteSelectionExpression", pp),
         profile: c.opt_string(pm, "profile", pp),
         websockets_description: c.opt_string(pm, "websocketsDescription", pp),
-        runtime_management: pm.get("runtimeManagement").cloned(),
+        runtime_management: super::settings::runtime_management(
+            pm.get("runtimeManagement"),
+            &pp.key("runtimeManagement"),
+            c,
+        ),
         ..Provider::default()
     };
     if let Some(rt) = &p.runtime {
@@ -163,7 +167,7 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         Some(Value::Object(tm)) => {
             let tp = pp.key("tracing");
             c.unknown_keys(tm, &["lambda", "apiGateway"], &tp);
-            p.tracing_lambda = tm.get("lambda").cloned();
+            p.tracing_lambda = super::settings::tracing(tm.get("lambda"), &tp.key("lambda"), c);
             p.tracing_api_gateway = c.opt_bool(tm, "apiGateway", &tp).unwrap_or(false);
         }
         Some(other) => c.error(
@@ -171,9 +175,6 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
             format!("`tracing` must be a map, not {}", show(other)),
             "write `tracing: { lambda: true }`",
         ),
-    }
-    if let Some(t) = &p.tracing_lambda {
-        check_tracing(t, &pp.key("tracing").key("lambda"), c);
     }
     if let Some(Value::Object(lm)) = pm.get("logs") {
         // Access logging needs an account-level CloudWatch role that v3 manages with a custom

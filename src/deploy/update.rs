@@ -1,0 +1,216 @@
+//! The deploy sequence against AWS, after the package is ready: stack state, upload, create
+//! or update, follow, prune. It returns what happened as an [`Outcome`]; the command says it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::bucket::{self, Content, Upload};
+use super::stack::{self, Body};
+use super::Aws;
+use crate::error::{Error, Result};
+use crate::manifest::service::DeploymentMethod;
+use crate::manifest::Service;
+use crate::package::{self, prepared::Prepared};
+use crate::plan;
+use crate::progress::Progress;
+
+/// CloudFormation takes templates up to this size inline; larger ones go by S3 URL.
+const INLINE_TEMPLATE_BYTES: usize = 51_200;
+pub const TEMPLATE_OBJECT: &str = "compiled-cloudformation-template.json";
+
+/// What a deploy did, for the command to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The template and every artifact equal the last deployment's: nothing was uploaded.
+    NoChanges,
+    /// Uploaded, and CloudFormation created or updated the stack.
+    Deployed,
+    /// Uploaded, but CloudFormation found nothing to change in the stack.
+    StackUnchanged,
+}
+
+/// How a deploy runs: `--force`, `--timeout`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    pub force: bool,
+    pub timeout: Option<Duration>,
+}
+
+/// Deploys a prepared package: v3's sequence (create the stack with its bucket if needed,
+/// upload, update, prune), skipping everything when nothing changed.
+pub async fn deploy(
+    aws: &Aws,
+    service: &Service,
+    p: &Prepared,
+    settings: Settings,
+    progress: &Progress,
+) -> Result<Outcome> {
+    let name = service.stack_name();
+    let timeout = settings.timeout;
+    let opts = stack::StackOptions::of(service);
+
+    let existing = stack::ready_for_deploy(aws, &name, timeout, progress).await?;
+    let created_now = existing.is_none();
+    let custom_bucket = service
+        .provider
+        .deployment_bucket
+        .as_ref()
+        .and_then(|b| b.name.clone());
+    let mut create_full_stack = false;
+    if existing.is_none() {
+        match &p.plan.create {
+            Some(create) => {
+                progress.line(&format!("creating stack {name}"));
+                stack::create(aws, &name, &Body::Inline(plan::render(create)), &opts).await?;
+                let settled = stack::follow(aws, &name, None, timeout, progress).await?;
+                if !settled.ok {
+                    return Err(stack::failed(&name, "Creation", &settled));
+                }
+            }
+            None => create_full_stack = true,
+        }
+    }
+    let bucket = match &custom_bucket {
+        Some(b) => b.clone(),
+        None => stack::physical_id(aws, &name, crate::naming::BUCKET_ID)
+            .await?
+            .ok_or_else(|| Error::failed_with_hint(format!("stack {name} has no deployment bucket"), "the stack was not created by sls-rs or v3; remove it or name a bucket with provider.deploymentBucket"))?,
+    };
+    let prefix = service.deployment_prefix();
+    let template_text = plan::render(&p.plan.update);
+    let state_text = plan::render(&p.state);
+    let mut local: BTreeMap<String, String> = BTreeMap::new();
+    local.insert(
+        TEMPLATE_OBJECT.into(),
+        normalized_sha(&template_text, &p.plan.directory),
+    );
+    local.insert(
+        package::STATE_FILE.into(),
+        normalized_sha(&state_text, &p.plan.directory),
+    );
+    for (n, _, sha) in &p.zips {
+        local.insert(n.clone(), sha.clone());
+    }
+    let dirs = bucket::deployment_dirs(aws, &bucket, &prefix).await?;
+    let previous = match dirs.last() {
+        Some(d) => Some((d.clone(), bucket::hashes(aws, &bucket, d).await?)),
+        None => None,
+    };
+    if !settings.force && !created_now {
+        if let Some((_, prev)) = &previous {
+            if prev == &local {
+                return Ok(Outcome::NoChanges);
+            }
+        }
+    }
+    let mut uploads = vec![
+        Upload {
+            name: TEMPLATE_OBJECT.into(),
+            content: Content::Bytes(template_text.clone().into_bytes()),
+            sha256: local[TEMPLATE_OBJECT].clone(),
+            content_type: "application/json",
+        },
+        Upload {
+            name: package::STATE_FILE.into(),
+            content: Content::Bytes(state_text.into_bytes()),
+            sha256: local[package::STATE_FILE].clone(),
+            content_type: "application/json",
+        },
+    ];
+    for (n, path, sha) in &p.zips {
+        uploads.push(Upload {
+            name: n.clone(),
+            content: Content::File(path.clone()),
+            sha256: sha.clone(),
+            content_type: "application/zip",
+        });
+    }
+    let (sent, copied) = bucket::upload(
+        aws,
+        &bucket,
+        &p.plan.directory,
+        uploads,
+        previous.as_ref().map(|(d, h)| (d.as_str(), h)),
+    )
+    .await?;
+    progress.line(&format!(
+        "uploaded {sent} file{} to s3://{bucket}/{}{}",
+        if sent == 1 { "" } else { "s" },
+        p.plan.directory,
+        if copied > 0 {
+            format!(" ({copied} unchanged, copied in S3)")
+        } else {
+            String::new()
+        }
+    ));
+
+    let body = if template_text.len() <= INLINE_TEMPLATE_BYTES {
+        Body::Inline(template_text.clone())
+    } else {
+        Body::Url(bucket::object_url(
+            aws,
+            &bucket,
+            &format!("{}/{TEMPLATE_OBJECT}", p.plan.directory),
+        ))
+    };
+    let base = stack::latest_event(aws, &name).await?;
+    let changed = if create_full_stack {
+        progress.line(&format!("creating stack {name}"));
+        stack::create(aws, &name, &body, &opts).await?;
+        true
+    } else {
+        progress.line(&format!("updating stack {name}"));
+        match service.provider.deployment_method {
+            DeploymentMethod::ChangeSets => {
+                stack::update_with_change_set(aws, &name, &body, &opts).await?
+            }
+            DeploymentMethod::Direct => stack::update_direct(aws, &name, &body, &opts).await?,
+        }
+    };
+    if changed {
+        let settled = stack::follow(aws, &name, base, timeout, progress).await?;
+        if !settled.ok {
+            return Err(stack::failed(
+                &name,
+                if create_full_stack {
+                    "Creation"
+                } else {
+                    "Update"
+                },
+                &settled,
+            ));
+        }
+    }
+    let removed = bucket::prune(aws, &bucket, &prefix).await?;
+    if removed > 0 {
+        progress.line(&format!(
+            "removed {removed} old deployment{} from the bucket (keeping {})",
+            if removed == 1 { "" } else { "s" },
+            bucket::KEEP
+        ));
+    }
+    Ok(if changed {
+        Outcome::Deployed
+    } else {
+        Outcome::StackUnchanged
+    })
+}
+
+/// A template or state with this deployment's timestamps taken out, so two deployments of the
+/// same service and code compare equal (v3 fails at this for services with API keys).
+pub fn normalized_sha(text: &str, directory: &str) -> String {
+    let stamp = directory
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .split('-')
+        .next()
+        .unwrap_or("");
+    let mut t = text.replace(directory, "<deployment>");
+    if stamp.len() >= 10 {
+        t = t.replace(stamp, "<timestamp>");
+    }
+    package::archive::sha256(t.as_bytes())
+        .map(|(_, hex)| hex)
+        .unwrap_or_default()
+}

@@ -1,0 +1,283 @@
+//! End to end against moto (a local AWS): deploy, redeploy unchanged, deploy a code change,
+//! info, remove, remove again. What moto cannot do (rollbacks, per-resource events,
+//! throttling, dropped connections) is in `deploy_faults.rs`.
+
+use crate::common;
+
+use crate::common::{Moto, Test};
+use serde_json::Value;
+
+const SERVICE: &str = "service: shop\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  region: us-east-1\nfunctions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET users/create\n  worker:\n    handler: handler.hello\n    memorySize: 256\n    events:\n      - schedule: rate(1 hour)\n";
+
+fn sls(t: &std::path::Path, moto: &Moto, args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    common::sls(t, &args, &moto.env())
+}
+
+fn code_sha_in_template(dir: &std::path::Path) -> String {
+    let t: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".serverless/cloudformation-template-update-stack.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("HelloLambdaVersion"))
+        .map(|(_, v)| v["Properties"]["CodeSha256"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+fn deployment_dirs(moto: &Moto) -> Value {
+    moto.py("s3 = client('s3')\nb = [x['Name'] for x in s3.list_buckets()['Buckets'] if 'serverlessdeploymentbucket' in x['Name']][0]\nr = s3.list_objects_v2(Bucket=b, Prefix='serverless/shop/dev/', Delimiter='/')\nprint(json.dumps(sorted(p['Prefix'] for p in r.get('CommonPrefixes', []))))")
+}
+
+#[test]
+fn deploy_redeploy_change_info_remove() {
+    let moto = Moto::start();
+    let t = Test::service(SERVICE);
+    let dir = t.path().to_path_buf();
+
+    // First deploy: the stack is created, then updated with the service.
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("creating stack shop-dev") && stderr.contains("UPDATE_COMPLETE"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("testing"),
+        "credentials never appear in output"
+    );
+    let f = moto.py("l = client('lambda')\nc = l.get_function(FunctionName='shop-dev-hello')['Configuration']\nprint(json.dumps([c['Runtime'], c['Handler'], c['CodeSha256'], c['MemorySize']]))");
+    let sha = code_sha_in_template(&dir);
+    assert_eq!(
+        f,
+        serde_json::json!(["nodejs22.x", "handler.hello", sha, 1024])
+    );
+    let w = moto.py("print(json.dumps(client('lambda').get_function(FunctionName='shop-dev-worker')['Configuration']['MemorySize']))");
+    assert_eq!(w, serde_json::json!(256));
+    let paths = moto.py("a = client('apigateway')\napi = a.get_rest_apis()['items'][0]\nprint(json.dumps(sorted(r['path'] for r in a.get_resources(restApiId=api['id'])['items'])))");
+    assert_eq!(paths, serde_json::json!(["/", "/users", "/users/create"]));
+    let objects = moto.py("s3 = client('s3')\nb = [x['Name'] for x in s3.list_buckets()['Buckets'] if 'serverlessdeploymentbucket' in x['Name']][0]\nprint(json.dumps(sorted(o['Key'].rsplit('/', 1)[1] for o in s3.list_objects_v2(Bucket=b)['Contents'])))");
+    assert_eq!(
+        objects,
+        serde_json::json!([
+            "compiled-cloudformation-template.json",
+            "serverless-state.json",
+            "shop.zip"
+        ])
+    );
+    assert_eq!(deployment_dirs(&moto).as_array().unwrap().len(), 1);
+
+    // Unchanged: nothing is uploaded or updated.
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("No changes to deploy"), "{stderr}");
+    assert_eq!(
+        deployment_dirs(&moto).as_array().unwrap().len(),
+        1,
+        "no new deployment directory"
+    );
+
+    // --force deploys anyway; the unchanged zip is copied inside S3, not sent again.
+    let out = sls(&dir, &moto, &["deploy", "--force"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("copied in S3"), "{stderr}");
+    // Only the newest five deployments stay in the bucket.
+    for _ in 0..4 {
+        assert!(sls(&dir, &moto, &["deploy", "--force"]).status.success());
+    }
+    assert_eq!(
+        deployment_dirs(&moto).as_array().unwrap().len(),
+        5,
+        "pruned to five"
+    );
+
+    // A code change gives the function a new CodeSha256.
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => ({ statusCode: 201 });\n",
+    )
+    .unwrap();
+    let out = sls(&dir, &moto, &["deploy"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_sha = code_sha_in_template(&dir);
+    assert_ne!(new_sha, sha);
+    let live = moto.py("print(json.dumps(client('lambda').get_function(FunctionName='shop-dev-hello')['Configuration']['CodeSha256']))");
+    assert_eq!(live, Value::String(new_sha));
+
+    // info, for people and for machines.
+    let out = sls(&dir, &moto, &["info"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("stack: shop-dev") && stdout.contains("hello: shop-dev-hello"),
+        "{stdout}"
+    );
+    let api = moto.py("print(json.dumps(client('apigateway').get_rest_apis()['items'][0]['id']))");
+    let endpoint = format!(
+        "GET - https://{}.execute-api.us-east-1.amazonaws.com/dev/users/create",
+        api.as_str().unwrap()
+    );
+    assert!(stdout.contains(&endpoint), "endpoints per route: {stdout}");
+    let out = sls(&dir, &moto, &["info", "--json"]);
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["functions"][1]["name"], "shop-dev-worker");
+
+    // remove, then remove again.
+    let out = sls(&dir, &moto, &["remove"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("emptied deployment bucket"), "{stderr}");
+    let stacks = moto.py("print(json.dumps([s['StackName'] for s in client('cloudformation').list_stacks()['StackSummaries'] if s['StackStatus'] != 'DELETE_COMPLETE']))");
+    assert_eq!(stacks, serde_json::json!([]));
+    let out = sls(&dir, &moto, &["remove"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not exist"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sls(&dir, &moto, &["info"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stack shop-dev does not exist"));
+}
+
+#[test]
+fn direct_updates_and_api_keys_keep_no_change_detection() {
+    // v3 redeploys every time for services with API keys; sls-rs does not.
+    let moto = Moto::start();
+    let t = Test::service("service: keys\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  deploymentMethod: direct\n  apiGateway:\n    apiKeys: [partner]\nfunctions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: {path: items, method: get, private: true}\n");
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["deploy"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("No changes to deploy"), "{stderr}");
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => 2;\n",
+    )
+    .unwrap();
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("UPDATE_COMPLETE"),
+        "a direct update: {stderr}"
+    );
+    // moto skips API keys and usage plans, but they are in what was deployed.
+    let body = moto.py("print(json.dumps(client('cloudformation').get_template(StackName='keys-dev')['TemplateBody']))");
+    assert!(
+        body.to_string().contains("ApiGatewayApiKey1")
+            && body.to_string().contains("ApiGatewayUsagePlan")
+    );
+}
+
+#[test]
+fn a_deployment_bucket_the_stack_does_not_own() {
+    let moto = Moto::start();
+    moto.py("s3 = client('s3')\ns3.create_bucket(Bucket='team-artifacts')\ns3.put_object(Bucket='team-artifacts', Key='other/keep.txt', Body=b'x')\nprint(json.dumps(1))");
+    let t = Test::service("service: ext\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  deploymentBucket:\n    name: team-artifacts\n  deploymentPrefix: builds\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("creating stack ext-dev") && stderr.contains("CREATE_COMPLETE"),
+        "the whole stack is created at once: {stderr}"
+    );
+    let keys = moto.py("print(json.dumps(sorted(o['Key'].split('/')[0] for o in client('s3').list_objects_v2(Bucket='team-artifacts')['Contents'])))");
+    assert_eq!(
+        keys,
+        serde_json::json!(["builds", "builds", "builds", "other"])
+    );
+    let out = sls(&dir, &moto, &["deploy"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No changes to deploy"));
+    let out = sls(&dir, &moto, &["remove"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = moto.py("print(json.dumps(sorted(o['Key'] for o in client('s3').list_objects_v2(Bucket='team-artifacts').get('Contents', []))))");
+    assert_eq!(
+        keys,
+        serde_json::json!(["other/keep.txt"]),
+        "only this service's deployments are removed"
+    );
+}
+
+#[test]
+fn blocked_runtimes_are_refused_before_anything_is_uploaded() {
+    let moto = Moto::start();
+    let t = Test::service("service: old\nprovider:\n  name: aws\n  runtime: nodejs18.x\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let out = sls(t.path(), &moto, &["deploy"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("uses runtime `nodejs18.x`, which AWS stopped accepting")
+            && stderr.contains("nodejs24.x"),
+        "{stderr}"
+    );
+    let buckets = moto.py("print(json.dumps(len(client('s3').list_buckets()['Buckets'])))");
+    assert_eq!(buckets, serde_json::json!(0), "nothing was created");
+}
+
+#[test]
+fn deploy_a_prepared_package_and_resolve_aws_variables() {
+    let moto = Moto::start();
+    moto.py("client('ssm').put_parameter(Name='/shop/secret', Value='s3cr3t', Type='SecureString')\ns3 = client('s3')\ns3.create_bucket(Bucket='cfg-bucket')\ns3.put_object(Bucket='cfg-bucket', Key='v.txt', Body=b'from-s3')\nclient('cloudformation').create_stack(StackName='other', TemplateBody=json.dumps({'Resources': {'T': {'Type': 'AWS::SNS::Topic'}}, 'Outputs': {'Out': {'Value': 'from-cf'}}}))\nprint(json.dumps(1))");
+    let t = Test::service("service: pkg\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    SECRET: ${ssm:/shop/secret}\n    ACCOUNT: ${aws:accountId}\n    MISSING: ${ssm:/nope, 'fallback'}\n    FROM_S3: ${s3:cfg-bucket/v.txt}\n    FROM_CF: ${cf:other.Out}\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["package", "--package", "build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tpl = std::fs::read_to_string(dir.join("build/cloudformation-template-update-stack.json"))
+        .unwrap();
+    assert!(
+        tpl.contains("s3cr3t")
+            && tpl.contains("123456789012")
+            && tpl.contains("fallback")
+            && tpl.contains("from-s3")
+            && tpl.contains("from-cf"),
+        "variables resolved through AWS"
+    );
+    let out = sls(&dir, &moto, &["deploy", "--package", "build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = moto.py("print(json.dumps(client('lambda').get_function(FunctionName='pkg-dev-hello')['Configuration']['Environment']['Variables']['SECRET']))");
+    assert_eq!(env, serde_json::json!("s3cr3t"));
+    // The same package for another stage is refused.
+    let out = sls(
+        &dir,
+        &moto,
+        &["deploy", "--package", "build", "--stage", "prod"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was packaged for"));
+}

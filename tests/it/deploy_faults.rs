@@ -1,0 +1,411 @@
+//! What moto cannot do, through a fault-injecting proxy on loopback (tests/it/common/proxy.rs)
+//! serving recorded CloudFormation responses: a failed update that rolled back, throttling,
+//! server faults, connections dropped midway, busy and broken stacks, Ctrl-C.
+
+use crate::common;
+
+use crate::common::proxy::{recorded, Proxy, Reply};
+use crate::common::{Moto, Test};
+
+const SERVICE: &str = "service: shop\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  hello:\n    handler: handler.hello\n  worker:\n    handler: handler.hello\n";
+
+/// moto for S3 (and everything else), the proxy for CloudFormation.
+fn env(moto: &Moto, proxy: &Proxy) -> Vec<(String, String)> {
+    let mut e = moto.env();
+    e.push(("AWS_ENDPOINT_URL_CLOUDFORMATION".into(), proxy.url.clone()));
+    e
+}
+
+fn run(dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> (i32, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = common::sls(dir, &args, env);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn deployed() -> (Moto, Proxy, Test) {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let t = Test::service(SERVICE);
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        proxy.count("DescribeStacks") > 0,
+        "CloudFormation goes through the proxy"
+    );
+    proxy.clear();
+    (moto, proxy, t)
+}
+
+fn change_code(t: &Test) {
+    std::fs::write(
+        t.path().join("handler.js"),
+        format!(
+            "module.exports.hello = async () => {};\n",
+            std::process::id()
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_failed_update_names_the_resource_and_awss_reason() {
+    let (moto, proxy, t) = deployed();
+    change_code(&t);
+    proxy.rule(
+        "DescribeStackEvents",
+        Some("ExecuteChangeSet"),
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded("describe-stack-events-rollback.xml", "shop-dev", ""),
+        ),
+    );
+    proxy.rule(
+        "DescribeStacks",
+        Some("ExecuteChangeSet"),
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded(
+                "describe-stacks.xml",
+                "shop-dev",
+                "UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("UPDATE_FAILED") && err.contains("AWS::Lambda::Function"),
+        "each resource's progress is shown: {err}"
+    );
+    assert!(
+        err.contains("error: Update of stack shop-dev failed: HelloLambdaFunction (AWS::Lambda::Function): Resource handler returned message: \"Unzipped size must be smaller than 262144000 bytes"),
+        "the first failed resource and AWS's reason, not the cancelled one: {err}"
+    );
+    assert!(
+        err.contains("the stack is now UPDATE_ROLLBACK_COMPLETE"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rolled back to the previous deployment"),
+        "{err}"
+    );
+}
+
+#[test]
+fn throttling_and_server_faults_are_retried() {
+    let (moto, proxy, t) = deployed();
+    change_code(&t);
+    proxy.rule(
+        "DescribeStacks",
+        None,
+        3,
+        Reply::Respond(400, recorded("throttling.xml", "", "")),
+    );
+    proxy.rule(
+        "CreateChangeSet",
+        None,
+        2,
+        Reply::Respond(500, recorded("internal-failure.xml", "", "")),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        proxy.count("DescribeStacks") >= 4,
+        "throttled requests were tried again"
+    );
+    assert!(
+        proxy.count("CreateChangeSet") >= 3,
+        "5xx answers were tried again"
+    );
+    assert!(err.contains("UPDATE_COMPLETE"), "{err}");
+}
+
+#[test]
+fn dropped_connections_are_retried() {
+    let (moto, proxy, t) = deployed();
+    change_code(&t);
+    // Before any answer, and halfway through one.
+    proxy.rule("DescribeStacks", None, 1, Reply::Drop);
+    proxy.rule("DescribeStackEvents", None, 1, Reply::Truncate);
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(proxy.count("DescribeStacks") >= 2 && proxy.count("DescribeStackEvents") >= 2);
+}
+
+#[test]
+fn a_busy_stack_is_waited_for_until_the_timeout() {
+    let (moto, proxy, t) = deployed();
+    proxy.rule(
+        "DescribeStacks",
+        None,
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded("describe-stacks.xml", "shop-dev", "UPDATE_IN_PROGRESS"),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy", "--timeout", "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("stack shop-dev is UPDATE_IN_PROGRESS; waiting for it to finish"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stack shop-dev is still UPDATE_IN_PROGRESS after 1 s"),
+        "{err}"
+    );
+    assert_eq!(proxy.count("CreateChangeSet"), 0, "nothing was changed");
+}
+
+#[test]
+fn a_stack_whose_creation_rolled_back_is_deleted_and_created_again() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let t = Test::service(SERVICE);
+    proxy.rule(
+        "DescribeStacks",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("describe-stacks.xml", "shop-dev", "ROLLBACK_COMPLETE"),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("stack shop-dev is ROLLBACK_COMPLETE after a failed create; deleting it and creating it again"), "{err}");
+    assert_eq!(proxy.count("DeleteStack"), 1);
+    assert!(err.contains("creating stack shop-dev"), "{err}");
+}
+
+#[test]
+fn an_empty_review_in_progress_stack_is_cleaned_up() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let t = Test::service(SERVICE);
+    proxy.rule(
+        "DescribeStacks",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("describe-stacks.xml", "shop-dev", "REVIEW_IN_PROGRESS"),
+        ),
+    );
+    proxy.rule(
+        "ListStackResources",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("list-stack-resources-empty.xml", "shop-dev", ""),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "empty REVIEW_IN_PROGRESS stack left by an unexecuted change set; removing it"
+        ),
+        "{err}"
+    );
+    assert_eq!(proxy.count("DeleteStack"), 1);
+}
+
+#[test]
+fn an_empty_change_set_is_success() {
+    let (moto, proxy, t) = deployed();
+    proxy.rule(
+        "DescribeChangeSet",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("describe-change-set-empty.xml", "shop-dev", ""),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("CloudFormation found nothing to change"),
+        "{err}"
+    );
+    assert_eq!(proxy.count("ExecuteChangeSet"), 0);
+    assert_eq!(
+        proxy.count("DeleteChangeSet"),
+        1,
+        "the empty change set is deleted"
+    );
+}
+
+#[test]
+fn update_rollback_failed_names_the_way_out() {
+    let (moto, proxy, t) = deployed();
+    proxy.rule(
+        "DescribeStacks",
+        None,
+        1,
+        Reply::Respond(
+            200,
+            recorded("describe-stacks.xml", "shop-dev", "UPDATE_ROLLBACK_FAILED"),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("UPDATE_ROLLBACK_FAILED")
+            && err.contains("aws cloudformation continue-update-rollback --stack-name shop-dev"),
+        "{err}"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn ctrl_c_stops_following_and_says_what_cloudformation_is_doing() {
+    let (moto, proxy, t) = deployed();
+    change_code(&t);
+    proxy.rule(
+        "DescribeStacks",
+        Some("ExecuteChangeSet"),
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded("describe-stacks.xml", "shop-dev", "UPDATE_IN_PROGRESS"),
+        ),
+    );
+    let mut cmd = common::sls_command(t.path());
+    cmd.arg("deploy")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    for (k, v) in env(&moto, &proxy) {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !(proxy.count("ExecuteChangeSet") > 0 && proxy.count("DescribeStacks") >= 2) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deploy never reached the update"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "interrupted: stopped following stack shop-dev, which is still UPDATE_IN_PROGRESS"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("describe-stack-events --stack-name shop-dev"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stack_settings_reach_cloudformation() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    moto.py("client('sns').create_topic(Name='stack-events')\nprint(json.dumps(1))");
+    let t = Test::service("service: shop\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  stackTags: {team: core}\n  notificationArns: ['arn:aws:sns:us-east-1:123456789012:stack-events']\n  cfnRole: arn:aws:iam::123456789012:role/cfn\n  disableRollback: true\n  stackPolicy:\n    - {Effect: Allow, Principal: '*', Action: 'Update:*', Resource: '*'}\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    let create = proxy.bodies("CreateStack").join("&");
+    for part in [
+        "Tags.member.1.Key=team",
+        "NotificationARNs.member.1=arn",
+        "RoleARN=arn",
+        "DisableRollback=true",
+        "StackPolicyBody=",
+    ] {
+        assert!(create.contains(part), "CreateStack lacks {part}: {create}");
+    }
+    let cs = proxy.bodies("CreateChangeSet").join("&");
+    for part in [
+        "Tags.member.1.Key=team",
+        "NotificationARNs.member.1=arn",
+        "RoleARN=arn",
+    ] {
+        assert!(cs.contains(part), "CreateChangeSet lacks {part}: {cs}");
+    }
+    assert!(proxy
+        .bodies("ExecuteChangeSet")
+        .join("&")
+        .contains("DisableRollback=true"));
+    assert_eq!(
+        proxy.count("SetStackPolicy"),
+        1,
+        "the policy is set beside the change set"
+    );
+}
+
+#[test]
+fn an_answer_without_a_message_names_the_status_and_request_id() {
+    let (moto, proxy, t) = deployed();
+    change_code(&t);
+    proxy.rule(
+        "CreateChangeSet",
+        None,
+        1,
+        Reply::Respond(400, String::new()),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("error: CreateChangeSet failed: AWS answered HTTP 400 with no message"),
+        "{err}"
+    );
+    assert!(!err.contains("AWS's message above"), "{err}");
+    // The proxy's answers carry no request ID; an endpoint whose answers do.
+    let mut e = env(&moto, &proxy);
+    e.retain(|(k, _)| k != "AWS_ENDPOINT_URL_CLOUDFORMATION");
+    e.push((
+        "AWS_ENDPOINT_URL_CLOUDFORMATION".into(),
+        empty_400_endpoint("abc-123"),
+    ));
+    let (code, err) = run(t.path(), &e, &["deploy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("failed: AWS answered HTTP 400 with no message (request ID abc-123)"),
+        "{err}"
+    );
+}
+
+/// An endpoint on loopback that answers every request with an empty HTTP 400 whose only
+/// content is an `x-amzn-RequestId` header.
+fn empty_400_endpoint(request_id: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut len = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let _ = reader.read_exact(&mut vec![0; len]);
+            let _ = write!(
+                conn,
+                "HTTP/1.1 400 Bad Request\r\nx-amzn-RequestId: {request_id}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    url
+}

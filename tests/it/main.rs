@@ -1,0 +1,13 @@
+//! Every integration test in one binary, so the suite links once. Each module is one stage or
+//! concern as a user meets it; `common` is the harness they share.
+
+mod common;
+
+mod deploy;
+mod deploy_faults;
+mod golden;
+mod loader_fuzz;
+mod manifest;
+mod node_trees;
+mod package;
+mod plan;
