@@ -44,6 +44,9 @@ pub struct Global {
     /// Print only errors and results
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
+    /// Leave out a plugin the service lists, e.g. one only local development needs (repeatable)
+    #[arg(long = "skip-plugin", global = true, value_name = "NAME")]
+    pub skip_plugins: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,6 +21,7 @@ pub mod manifest;
 pub mod naming;
 pub mod package;
 pub mod plan;
+pub mod plugins;
 pub mod progress;
 pub mod yaml;
 

@@ -149,6 +149,17 @@ pub fn layer_permission_id(key: &str, account: &str) -> String {
 // ── Service-wide ─────────────────────────────────────────────────────────────────────────
 
 pub const ROLE_ID: &str = "IamRoleLambdaExecution";
+
+/// The shared execution role's default name: `<service>-<stage>-<region>-lambdaRole`, the
+/// region from the stack (`AWS::Region`).
+pub fn role_name(service: &str, stage: &str) -> serde_json::Value {
+    serde_json::json!({ "Fn::Join": ["-", [service, stage, { "Ref": "AWS::Region" }, "lambdaRole"]] })
+}
+
+/// A function's log group: `/aws/lambda/<function name>`.
+pub fn log_group_name(function_name: &str) -> String {
+    format!("/aws/lambda/{function_name}")
+}
 pub const BUCKET_ID: &str = "ServerlessDeploymentBucket";
 pub const BUCKET_POLICY_ID: &str = "ServerlessDeploymentBucketPolicy";
 

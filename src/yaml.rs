@@ -44,9 +44,16 @@ const CFN_TAGS: &[(&str, &str)] = &[
 /// deeper nesting in one linear pass before either parser runs.
 const MAX_DEPTH: usize = 128;
 
+/// How many nodes aliases may add to a document, all uses together. serde_yaml copies an
+/// alias's node at each use and limits how many uses, not how much they copy: 20,000 uses of a
+/// 20,000-key mapping are 400 million nodes from half a megabyte. Configurations reuse a few
+/// small blocks.
+const MAX_ALIASED_NODES: usize = 1_000_000;
+
 /// Parses one YAML or JSON document. Errors carry line and column.
 pub fn parse(text: &str) -> Result<Value, Diagnostic> {
     check_depth(text)?;
+    check_aliases(text)?;
     let mut doc: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -266,6 +273,103 @@ fn too_deep(
     ))
     .located(Some(Location { line, col }))
     .hint(hint)
+}
+
+/// Refuses a document whose aliases would copy more than [`MAX_ALIASED_NODES`] nodes, before
+/// serde_yaml makes the copies. Counting takes one pass of yaml-rust2's event parser (only over
+/// text that may have an alias): each anchored node's size is recorded when it ends, so an alias
+/// costs a lookup however large its node.
+fn check_aliases(text: &str) -> Result<(), Diagnostic> {
+    if !may_have_aliases(text) {
+        return Ok(());
+    }
+    let mut counter = AliasCounter::default();
+    let mut parser = yaml_rust2::parser::Parser::new_from_str(text);
+    // Syntax errors are serde_yaml's to report; what was counted up to one still stands.
+    let _ = parser.load(&mut counter, false);
+    match counter.exceeded_at {
+        None => Ok(()),
+        Some(at) => Err(Diagnostic::error(format!(
+            "invalid YAML: aliases expand to more than {MAX_ALIASED_NODES} values"
+        ))
+        .located(Some(at))
+        .hint("each `*alias` copies its anchor's whole value; anchor smaller blocks, or reuse them fewer times")),
+    }
+}
+
+/// Whether `text` has a `*` where an alias could be: after a space, a line break or `[{,`, or
+/// after the `:` of a quoted key, and followed by a name. `s3:*`, `'*'` and `bucket/*` are not,
+/// so most configurations skip the counting pass.
+fn may_have_aliases(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        let before = |k: usize| i.checked_sub(k).map(|j| b[j]);
+        c == b'*'
+            && b.get(i + 1).is_some_and(|&n| {
+                !matches!(
+                    n,
+                    b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+                )
+            })
+            && match before(1) {
+                None => true,
+                Some(b' ' | b'\t' | b'\n' | b'[' | b'{' | b',') => true,
+                Some(b':') => matches!(before(2), Some(b'"' | b'\'')),
+                Some(_) => false,
+            }
+    })
+}
+
+/// Sizes of anchored nodes, and the running total aliases add. Only used by [`check_aliases`].
+#[derive(Default)]
+struct AliasCounter {
+    /// Anchor id → how many nodes its value holds (itself included).
+    sizes: std::collections::HashMap<usize, usize>,
+    /// The collections being read: their anchor id and nodes so far.
+    open: Vec<(usize, usize)>,
+    aliased: usize,
+    exceeded_at: Option<Location>,
+}
+
+impl AliasCounter {
+    fn node(&mut self, anchor: usize, size: usize) {
+        if anchor > 0 {
+            self.sizes.insert(anchor, size);
+        }
+        if let Some((_, n)) = self.open.last_mut() {
+            *n = n.saturating_add(size);
+        }
+    }
+}
+
+impl yaml_rust2::parser::MarkedEventReceiver for AliasCounter {
+    fn on_event(&mut self, ev: yaml_rust2::Event, mark: yaml_rust2::scanner::Marker) {
+        use yaml_rust2::Event as E;
+        if self.exceeded_at.is_some() {
+            return;
+        }
+        match ev {
+            E::Scalar(_, _, anchor, _) => self.node(anchor, 1),
+            E::SequenceStart(anchor, _) | E::MappingStart(anchor, _) => self.open.push((anchor, 1)),
+            E::SequenceEnd | E::MappingEnd => {
+                if let Some((anchor, n)) = self.open.pop() {
+                    self.node(anchor, n);
+                }
+            }
+            E::Alias(id) => {
+                let n = self.sizes.get(&id).copied().unwrap_or(1);
+                self.aliased = self.aliased.saturating_add(n);
+                if self.aliased > MAX_ALIASED_NODES {
+                    self.exceeded_at = Some(Location {
+                        line: mark.line(),
+                        col: mark.col() + 1,
+                    });
+                }
+                self.node(0, n);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `path` is where `v` sits; it grows and shrinks as the walk goes, rather than being copied for
@@ -595,6 +699,34 @@ mod tests {
         assert_eq!(v["fold"], deep);
         assert_eq!(v["flow"][1], deep);
         assert_eq!(v["json"]["k"], deep);
+    }
+
+    #[test]
+    fn wide_alias_bombs_are_refused_before_they_expand() {
+        let keys: Vec<String> = (0..20_000).map(|i| format!("k{i}: v")).collect();
+        let mut text = format!("a: &a {{{}}}\n", keys.join(", "));
+        for i in 0..100 {
+            text.push_str(&format!("b{i}: *a\nc{i}: {{<<: *a}}\n"));
+        }
+        let d = parse(&text).unwrap_err();
+        assert!(d.message.contains("aliases expand to more than"), "{d:?}");
+        // Each use copies 40,001 nodes: the 25th, `b12: *a`, crosses the budget.
+        assert_eq!(d.location, Some(Location { line: 26, col: 6 }));
+    }
+
+    #[test]
+    fn only_text_that_may_have_aliases_is_counted() {
+        for text in [
+            "Action: s3:*\n",
+            "Resource: '*'\n",
+            "Resource: \"arn:aws:s3:::b/*\"\n",
+            "rate: cron(*/5 * * * ? 2026)\n",
+        ] {
+            assert!(!may_have_aliases(text), "{text}");
+        }
+        for text in ["a: *b\n", "[*a]", "{\"a\":*b}", "<<: *x\n", "*a"] {
+            assert!(may_have_aliases(text), "{text}");
+        }
     }
 
     #[test]

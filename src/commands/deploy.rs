@@ -12,6 +12,7 @@ use crate::deploy::Aws;
 use crate::error::{Diagnostic, Error, Result};
 use crate::manifest::{Loaded, Service};
 use crate::package::prepared::{self, Prepared};
+use crate::plugins::lifecycle;
 use crate::progress::Progress;
 
 /// A tokio runtime for one command.
@@ -63,19 +64,29 @@ pub fn check_runtimes(service: &Service) -> Result<()> {
 pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     let rt = runtime()?;
     let (aws, loaded) = connect_and_load(ctx, &rt)?;
-    let service = &loaded.service;
-    check_runtimes(service).map_err(|e| loaded.locate(e))?;
+    check_runtimes(&loaded.service).map_err(|e| loaded.locate(e))?;
+    let mut host =
+        super::package::start_plugins(ctx, &loaded, "deploy").map_err(|e| loaded.locate(e))?;
     let progress = Progress::new(ctx.global.quiet);
     let started = Instant::now();
-    let prepared = match &args.package {
-        Some(dir) => prepared::read(service, dir)?,
+    let (service, prepared) = match &args.package {
+        Some(dir) => (
+            loaded.service.clone(),
+            prepared::read(&loaded.service, dir)?,
+        ),
         None => {
-            let out = service.dir.join(".serverless");
-            let (plan, built) = super::package::package_into(service, &out, &progress)
-                .map_err(|e| loaded.locate(e))?;
-            Prepared::built(service, plan, &built)
+            let out = loaded.service.dir.join(".serverless");
+            let (service, plan, built) =
+                super::package::build(&loaded, host.as_mut(), Some(&out), &progress)?;
+            let prepared = Prepared::built(&service, plan, &built);
+            (service, prepared)
         }
     };
+    let service = &service;
+    if let Some(h) = host.as_mut() {
+        let state = lifecycle::state_of(service, prepared.plan.update.clone());
+        h.run(&["before:deploy:deploy".to_string()], &state)?;
+    }
     let settings = update::Settings {
         force: args.force,
         timeout: args.timeout.map(Duration::from_secs),
@@ -100,6 +111,17 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     if !ctx.global.quiet {
         let summary = rt.block_on(info::gather(&aws, service))?;
         eprint!("{}", info::render(&summary));
+    }
+    if let Some(h) = host.as_mut() {
+        let mut events: Vec<String> = ["deploy:deploy", "after:deploy:deploy"]
+            .map(String::from)
+            .to_vec();
+        events.extend(lifecycle::around(&["deploy:finalize"]));
+        events.push("finalize".into());
+        h.run(
+            &events,
+            &lifecycle::state_of(service, prepared.plan.update.clone()),
+        )?;
     }
     Ok(())
 }

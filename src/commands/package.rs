@@ -1,13 +1,14 @@
 //! `sls-rs package [--dry-run] [--package DIR]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use crate::cli::PackageArgs;
-use crate::error::Result;
-use crate::manifest::Service;
+use crate::error::{Diagnostic, Error, Result};
+use crate::manifest::{Loaded, Service};
 use crate::package::{self, Built};
 use crate::plan::{self, Deployment, Plan};
+use crate::plugins::{lifecycle, Host};
 use crate::progress::Progress;
 
 /// Where the package goes: `--package DIR` (relative to the working directory), else
@@ -49,18 +50,69 @@ pub fn package_into(
     Ok((plan, built))
 }
 
-pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
-    let loaded = ctx.load()?;
-    run_loaded(ctx, args, &loaded).map_err(|e| loaded.locate(e))
+/// The service's plugins, started for `command` (`None` without plugins), with the unknown
+/// properties none of them defines reported.
+pub fn start_plugins(ctx: &Ctx, loaded: &Loaded, command: &str) -> Result<Option<Host>> {
+    let options = ctx.global.options(&ctx.custom);
+    let host = Host::start(loaded, &[command], &options, &ctx.global.skip_plugins)?;
+    let undefined = match &host {
+        Some(h) => h.undefined(&loaded.plugin_properties),
+        None => loaded.plugin_properties.clone(),
+    };
+    if undefined.iter().any(Diagnostic::is_error) {
+        return Err(Error::Config(undefined));
+    }
+    if !ctx.global.quiet {
+        for w in &undefined {
+            eprint!("{}", w.render());
+        }
+    }
+    if let Some(h) = &host {
+        let mut runs: Vec<String> = vec!["initialize".into(), "finalize".into()];
+        runs.extend(lifecycle::around(lifecycle::PACKAGE_EVENTS));
+        let mut namespaces = vec!["package:", "aws:package:", "aws:common:"];
+        if command == "deploy" {
+            runs.extend(lifecycle::around(lifecycle::DEPLOY_EVENTS));
+            namespaces.extend(["deploy:", "aws:deploy:"]);
+        }
+        h.check_events(&namespaces, &runs)?;
+    }
+    Ok(host)
 }
 
-fn run_loaded(ctx: &Ctx, args: &PackageArgs, loaded: &crate::manifest::Loaded) -> Result<()> {
-    let service = &loaded.service;
+/// Packages the service, through its plugins' lifecycle when it has any: into `out`, or
+/// nowhere (`None`, a dry run). Returns the service as plugins left it.
+pub fn build(
+    loaded: &Loaded,
+    host: Option<&mut Host>,
+    out: Option<&Path>,
+    progress: &Progress,
+) -> Result<(Service, Plan, Vec<Built>)> {
+    let mut service = loaded.service.clone();
+    if let Some(host) = host {
+        let p = lifecycle::package(&mut service, host, out, deployment()?, progress)
+            .map_err(|e| loaded.locate(e))?;
+        return Ok((service, p.plan, p.built));
+    }
+    let (plan, built) = match out {
+        Some(o) => package_into(&service, o, progress).map_err(|e| loaded.locate(e))?,
+        None => {
+            let specs = package::specs(&service, None).map_err(|e| loaded.locate(e))?;
+            let built = package::build(&specs, None, &Progress::quiet())?;
+            let plan = plan::plan(&service, &package::artifacts(&built), deployment()?)
+                .map_err(|e| loaded.locate(e))?;
+            (plan, built)
+        }
+    };
+    Ok((service, plan, built))
+}
+
+pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
+    let loaded = ctx.load()?;
+    let mut host = start_plugins(ctx, &loaded, "package").map_err(|e| loaded.locate(e))?;
     let progress = Progress::new(ctx.global.quiet);
     if args.dry_run {
-        let specs = package::specs(service, None)?;
-        let built = package::build(&specs, None, &Progress::quiet())?;
-        let plan = plan::plan(service, &package::artifacts(&built), deployment()?)?;
+        let (_, plan, built) = build(&loaded, host.as_mut(), None, &progress)?;
         if !ctx.global.quiet {
             eprintln!(
                 "dry run: would build {} artifact{} (nothing written):",
@@ -71,8 +123,12 @@ fn run_loaded(ctx: &Ctx, args: &PackageArgs, loaded: &crate::manifest::Loaded) -
         }
         return super::stdout(&format!("{}\n", plan::render(&plan.update)));
     }
-    let out = output_dir(service, args.package.as_ref());
-    let (_, built) = package_into(service, &out, &progress)?;
+    let out = output_dir(&loaded.service, args.package.as_ref());
+    let (service, plan, built) = build(&loaded, host.as_mut(), Some(&out), &progress)?;
+    if let Some(h) = host.as_mut() {
+        let state = lifecycle::state_of(&service, plan.update.clone());
+        h.run(&["finalize".to_string()], &state)?;
+    }
     if ctx.global.verbose {
         list(&built);
     }

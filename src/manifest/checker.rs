@@ -14,6 +14,10 @@ pub struct Checker {
     pub today: String,
     /// `configValidationMode: off`: unknown properties are not reported at all.
     pub quiet_unknown: bool,
+    /// The service lists plugins, which may define top-level and function properties: unknown
+    /// ones there wait in `deferred` until the plugins have said what they define.
+    pub plugins_extend: bool,
+    pub deferred: Vec<Diagnostic>,
 }
 
 /// A JSON type name for messages.
@@ -60,6 +64,8 @@ impl Checker {
             strict,
             today,
             quiet_unknown: false,
+            plugins_extend: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -74,6 +80,26 @@ impl Checker {
 
     /// Warns (errors when strict) about keys not in `known`, suggesting the closest known one.
     pub fn unknown_keys(&mut self, map: &Map<String, Value>, known: &[&str], path: &KeyPath) {
+        self.report_unknown(map, known, path, false);
+    }
+
+    /// [`Checker::unknown_keys`] for the maps plugins may extend (the top level, a function).
+    pub fn unknown_keys_extensible(
+        &mut self,
+        map: &Map<String, Value>,
+        known: &[&str],
+        path: &KeyPath,
+    ) {
+        self.report_unknown(map, known, path, self.plugins_extend);
+    }
+
+    fn report_unknown(
+        &mut self,
+        map: &Map<String, Value>,
+        known: &[&str],
+        path: &KeyPath,
+        defer: bool,
+    ) {
         if self.quiet_unknown {
             return;
         }
@@ -90,7 +116,12 @@ impl Checker {
             } else {
                 Diagnostic::warning(format!("unknown property `{key}` is ignored"))
             };
-            self.diags.push(d.at(&path.key(key.clone())).hint(hint));
+            let d = d.at(&path.key(key.clone())).hint(hint);
+            if defer {
+                self.deferred.push(d);
+            } else {
+                self.diags.push(d);
+            }
         }
     }
 

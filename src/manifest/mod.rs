@@ -51,6 +51,9 @@ pub struct Loaded {
     pub shown: PathBuf,
     pub resolved: Value,
     pub warnings: Vec<Diagnostic>,
+    /// Unknown top-level and function properties of a service with plugins, which the plugins
+    /// may define ([`crate::plugins::Host::undefined`] keeps those they do not).
+    pub plugin_properties: Vec<Diagnostic>,
     pub config_path: PathBuf,
 }
 
@@ -172,6 +175,7 @@ pub fn load_str(
     };
     let service = validate::validate(&resolved, &inputs, &mut checker);
     let diags: Vec<Diagnostic> = locate_all(text, shown, checker.diags);
+    let plugin_properties = locate_all(text, shown, checker.deferred);
     match service {
         Some(service) if !diags.iter().any(Diagnostic::is_error) => Ok(Loaded {
             service,
@@ -179,6 +183,7 @@ pub fn load_str(
             shown: shown.to_path_buf(),
             resolved,
             warnings: diags,
+            plugin_properties,
             config_path: dir.join(config_file),
         }),
         _ => Err(Error::Config(diags)),

@@ -24,10 +24,18 @@ pub struct Service {
     pub package: Package,
     pub custom: Value,
     pub resources: Resources,
-    pub plugins: Vec<String>,
+    pub plugins: Plugins,
     /// Functions whose runtime AWS no longer accepts on the day of the load (`clock::today`):
     /// a warning for `package`, refused by `deploy` before anything is uploaded.
     pub retired_runtimes: Vec<RetiredRuntime>,
+}
+
+/// `plugins:` — a list of modules, or `{ localPath, modules }`.
+#[derive(Debug, Clone, Default)]
+pub struct Plugins {
+    /// Where plugins are looked for before `node_modules` (default `.serverless_plugins`).
+    pub local_path: Option<String>,
+    pub modules: Vec<String>,
 }
 
 /// A function whose runtime AWS stopped accepting.

@@ -228,7 +228,51 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
         });
     }
     check_sizes(service, &out)?;
+    check_typescript_handlers(service, &out)?;
     Ok(out)
+}
+
+/// A Node.js function whose zip holds its handler only as TypeScript cannot start: Lambda loads
+/// `.js`, `.mjs` and `.cjs`. v3 packages it anyway; sls-rs says what is missing.
+fn check_typescript_handlers(service: &Service, specs: &[Spec]) -> Result<()> {
+    let find = |owner: &Owner| specs.iter().find(|s| &s.owner == owner);
+    let mut diags = Vec::new();
+    for f in service.functions.values() {
+        let (Some(handler), Some(runtime)) = (&f.handler, &f.runtime) else {
+            continue;
+        };
+        if !runtime.starts_with("nodejs") {
+            continue;
+        }
+        let Some(Spec {
+            source: Source::Files(entries),
+            ..
+        }) = find(&Owner::Function(f.key.clone())).or_else(|| find(&Owner::Service))
+        else {
+            continue;
+        };
+        let Some((module, _)) = handler.rsplit_once('.') else {
+            continue;
+        };
+        let has = |ext: &str| entries.iter().any(|e| e.name == format!("{module}.{ext}"));
+        if ["js", "mjs", "cjs"].iter().any(|e| has(e)) {
+            continue;
+        }
+        if let Some(ts) = ["ts", "mts", "cts"].iter().find(|e| has(e)) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "handler `{handler}` is TypeScript ({module}.{ts}), which Lambda's {runtime} runtime cannot load, and no plugin built it"
+                ))
+                .at(&KeyPath::root().key("functions").key(f.key.clone()).key("handler"))
+                .hint("add a bundling plugin (`plugins: [serverless-esbuild]`, installed with npm), or compile to JavaScript before packaging"),
+            );
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config(diags))
+    }
 }
 
 /// A service inside a workspace whose dependencies were hoisted to the repository root: v3

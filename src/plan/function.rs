@@ -19,7 +19,7 @@ pub(super) fn log_groups(c: &mut Compiler) {
         let mut p = Map::new();
         p.insert(
             "LogGroupName".into(),
-            json!(format!("/aws/lambda/{}", f.name)),
+            json!(naming::log_group_name(&f.name)),
         );
         if let Some(days) = f
             .log_retention_in_days

@@ -24,10 +24,10 @@ fn log_resources(c: &Compiler, suffix: &str) -> Vec<Value> {
     let mut out = Vec::new();
     for f in s.functions.values() {
         if !f.disable_logs && !f.name.starts_with(&prefix) {
-            out.push(sub(format!("/aws/lambda/{}", f.name)));
+            out.push(sub(naming::log_group_name(&f.name)));
         }
     }
-    out.push(sub(format!("/aws/lambda/{prefix}*")));
+    out.push(sub(naming::log_group_name(&format!("{prefix}*"))));
     out
 }
 
@@ -92,7 +92,9 @@ pub(super) fn finish_role(c: &mut Compiler) {
     );
     p.insert(
         "RoleName".into(),
-        iam.role_name.clone().unwrap_or_else(|| json!({ "Fn::Join": ["-", [s.name, s.stage, { "Ref": "AWS::Region" }, "lambdaRole"]] })),
+        iam.role_name
+            .clone()
+            .unwrap_or_else(|| naming::role_name(&s.name, &s.stage)),
     );
     if !managed.is_empty() {
         p.insert("ManagedPolicyArns".into(), Value::Array(managed));

@@ -90,6 +90,25 @@ pub(crate) struct Template {
     pub outputs: Map<String, Value>,
 }
 
+impl Template {
+    /// Lets `hook` see and change the template so far.
+    fn hand_over(&mut self, stage: Stage, hook: Hook) -> Result<()> {
+        let mut v = json!({
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": std::mem::take(&mut self.resources),
+            "Outputs": std::mem::take(&mut self.outputs),
+        });
+        let r = hook(stage, &mut v);
+        let take = |v: &mut Value, k: &str| match v.get_mut(k).map(Value::take) {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        self.resources = take(&mut v, "Resources");
+        self.outputs = take(&mut v, "Outputs");
+        r
+    }
+}
+
 /// State shared by the parts of the planner while one template is compiled.
 pub(crate) struct Compiler<'a> {
     pub service: &'a Service,
@@ -239,7 +258,31 @@ pub(crate) fn permission(key: &str, principal: &str, source_arn: Option<Value>) 
 }
 
 /// Compiles the service. Conflicts and exceeded limits are errors naming their cause.
+/// Where [`plan_with`] lets plugins see and change the template being compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Layers and functions are compiled (`package:compileFunctions`).
+    Functions,
+    /// Events are compiled (`package:compileEvents`, `before:package:finalize`).
+    Events,
+    /// The user's `resources:` are merged (`aws:package:finalize:mergeCustomProviderResources`).
+    Merged,
+}
+
+/// A callback at each [`Stage`]: it gets the template so far and may change it.
+pub type Hook<'a> = &'a mut dyn FnMut(Stage, &mut Value) -> Result<()>;
+
 pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) -> Result<Plan> {
+    plan_with(service, artifacts, deployment, None)
+}
+
+/// [`plan`] with a [`Hook`] (plugins), whose changes go through the same limits.
+pub fn plan_with(
+    service: &Service,
+    artifacts: &Artifacts,
+    deployment: Deployment,
+    mut hook: Option<Hook>,
+) -> Result<Plan> {
     let bucket: Value = serde_json::from_str(DEPLOYMENT_BUCKET)
         .map_err(|e| Error::failed(format!("internal: templates/deployment-bucket.json: {e}")))?;
     let bucket_resources = bucket["Resources"].as_object().cloned().unwrap_or_default();
@@ -275,6 +318,9 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
     iam::reserve_role(&mut c);
     function::layers(&mut c);
     function::functions(&mut c);
+    if let Some(h) = hook.as_mut() {
+        c.t.hand_over(Stage::Functions, &mut **h)?;
+    }
 
     let before_events: std::collections::HashSet<String> = c.t.resources.keys().cloned().collect();
     crate::events::schedule::compile(&mut c);
@@ -289,6 +335,9 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
 
     function::route_events_to_aliases(&mut c, &before_events);
     iam::finish_role(&mut c);
+    if let Some(h) = hook.as_mut() {
+        c.t.hand_over(Stage::Events, &mut **h)?;
+    }
 
     // v3 puts the bucket-name output first.
     let mut outputs = Map::new();
@@ -304,7 +353,10 @@ pub fn plan(service: &Service, artifacts: &Artifacts, deployment: Deployment) ->
     outputs.extend(std::mem::take(&mut c.t.outputs));
     c.t.outputs = outputs;
 
-    let update = merge::user_resources(&mut c);
+    let mut update = merge::user_resources(&mut c);
+    if let Some(h) = hook.as_mut() {
+        (*h)(Stage::Merged, &mut update)?;
+    }
     limits::check(&mut c, &update);
     if !c.diags.is_empty() {
         return Err(Error::Config(c.diags));

@@ -11,3 +11,4 @@ mod manifest;
 mod node_trees;
 mod package;
 mod plan;
+mod plugins;

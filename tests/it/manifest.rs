@@ -1023,3 +1023,18 @@ fn fifty_thousand_unresolved_variables_are_all_reported() {
         .stderr_has("custom.missing49999")
         .run();
 }
+
+#[test]
+fn aliases_of_a_large_anchor_used_thousands_of_times_are_refused() {
+    let keys: Vec<String> = (0..20_000).map(|i| format!("k{i}: v")).collect();
+    let mut yaml = svc(&format!("custom:\n  a: &a {{{}}}\n", keys.join(", ")));
+    for i in 0..20_000 {
+        yaml.push_str(&format!("  b{i}: *a\n  c{i}: {{<<: *a}}\n"));
+    }
+    Test::service(&yaml)
+        .args(&["print"])
+        .status(1)
+        .stderr_has("error: invalid YAML: aliases expand to more than 1000000 values")
+        .stderr_has("--> serverless.yml:")
+        .run();
+}

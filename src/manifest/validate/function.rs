@@ -187,7 +187,7 @@ fn function(
     inputs: &Inputs,
     c: &mut Checker,
 ) -> Option<Function> {
-    c.unknown_keys(fm, FUNCTION_KEYS, fp);
+    c.unknown_keys_extensible(fm, FUNCTION_KEYS, fp);
     let handler = c.opt_string(fm, "handler", fp);
     let image = settings::image(fm.get("image"), &fp.key("image"), c);
     if handler.is_none() && image.is_none() {

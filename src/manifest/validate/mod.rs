@@ -75,7 +75,8 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
             return None;
         }
     };
-    c.unknown_keys(m, TOP_LEVEL, &root_path);
+    c.plugins_extend = m.get("plugins").is_some_and(|p| !p.is_null());
+    c.unknown_keys_extensible(m, TOP_LEVEL, &root_path);
 
     let name = service_name(m, c);
     let provider_value = m.get("provider");

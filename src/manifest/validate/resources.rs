@@ -34,35 +34,57 @@ pub(super) fn package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Packag
     pkg
 }
 
-pub(super) fn plugins(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<String> {
-    let list: Vec<String> = match v {
-        None | Some(Value::Null) => return Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(String::from))
-            .collect(),
-        Some(Value::Object(m)) => m
-            .get("modules")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default(),
+pub(super) fn plugins(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Plugins {
+    let mut out = Plugins::default();
+    let (items, items_path) = match v {
+        None | Some(Value::Null) => return out,
+        Some(Value::Array(a)) => (a, p.clone()),
+        Some(Value::Object(m)) => {
+            c.unknown_keys(m, &["localPath", "modules"], p);
+            out.local_path = c.opt_string(m, "localPath", p);
+            match m.get("modules") {
+                Some(Value::Array(a)) => (a, p.key("modules")),
+                None | Some(Value::Null) => return out,
+                Some(other) => {
+                    c.error(
+                        &p.key("modules"),
+                        format!("`modules` must be a list, not {}", type_name(other)),
+                        "write one `- plugin-name` per line under `modules:`",
+                    );
+                    return out;
+                }
+            }
+        }
         Some(other) => {
             c.error(
                 p,
                 format!("`plugins` must be a list, not {}", type_name(other)),
                 "write one `- plugin-name` per line",
             );
-            return Vec::new();
+            return out;
         }
     };
-    for (i, name) in list.iter().enumerate() {
-        c.warn(&p.index(i), format!("plugin `{name}` is not run by sls-rs"), "sls-rs runs no Node.js plugins; what the plugin adds to the template must be written under `resources:`");
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Value::String(name) if !name.trim().is_empty() => {
+                if out.modules.contains(name) {
+                    c.error(
+                        &items_path.index(i),
+                        format!("plugin `{name}` is listed twice"),
+                        "list each plugin once",
+                    );
+                } else {
+                    out.modules.push(name.clone());
+                }
+            }
+            other => c.error(
+                &items_path.index(i),
+                format!("a plugin is named by a string, not {}", type_name(other)),
+                "write the npm package name, e.g. `- serverless-esbuild`, or `- ./local-plugin`",
+            ),
+        }
     }
-    list
+    out
 }
 
 pub(super) fn resources(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Resources {

@@ -1,0 +1,436 @@
+//! v3's lifecycle around sls-rs's own stages: for every event, sls-rs's core work first, then
+//! the plugins' hooks (`before:E`, core `E`, plugins' `E`, `after:E`), as v3 orders core and
+//! external plugins. Where v3's core work happens inside an event, sls-rs's stage runs there:
+//! zips at `package:createDeploymentArtifacts`, the template at `compileLayers` …
+//! `compileEvents`, `resources:` merged at `aws:package:finalize:mergeCustomProviderResources`.
+//! The state plugins change comes back at each hand-over and is applied to the `Service`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use super::{resolve_path, Host, State};
+use crate::error::{Diagnostic, Error, KeyPath, Result};
+use crate::manifest::Service;
+use crate::package::{self, Built};
+use crate::plan::{self, Deployment, Plan, Stage};
+use crate::progress::Progress;
+
+/// Every event of v3's `package` lifecycle sls-rs runs, each with its `before:` and `after:`.
+pub const PACKAGE_EVENTS: &[&str] = &[
+    "package:cleanup",
+    "aws:common:validate:validate",
+    "aws:common:cleanupTempDir:cleanup",
+    "package:initialize",
+    "package:setupProviderConfiguration",
+    "package:createDeploymentArtifacts",
+    "package:compileLayers",
+    "package:compileFunctions",
+    "package:compileEvents",
+    "package:finalize",
+    "aws:package:finalize:addExportNameForOutputs",
+    "aws:package:finalize:mergeCustomProviderResources",
+    "aws:package:finalize:stripNullPropsFromTemplateResources",
+    "aws:package:finalize:saveServiceState",
+];
+
+/// The events of `deploy` after packaging that sls-rs runs.
+pub const DEPLOY_EVENTS: &[&str] = &["deploy:deploy", "deploy:finalize"];
+
+/// `before:E`, `E`, `after:E` for each of `events`.
+pub fn around(events: &[&str]) -> Vec<String> {
+    events
+        .iter()
+        .flat_map(|e| [format!("before:{e}"), e.to_string(), format!("after:{e}")])
+        .collect()
+}
+
+/// The state plugins see: the service's packaging settings, functions and layers.
+pub fn state_of(service: &Service, template: Value) -> State {
+    let functions: Map<String, Value> = service
+        .functions
+        .values()
+        .map(|f| {
+            let mut package = Map::new();
+            if let Some(a) = &f.package.artifact {
+                package.insert("artifact".into(), json!(a));
+            }
+            if !f.package.patterns.is_empty() {
+                package.insert("patterns".into(), json!(f.package.patterns));
+            }
+            if let Some(i) = f.package.individually {
+                package.insert("individually".into(), json!(i));
+            }
+            let mut fm = Map::new();
+            fm.insert("name".into(), json!(f.name));
+            if let Some(h) = &f.handler {
+                fm.insert("handler".into(), json!(h));
+            }
+            if let Some(r) = &f.runtime {
+                fm.insert("runtime".into(), json!(r));
+            }
+            fm.insert("package".into(), Value::Object(package));
+            (f.key.clone(), Value::Object(fm))
+        })
+        .collect();
+    let layers: Map<String, Value> = service
+        .layers
+        .values()
+        .map(|l| {
+            let mut lm = Map::new();
+            if let Some(p) = &l.path {
+                lm.insert("path".into(), json!(p));
+            }
+            if let Some(a) = &l.package.artifact {
+                lm.insert("package".into(), json!({ "artifact": a }));
+            }
+            (l.key.clone(), Value::Object(lm))
+        })
+        .collect();
+    let mut package = Map::new();
+    if let Some(a) = &service.package.artifact {
+        package.insert("artifact".into(), json!(a));
+    }
+    if !service.package.patterns.is_empty() {
+        package.insert("patterns".into(), json!(service.package.patterns));
+    }
+    package.insert("individually".into(), json!(service.package.individually));
+    package.insert(
+        "excludeDevDependencies".into(),
+        json!(service.package.exclude_dev_dependencies),
+    );
+    State {
+        service_dir: service.dir.clone(),
+        service: json!({ "package": package, "functions": functions, "layers": layers }),
+        template,
+    }
+}
+
+/// Takes back what plugins changed in the packaging settings: artifacts they built, patterns,
+/// the service directory. Anything else they changed about functions is refused, so nothing a
+/// plugin does is silently dropped.
+pub fn apply(service: &mut Service, state: &State) -> Result<()> {
+    if state.service_dir != service.dir {
+        if !state.service_dir.is_dir() {
+            return Err(Error::failed(format!(
+                "a plugin moved the service directory to {}, which does not exist",
+                state.service_dir.display()
+            )));
+        }
+        service.dir = state.service_dir.clone();
+    }
+    let s = &state.service;
+    let pkg = &s["package"];
+    service.package.artifact = non_empty(&pkg["artifact"]);
+    if let Some(p) = patterns_of(pkg) {
+        service.package.patterns = p;
+    }
+    if let Some(i) = pkg["individually"].as_bool() {
+        service.package.individually = i;
+    }
+    for (key, f) in s["functions"].as_object().into_iter().flatten() {
+        let Some(ours) = service.functions.get_mut(key) else {
+            return Err(Error::failed(format!(
+                "a plugin added function `{key}`, and sls-rs does not take functions from plugins yet"
+            )));
+        };
+        let pkg = &f["package"];
+        ours.package.artifact = non_empty(&pkg["artifact"]);
+        if let Some(p) = patterns_of(pkg) {
+            ours.package.patterns = p;
+        }
+        if let Some(i) = pkg["individually"].as_bool() {
+            ours.package.individually = Some(i);
+        }
+        if let Some(h) = f["handler"].as_str() {
+            ours.handler = Some(h.to_string());
+        }
+    }
+    for (key, l) in s["layers"].as_object().into_iter().flatten() {
+        let Some(ours) = service.layers.get_mut(key) else {
+            return Err(Error::failed(format!(
+                "a plugin added layer `{key}`, and sls-rs does not take layers from plugins yet"
+            )));
+        };
+        ours.package.artifact = non_empty(&l["package"]["artifact"]);
+    }
+    Ok(())
+}
+
+fn non_empty(v: &Value) -> Option<String> {
+    v.as_str().filter(|s| !s.is_empty()).map(String::from)
+}
+
+/// `exclude` (negated), `include`, then `patterns`, as v3 folds the legacy keys.
+fn patterns_of(pkg: &Value) -> Option<Vec<String>> {
+    let list = |k: &str| -> Vec<String> {
+        pkg[k]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect()
+    };
+    if pkg.get("patterns").is_none() && pkg.get("include").is_none() && pkg.get("exclude").is_none()
+    {
+        return None;
+    }
+    let mut out: Vec<String> = list("exclude")
+        .into_iter()
+        .map(|e| format!("!{e}"))
+        .collect();
+    out.extend(list("include"));
+    out.extend(list("patterns"));
+    Some(out)
+}
+
+/// What packaging produced.
+pub struct Packaged {
+    pub plan: Plan,
+    pub built: Vec<Built>,
+}
+
+/// `package` with plugins: v3's lifecycle around sls-rs's stages. `out` is where the package
+/// goes (`None` for a dry run, which writes no package). `.serverless/` is kept aside while
+/// plugins run (some copy their zips into it) and put back unless this run replaces it, so a
+/// failure — or a dry run — leaves the previous package as it was.
+pub fn package(
+    service: &mut Service,
+    host: &mut Host,
+    out: Option<&Path>,
+    deployment: Deployment,
+    progress: &Progress,
+) -> Result<Packaged> {
+    let guard = Aside::new(&service.dir.join(".serverless"))?;
+    let result = package_inside(service, host, out, deployment, progress);
+    let replaced = result.is_ok() && out.is_some_and(|o| o == guard.path);
+    guard.finish(replaced);
+    result
+}
+
+fn package_inside(
+    service: &mut Service,
+    host: &mut Host,
+    out: Option<&Path>,
+    deployment: Deployment,
+    progress: &Progress,
+) -> Result<Packaged> {
+    let mut state = state_of(service, Value::Null);
+    let mut events = vec![
+        "initialize".to_string(),
+        "before:package:cleanup".to_string(),
+    ];
+    events.extend(around(&[
+        "aws:common:validate:validate",
+        "aws:common:cleanupTempDir:cleanup",
+    ]));
+    events.extend(["package:cleanup", "after:package:cleanup"].map(String::from));
+    events.extend(around(&[
+        "package:initialize",
+        "package:setupProviderConfiguration",
+    ]));
+    events.push("before:package:createDeploymentArtifacts".into());
+    state = host.run(&events, &state)?;
+    apply(service, &state)?;
+
+    // Core: the zips.
+    let staging = match out {
+        Some(o) => Some(package::staging_dir(o)?),
+        None => None,
+    };
+    let specs = package::specs(service, out)?;
+    let mut built = package::build(&specs, staging.as_ref().map(|s| s.path()), progress)?;
+
+    // Plugins see where each zip is, may rewrite it (add files) or point elsewhere.
+    let mut state = state_of(service, Value::Null);
+    point_at_built(&mut state, &built);
+    let events: Vec<String> = [
+        "package:createDeploymentArtifacts",
+        "after:package:createDeploymentArtifacts",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let after = host.run(&events, &state)?;
+    take_back_artifacts(&after, &mut built)?;
+
+    // Core: the template, with the plugins' hooks at each compile step.
+    let svc: &Service = service;
+    let mut hook = |stage: Stage, template: &mut Value| -> Result<()> {
+        let events: Vec<String> = match stage {
+            Stage::Functions => {
+                let mut e = around(&["package:compileLayers"]);
+                e.extend(around(&["package:compileFunctions"]));
+                e.push("before:package:compileEvents".into());
+                e
+            }
+            Stage::Events => {
+                let mut e = vec![
+                    "package:compileEvents".to_string(),
+                    "after:package:compileEvents".to_string(),
+                    "before:package:finalize".to_string(),
+                ];
+                e.extend(around(&["aws:package:finalize:addExportNameForOutputs"]));
+                e.push("before:aws:package:finalize:mergeCustomProviderResources".into());
+                e
+            }
+            Stage::Merged => {
+                let mut e = vec![
+                    "aws:package:finalize:mergeCustomProviderResources".to_string(),
+                    "after:aws:package:finalize:mergeCustomProviderResources".to_string(),
+                ];
+                e.extend(around(&[
+                    "aws:package:finalize:stripNullPropsFromTemplateResources",
+                ]));
+                e.push("before:aws:package:finalize:saveServiceState".into());
+                e
+            }
+        };
+        if !host.hooks_any(&events) {
+            return Ok(());
+        }
+        let back = host.run(&events, &state_of(svc, template.clone()))?;
+        if back.template.is_object() {
+            *template = back.template;
+        }
+        Ok(())
+    };
+    let plan = plan::plan_with(
+        svc,
+        &package::artifacts(&built),
+        deployment,
+        Some(&mut hook),
+    )?;
+
+    // The package is written; plugins' hooks after that see it but change nothing in it.
+    if let Some(staging) = staging {
+        let o = out.expect("staging only with an output directory");
+        let state_json = package::state(service, &plan, &built);
+        package::write_package(staging, o, &plan, &state_json)?;
+        for b in &mut built {
+            b.path = b.path.take().map(|_| o.join(&b.artifact.name));
+        }
+    }
+    let events: Vec<String> = {
+        let mut e = vec![
+            "aws:package:finalize:saveServiceState".to_string(),
+            "after:aws:package:finalize:saveServiceState".to_string(),
+        ];
+        e.extend(["package:finalize", "after:package:finalize"].map(String::from));
+        e
+    };
+    host.run(&events, &state_of(service, plan.update.clone()))?;
+    Ok(Packaged { plan, built })
+}
+
+/// Tells plugins where each zip is: `package.artifact` of the service, a function or a layer.
+fn point_at_built(state: &mut State, built: &[Built]) {
+    for b in built {
+        let Some(path) = &b.path else { continue };
+        let p = json!(path);
+        match &b.spec.owner {
+            package::Owner::Service => state.service["package"]["artifact"] = p,
+            package::Owner::Function(f) => state.service["functions"][f]["package"]["artifact"] = p,
+            package::Owner::Layer(l) => state.service["layers"][l]["package"]["artifact"] = p,
+        }
+    }
+}
+
+/// After `after:package:createDeploymentArtifacts`: a zip a plugin rewrote in place is hashed
+/// again; one it points elsewhere (a copy it made) replaces ours.
+fn take_back_artifacts(state: &State, built: &mut [Built]) -> Result<()> {
+    for b in built.iter_mut() {
+        let reported = match &b.spec.owner {
+            package::Owner::Service => &state.service["package"]["artifact"],
+            package::Owner::Function(f) => &state.service["functions"][f]["package"]["artifact"],
+            package::Owner::Layer(l) => &state.service["layers"][l]["package"]["artifact"],
+        };
+        let Some(reported) = reported.as_str().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let reported = resolve_path(&state.service_dir, reported);
+        let ours = b.path.clone();
+        let source = match &ours {
+            Some(p) if same_file(p, &reported) => p.clone(),
+            _ => {
+                if !reported.is_file() {
+                    return Err(Error::config(
+                        Diagnostic::error(format!(
+                            "a plugin set the artifact of {} to {}, which does not exist",
+                            b.spec.name,
+                            reported.display()
+                        ))
+                        .at(&KeyPath::root().key("plugins"))
+                        .hint("this is the plugin's doing; check its configuration and output"),
+                    ));
+                }
+                if let Some(p) = &ours {
+                    std::fs::copy(&reported, p).map_err(|e| Error::io("copy", &reported, e))?;
+                    p.clone()
+                } else {
+                    reported.clone()
+                }
+            }
+        };
+        let f = std::fs::File::open(&source).map_err(|e| Error::io("read", &source, e))?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let (b64, hex) = package::archive::sha256(f).map_err(|e| Error::io("read", &source, e))?;
+        b.artifact.sha256 = b64;
+        b.artifact.sha256_hex = hex;
+        b.artifact.size = size;
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// `.serverless/` moved aside while plugins run, and put back unless replaced.
+struct Aside {
+    path: PathBuf,
+    aside: Option<PathBuf>,
+}
+
+impl Aside {
+    fn new(path: &Path) -> Result<Aside> {
+        let aside = path.with_file_name(format!(".serverless.aside-{}", std::process::id()));
+        let moved = if path.exists() {
+            std::fs::rename(path, &aside).map_err(|e| Error::io("move aside", path, e))?;
+            Some(aside)
+        } else {
+            None
+        };
+        Ok(Aside {
+            path: path.to_path_buf(),
+            aside: moved,
+        })
+    }
+
+    /// `replaced`: this run wrote a new package at `path`; otherwise what plugins left there
+    /// goes and the previous one comes back.
+    fn finish(mut self, replaced: bool) {
+        if !replaced {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+        if let Some(aside) = self.aside.take() {
+            if replaced {
+                let _ = std::fs::remove_dir_all(&aside);
+            } else {
+                let _ = std::fs::rename(&aside, &self.path);
+            }
+        }
+    }
+}
+
+impl Drop for Aside {
+    fn drop(&mut self) {
+        if let Some(aside) = self.aside.take() {
+            let _ = std::fs::remove_dir_all(&self.path);
+            let _ = std::fs::rename(&aside, &self.path);
+        }
+    }
+}

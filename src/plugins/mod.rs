@@ -1,0 +1,450 @@
+//! Serverless Framework v3 plugins, run unchanged.
+//!
+//! When `plugins:` lists modules, sls-rs starts one Node.js process per command running
+//! `templates/plugin-host.js` (written for sls-rs, about 350 lines), which loads the plugins
+//! from the service's `node_modules` (or `localPath`), gives them a `serverless` object with
+//! the parts of v3's API plugins use, and runs their lifecycle hooks when sls-rs reaches each
+//! event ([`lifecycle`]). The two talk one JSON object per line over a socket handed to Node as
+//! file descriptor 3; the plugins' own output goes to sls-rs's standard error. A service
+//! without plugins never starts Node.
+//!
+//! At each hand-over the state plugins may change travels both ways: the service's `package`,
+//! `functions` and `layers` (artifacts, patterns), the service directory (plugins that build
+//! elsewhere move it) and the template being compiled. What comes back is checked like the
+//! rest: artifacts must exist, templates go through the same limits.
+
+pub mod lifecycle;
+mod naming;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::error::{Diagnostic, Error, KeyPath, Result};
+use crate::manifest::{Loaded, Service};
+
+const HOST_JS: &str = include_str!("../../templates/plugin-host.js");
+
+/// The version plugins are told they run under (`serverless.version`, `getVersion()`).
+pub const FRAMEWORK_VERSION: &str = "3.40.0";
+
+/// A plugin the host loaded, with the lifecycle events it hooks.
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    pub name: String,
+    pub events: Vec<String>,
+}
+
+/// The running host.
+pub struct Host {
+    child: Child,
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    pub plugins: Vec<Plugin>,
+    /// `configSchemaHandler` calls: what plugins add to the configuration's schema.
+    pub schema: Vec<Value>,
+    /// For answering `naming.*` and `getServerlessDeploymentBucketName` during hooks.
+    context: naming::Context,
+    /// The host's script, kept on disk while Node runs it.
+    _script: tempfile::NamedTempFile,
+}
+
+/// What plugins may change, sent before and taken back after each run of hooks.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub service_dir: PathBuf,
+    /// `package`, `functions`, `layers`, `custom` as the plugins see them.
+    pub service: Value,
+    /// `provider.compiledCloudFormationTemplate`.
+    pub template: Value,
+}
+
+impl Host {
+    /// Starts the host and loads the plugins `loaded` lists (minus `skip`), for `commands`
+    /// (`["package"]`, `["deploy"]`). `None` when there is nothing to load.
+    pub fn start(
+        loaded: &Loaded,
+        commands: &[&str],
+        options: &BTreeMap<String, Value>,
+        skip: &[String],
+    ) -> Result<Option<Host>> {
+        let service = &loaded.service;
+        let listed = &service.plugins;
+        for name in skip {
+            if !listed.modules.contains(name) {
+                return Err(Error::Usage(format!(
+                    "--skip-plugin {name}: the service lists no such plugin (it lists: {})",
+                    if listed.modules.is_empty() {
+                        "none".to_string()
+                    } else {
+                        listed.modules.join(", ")
+                    }
+                )));
+            }
+        }
+        let modules: Vec<&String> = listed
+            .modules
+            .iter()
+            .filter(|m| !skip.contains(m))
+            .collect();
+        if modules.is_empty() {
+            return Ok(None);
+        }
+        let script = write_script()?;
+        let (ours, theirs) = UnixStream::pair()
+            .map_err(|e| Error::failed(format!("could not open a socket for plugins: {e}")))?;
+        let mut cmd = Command::new("node");
+        cmd.arg(script.path())
+            .current_dir(&service.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(std::io::stderr()))
+            .stderr(Stdio::inherit());
+        hand_over(&mut cmd, &theirs);
+        let spawned = cmd.spawn();
+        drop(theirs);
+        let child = spawned.map_err(|e| {
+            Error::config(
+                Diagnostic::error(format!(
+                    "the service lists plugins ({}), which run on Node.js, and `node` could not be started: {e}",
+                    modules.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+                .at(&KeyPath::root().key("plugins"))
+                .hint("install Node.js (node on PATH), or leave plugins that only serve local development out with --skip-plugin NAME"),
+            )
+        })?;
+        ours.set_read_timeout(Some(Duration::from_millis(200)))
+            .map_err(|e| Error::failed(format!("plugin socket: {e}")))?;
+        let writer = ours
+            .try_clone()
+            .map_err(|e| Error::failed(format!("plugin socket: {e}")))?;
+        let mut host = Host {
+            child,
+            reader: BufReader::new(ours),
+            writer,
+            plugins: Vec::new(),
+            schema: Vec::new(),
+            context: naming::Context::of(service),
+            _script: script,
+        };
+        let functions: serde_json::Map<String, Value> = service
+            .functions
+            .values()
+            .map(|f| (f.key.clone(), json!(f.name)))
+            .collect();
+        host.send(&json!({
+            "op": "load",
+            "config": loaded.resolved,
+            "serviceName": service.name,
+            "serviceDir": service.dir,
+            "configFile": service.config_file,
+            "stage": service.stage,
+            "region": service.region,
+            "functionNames": functions,
+            "options": options_for_plugins(options, service),
+            "commands": commands,
+            "plugins": modules,
+            "localPath": service.dir.join(listed.local_path.as_deref().unwrap_or(".serverless_plugins")),
+            "version": FRAMEWORK_VERSION,
+            "instanceId": crate::clock::now_ms().to_string(),
+        }))?;
+        let answer = host.wait("loading the plugins")?;
+        match answer["op"].as_str() {
+            Some("loaded") => {
+                for p in answer["plugins"].as_array().into_iter().flatten() {
+                    host.plugins.push(Plugin {
+                        name: p["name"].as_str().unwrap_or_default().to_string(),
+                        events: p["events"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|e| e.as_str().map(String::from))
+                            .collect(),
+                    });
+                }
+                host.schema = answer["schema"].as_array().cloned().unwrap_or_default();
+                Ok(Some(host))
+            }
+            Some("missing") => {
+                let name = answer["plugin"].as_str().unwrap_or_default();
+                let index = listed.modules.iter().position(|m| m == name).unwrap_or(0);
+                Err(Error::config(
+                    Diagnostic::error(format!(
+                        "plugin `{name}` is not installed: it is not in {}'s node_modules{}",
+                        service.dir.display(),
+                        listed
+                            .local_path
+                            .as_ref()
+                            .map(|p| format!(" nor in {p}"))
+                            .unwrap_or_default()
+                    ))
+                    .at(&KeyPath::root().key("plugins").index(index))
+                    .hint(format!("run `npm install --save-dev {name}` in the service directory (or leave it out of this run with --skip-plugin {name})")),
+                ))
+            }
+            _ => Err(host.failure(&answer, "loading")),
+        }
+    }
+
+    /// Refuses a plugin hooking an event of this command that sls-rs does not run (yet): its
+    /// work would silently not happen. `namespaces` are the command's event prefixes
+    /// (`package:`, `aws:package:`), `runs` every event sls-rs runs for it.
+    pub fn check_events(&self, namespaces: &[&str], runs: &[String]) -> Result<()> {
+        for p in &self.plugins {
+            for e in &p.events {
+                let bare = e
+                    .strip_prefix("before:")
+                    .or_else(|| e.strip_prefix("after:"))
+                    .unwrap_or(e);
+                if namespaces.iter().any(|n| bare.starts_with(n)) && !runs.contains(e) {
+                    return Err(Error::failed_with_hint(
+                        format!("plugin `{}` hooks `{e}`, which sls-rs does not run yet, so its work would silently not happen", p.name),
+                        format!("leave the plugin out with --skip-plugin {} if this command does not need it", p.name),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The unknown properties (`deferred` from loading) that no plugin defines.
+    pub fn undefined(&self, deferred: &[Diagnostic]) -> Vec<Diagnostic> {
+        use crate::error::Seg;
+        let top: Vec<&str> = self
+            .schema
+            .iter()
+            .filter(|c| c["kind"] == "topLevel")
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        let function: Vec<&String> = self
+            .schema
+            .iter()
+            .filter(|c| c["kind"] == "function")
+            .filter_map(|c| c["schema"]["properties"].as_object())
+            .flat_map(|m| m.keys())
+            .collect();
+        deferred
+            .iter()
+            .filter(|d| {
+                let segs = d.path.as_ref().map(|p| p.0.as_slice()).unwrap_or_default();
+                match segs {
+                    [Seg::Key(k)] => !top.contains(&k.as_str()),
+                    [Seg::Key(f), Seg::Key(_), Seg::Key(k)] if f == "functions" => {
+                        !function.contains(&k)
+                    }
+                    _ => true,
+                }
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Whether any plugin hooks one of `events`.
+    pub fn hooks_any(&self, events: &[String]) -> bool {
+        self.plugins
+            .iter()
+            .any(|p| p.events.iter().any(|e| events.contains(e)))
+    }
+
+    /// Runs the hooks of `events` in order with `state`, and returns the state they leave.
+    /// Events no plugin hooks cost nothing.
+    pub fn run(&mut self, events: &[String], state: &State) -> Result<State> {
+        if !self.hooks_any(events) {
+            return Ok(state.clone());
+        }
+        self.send(&json!({
+            "op": "run",
+            "events": events,
+            "state": {
+                "serviceDir": state.service_dir,
+                "service": state.service,
+                "template": state.template,
+            },
+        }))?;
+        let answer = self.wait(&events.join(", "))?;
+        if answer["op"] != "done" {
+            return Err(self.failure(&answer, &events.join(", ")));
+        }
+        let s = &answer["state"];
+        Ok(State {
+            service_dir: s["serviceDir"]
+                .as_str()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| state.service_dir.clone()),
+            service: s["service"].clone(),
+            template: s["template"].clone(),
+        })
+    }
+
+    fn send(&mut self, v: &Value) -> Result<()> {
+        writeln!(self.writer, "{v}")
+            .and_then(|_| self.writer.flush())
+            .map_err(|e| Error::failed(format!("the plugin host stopped listening: {e}")))
+    }
+
+    /// Waits for the host's next answer, serving its questions (naming, YAML) meanwhile.
+    fn wait(&mut self, during: &str) -> Result<Value> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match self.reader.read_line(&mut line) {
+                Ok(0) => return Err(self.died(during)),
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if let Ok(Some(_)) = self.child.try_wait() {
+                        return Err(self.died(during));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(Error::failed(format!("reading from the plugin host: {e}"))),
+            }
+            let Ok(msg) = serde_json::from_str::<Value>(line.trim_end()) else {
+                return Err(Error::failed(format!(
+                    "the plugin host said something sls-rs does not understand: {}",
+                    line.trim_end()
+                )));
+            };
+            let answer = match msg["op"].as_str() {
+                Some("naming") => Some(
+                    self.context.answer(
+                        msg["fn"].as_str().unwrap_or_default(),
+                        msg["args"]
+                            .as_array()
+                            .map(Vec::as_slice)
+                            .unwrap_or_default(),
+                    ),
+                ),
+                Some("yaml") => Some(
+                    crate::yaml::parse(msg["text"].as_str().unwrap_or_default())
+                        .map_err(|d| d.message),
+                ),
+                Some("bucket") | Some("request") => Some(Err(format!(
+                    "sls-rs does not yet let plugins call AWS ({}): {}",
+                    msg["op"],
+                    if msg["op"] == "request" {
+                        format!(
+                            "{}.{}",
+                            msg["service"].as_str().unwrap_or("?"),
+                            msg["method"].as_str().unwrap_or("?")
+                        )
+                    } else {
+                        "getServerlessDeploymentBucketName".to_string()
+                    }
+                ))),
+                _ => None,
+            };
+            match answer {
+                Some(Ok(value)) => self.send(&json!({ "value": value }))?,
+                Some(Err(error)) => self.send(&json!({ "error": error }))?,
+                None => return Ok(msg),
+            }
+        }
+    }
+
+    fn died(&mut self, during: &str) -> Error {
+        let status = self.child.wait().ok();
+        Error::failed(format!(
+            "the plugin host stopped while {during}{}",
+            status
+                .and_then(|s| s.code())
+                .map(|c| format!(" (exit status {c})"))
+                .unwrap_or_default()
+        ))
+    }
+
+    /// A plugin's failure, named.
+    fn failure(&self, answer: &Value, during: &str) -> Error {
+        let message = answer["message"]
+            .as_str()
+            .unwrap_or("failed without a message");
+        let during = answer["event"]
+            .as_str()
+            .map(|e| format!("in `{e}`"))
+            .unwrap_or_else(|| format!("while {during}"));
+        match answer["plugin"].as_str() {
+            Some(plugin) => Error::failed_with_hint(
+                format!("plugin `{plugin}` failed {during}: {message}"),
+                format!("this is the plugin's own error; run with --verbose for more, or leave it out with --skip-plugin {plugin} if the command does not need it"),
+            ),
+            None => Error::failed(format!("the plugin host failed {during}: {message}")),
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.send(&json!({ "op": "exit" }));
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The options object every plugin shares (`pluginManager.cliOptions`): the command line's,
+/// with stage and region filled in as v3's validation step does.
+fn options_for_plugins(options: &BTreeMap<String, Value>, service: &Service) -> Value {
+    let mut o: serde_json::Map<String, Value> = options
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    o.insert("stage".into(), json!(service.stage));
+    o.insert("region".into(), json!(service.region));
+    Value::Object(o)
+}
+
+fn write_script() -> Result<tempfile::NamedTempFile> {
+    let mut f = tempfile::Builder::new()
+        .prefix("sls-rs-plugin-host-")
+        .suffix(".js")
+        .tempfile()
+        .map_err(|e| Error::failed(format!("could not write the plugin host: {e}")))?;
+    f.write_all(HOST_JS.as_bytes())
+        .map_err(|e| Error::failed(format!("could not write the plugin host: {e}")))?;
+    Ok(f)
+}
+
+/// Makes `socket` the child's file descriptor 3 (the parent drops its copy after spawning).
+fn hand_over(cmd: &mut Command, socket: &UnixStream) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let fd = socket.as_raw_fd();
+    // SAFETY: between fork and exec only async-signal-safe calls are made (dup2, fcntl).
+    unsafe {
+        cmd.pre_exec(move || {
+            if fd == 3 {
+                // Already in place: only clear close-on-exec, which dup2 would have cleared.
+                let flags = libc::fcntl(3, libc::F_GETFD);
+                if flags == -1 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(fd, 3) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Where a path a plugin reports (relative to the service directory, or absolute) is.
+pub fn resolve_path(service_dir: &Path, p: &str) -> PathBuf {
+    let path = Path::new(p);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        service_dir.join(path)
+    }
+}

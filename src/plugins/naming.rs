@@ -1,0 +1,81 @@
+//! `provider.naming.*` for plugins: v3's naming functions, answered from [`crate::naming`] so a
+//! plugin and sls-rs never disagree on an ID. A function sls-rs does not know is an error the
+//! plugin sees, naming the function.
+
+use serde_json::{json, Value};
+
+use crate::manifest::Service;
+use crate::naming;
+
+/// What the answers depend on.
+pub(super) struct Context {
+    service: String,
+    stage: String,
+    stack: String,
+    api_starts_with_service: bool,
+}
+
+impl Context {
+    pub(super) fn of(s: &Service) -> Context {
+        Context {
+            service: s.name.clone(),
+            stage: s.stage.clone(),
+            stack: s.stack_name(),
+            api_starts_with_service: s.provider.api_gateway.name_starts_with_service,
+        }
+    }
+
+    pub(super) fn answer(&self, function: &str, args: &[Value]) -> Result<Value, String> {
+        let arg = |i: usize| -> Result<String, String> {
+            match args.get(i) {
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(other) => Ok(other.to_string()),
+                None => Err(format!("naming.{function} needs an argument")),
+            }
+        };
+        let v = match function {
+            "normalizeName" => json!(naming::upper_first(&arg(0)?)),
+            "normalizeNameToAlphaNumericOnly" => json!(naming::normalize_alnum(&arg(0)?)),
+            "getNormalizedFunctionName" => json!(naming::normalize_name(&arg(0)?)),
+            "getLambdaLogicalId" => json!(naming::function_logical_id(&arg(0)?)),
+            "getLogGroupLogicalId" => json!(naming::log_group_logical_id(&arg(0)?)),
+            "getLogGroupName" => json!(naming::log_group_name(&arg(0)?)),
+            "getLambdaLayerLogicalId" => json!(naming::layer_logical_id(&arg(0)?)),
+            "getRoleLogicalId" => json!(naming::ROLE_ID),
+            "getRoleName" => naming::role_name(&self.service, &self.stage),
+            "getStackName" => json!(self.stack),
+            "getDeploymentBucketLogicalId" => json!(naming::BUCKET_ID),
+            "getDeploymentBucketOutputLogicalId" => json!(naming::DEPLOYMENT_BUCKET_NAME_OUTPUT),
+            "getRestApiLogicalId" => json!(naming::REST_API_ID),
+            "getApiGatewayName" => json!(naming::api_name(
+                &self.service,
+                &self.stage,
+                self.api_starts_with_service
+            )),
+            "normalizePath" => json!(naming::path_id(&arg(0)?)),
+            "normalizePathPart" => json!(naming::path_part(&arg(0)?)),
+            "normalizeMethodName" => json!(naming::method_name(&arg(0)?)),
+            "getResourceLogicalId" => json!(naming::rest_api_resource_id(&arg(0)?)),
+            "getAuthorizerLogicalId" => json!(naming::rest_api_authorizer_id(&arg(0)?)),
+            "getValidatorLogicalId" => json!(naming::REST_API_REQUEST_VALIDATOR_ID),
+            "getUsagePlanLogicalId" => json!(naming::REST_API_USAGE_PLAN_ID),
+            "getHttpApiLogicalId" => json!(naming::HTTP_API_ID),
+            "getQueueLogicalId" => json!(naming::sqs_event_source_mapping_id(&arg(0)?, &arg(1)?)),
+            "getTopicLogicalId" => json!(naming::sns_topic_id(&arg(0)?)),
+            "getBucketLogicalId" => json!(naming::s3_bucket_id(&arg(0)?)),
+            "getLambdaApiGatewayPermissionLogicalId" => {
+                json!(naming::rest_api_permission_id(&arg(0)?))
+            }
+            "getServiceEndpointOutputLogicalId" => json!(naming::REST_API_ENDPOINT_OUTPUT),
+            "getLambdaQualifiedArnOutputLogicalId" => {
+                json!(naming::function_qualified_arn_output(&arg(0)?))
+            }
+            other => {
+                return Err(format!(
+                    "sls-rs does not answer provider.naming.{other} yet; the plugin needs it"
+                ))
+            }
+        };
+        Ok(v)
+    }
+}

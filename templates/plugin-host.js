@@ -1,0 +1,375 @@
+// The sls-rs plugin host: loads a service's Serverless Framework v3 plugins and runs their
+// lifecycle hooks when sls-rs asks. Written for sls-rs (ARCHITECTURE.md, "Plugins"); nothing of
+// the Serverless Framework is used or copied.
+//
+// Protocol: one JSON object per line, both ways, on file descriptor 3 (a socket sls-rs hands
+// over), read and written synchronously, so a plugin's synchronous calls (`naming.*`) can be
+// answered by sls-rs in the middle of a hook. The plugins' own output (console.log, child
+// processes) goes to sls-rs's standard error, never into the protocol.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { createRequire } = require('module');
+const { pathToFileURL } = require('url');
+
+const FD = 3;
+let pending = '';
+
+function send(message) {
+  const line = JSON.stringify(message) + '\n';
+  const buf = Buffer.from(line);
+  let off = 0;
+  while (off < buf.length) off += fs.writeSync(FD, buf, off);
+}
+
+function receive() {
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    const nl = pending.indexOf('\n');
+    if (nl >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      return JSON.parse(line);
+    }
+    let n;
+    try {
+      n = fs.readSync(FD, buf, 0, buf.length, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') continue;
+      throw e;
+    }
+    if (n === 0) process.exit(0);
+    pending += buf.toString('utf8', 0, n);
+  }
+}
+
+/// Asks sls-rs and waits for its answer.
+function ask(message) {
+  send(message);
+  const answer = receive();
+  if (answer.error) throw new ServerlessError(answer.error, answer.code || 'SLS_RS');
+  return answer.value;
+}
+
+class ServerlessError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = 'ServerlessError';
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------- logging (v3's plugin utils)
+
+function writer(prefix) {
+  return (...args) => process.stderr.write(prefix + args.map(String).join(' ') + '\n');
+}
+function logger(plugin) {
+  const base = writer('');
+  const log = (...a) => base(...a);
+  for (const level of ['error', 'warning', 'notice', 'info', 'success', 'skip']) {
+    log[level] = level === 'error' ? writer(`error (${plugin}): `) : level === 'warning' ? writer(`warning (${plugin}): `) : base;
+  }
+  const verbose = process.env.SLS_RS_VERBOSE === '1';
+  log.verbose = verbose ? writer(`(${plugin}) `) : () => {};
+  log.debug = log.verbose;
+  log.get = () => log;
+  return log;
+}
+const silentProgress = { notice() {}, info() {}, update() {}, remove() {} };
+const progress = { get: () => silentProgress, create: () => silentProgress };
+
+// ---------------------------------------------------------------- the `serverless` object
+
+function clone(v) {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
+
+function buildServerless(req) {
+  const config = req.config;
+  const functions = config.functions || {};
+  for (const [key, fn] of Object.entries(functions)) {
+    if (!fn.name) fn.name = req.functionNames[key];
+    if (!fn.events) fn.events = [];
+  }
+  const provider = Object.assign({}, config.provider, {
+    stage: req.stage,
+    region: req.region,
+    compiledCloudFormationTemplate: { AWSTemplateFormatVersion: '2010-09-09', Resources: {}, Outputs: {} },
+  });
+  const service = Object.assign({}, config, {
+    service: req.serviceName,
+    serviceObject: { name: req.serviceName },
+    provider,
+    functions,
+    layers: config.layers || {},
+    custom: config.custom || {},
+    package: config.package || {},
+    plugins: config.plugins,
+    getServiceName: () => service.service,
+    getServiceObject: () => service.serviceObject,
+    getAllFunctions: () => Object.keys(service.functions),
+    getAllFunctionsNames: () => Object.values(service.functions).map((f) => f.name),
+    getFunction(name) {
+      if (service.functions[name]) return service.functions[name];
+      throw new ServerlessError(`Function "${name}" doesn't exist in this Service`, 'FUNCTION_MISSING_IN_SERVICE');
+    },
+    getAllLayers: () => Object.keys(service.layers || {}),
+    getLayer: (name) => (service.layers || {})[name],
+    getAllEventsInFunction: (name) => service.getFunction(name).events || [],
+    getEventInFunction(event, name) {
+      const found = service.getAllEventsInFunction(name).find((e) => Object.keys(e)[0] === event);
+      if (!found) throw new ServerlessError(`Event "${event}" doesn't exist in function "${name}"`, 'EVENT_MISSING_FOR_FUNCTION');
+      return found;
+    },
+    update(data) {
+      Object.assign(service, data);
+      return service;
+    },
+  });
+  for (const key of Object.keys(service)) {
+    if (typeof service[key] === 'function') Object.defineProperty(service, key, { enumerable: false });
+  }
+
+  const naming = new Proxy({}, {
+    get: (_, fn) => (typeof fn !== 'string' || fn === 'then' ? undefined : (...args) => ask({ op: 'naming', fn, args })),
+  });
+  const aws = {
+    naming,
+    getRegion: () => serverless.processedInput.options.region || req.region,
+    getStage: () => serverless.processedInput.options.stage || req.stage,
+    getDeploymentPrefix: () => (config.provider && config.provider.deploymentPrefix) || 'serverless',
+    getApiGatewayRestApiId: () => (provider.apiGateway && provider.apiGateway.restApiId) || { Ref: 'ApiGatewayRestApi' },
+    getApiGatewayRestApiRootResourceId: () =>
+      (provider.apiGateway && provider.apiGateway.restApiRootResourceId) || { 'Fn::GetAtt': ['ApiGatewayRestApi', 'RootResourceId'] },
+    getApiGatewayPredefinedResources: () => Object.entries((provider.apiGateway && provider.apiGateway.restApiResources) || {}).map(([p, id]) => ({ path: p, resourceId: id })),
+    getServerlessDeploymentBucketName: async () => ask({ op: 'bucket' }),
+    request: async (svc, method, params) => ask({ op: 'request', service: svc, method, params: params || {} }),
+  };
+  const options = req.options;
+  const serverless = {
+    version: req.version,
+    getVersion: () => req.version,
+    serviceDir: req.serviceDir,
+    configurationFilename: req.configFile,
+    configurationInput: config,
+    instanceId: req.instanceId,
+    service,
+    config: {
+      serviceDir: req.serviceDir,
+      servicePath: req.serviceDir,
+    },
+    processedInput: { commands: req.commands, options },
+    variables: { service, options },
+    providers: { aws },
+    getProvider: (name) => (name === 'aws' ? aws : undefined),
+    setProvider() {},
+    cli: { log: writer(''), consoleLog: writer(''), printDot: () => process.stderr.write('.') },
+    classes: { Error: ServerlessError },
+    utils: {
+      fileExistsSync: (p) => { try { return fs.statSync(p).isFile(); } catch { return false; } },
+      dirExistsSync: (p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } },
+      readFileSync(p) {
+        const text = fs.readFileSync(p, 'utf8');
+        if (p.endsWith('.json')) return JSON.parse(text);
+        if (/\.ya?ml$/.test(p)) return ask({ op: 'yaml', text });
+        return text.trim();
+      },
+      writeFileDir: (p) => fs.mkdirSync(path.dirname(p), { recursive: true }),
+      writeFileSync(p, contents) {
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        const text = typeof contents === 'string' ? contents : JSON.stringify(contents, null, 2);
+        fs.writeFileSync(p, text);
+      },
+      getTmpDirPath: () => fs.mkdtempSync(path.join(require('os').tmpdir(), 'sls-rs-')),
+    },
+    configSchemaHandler: {
+      defineTopLevelProperty: (name, schema) => schemaCalls.push({ kind: 'topLevel', name, schema }),
+      defineCustomProperties: (schema) => schemaCalls.push({ kind: 'custom', schema }),
+      defineFunctionEvent: (provider_, name, schema) => schemaCalls.push({ kind: 'functionEvent', name, schema }),
+      defineFunctionEventProperties: (provider_, name, schema) => schemaCalls.push({ kind: 'functionEventProperties', name, schema }),
+      defineFunctionProperties: (provider_, schema) => schemaCalls.push({ kind: 'function', schema }),
+      defineProvider() {},
+    },
+  };
+  serverless.pluginManager = {
+    cliOptions: options,
+    plugins: [],
+    hooks,
+    commands: {},
+    getPlugins: () => serverless.pluginManager.plugins,
+    spawn: async (cmd) => {
+      const events = Array.isArray(cmd) ? cmd.join(':') : String(cmd);
+      const known = commandEvents(events);
+      if (!known) throw new ServerlessError(`sls-rs cannot run "${events}" from a plugin: it is not a plugin command`, 'SLS_RS_SPAWN');
+      for (const e of known) await runEvent(e);
+    },
+  };
+  return serverless;
+}
+
+// ---------------------------------------------------------------- plugins and hooks
+
+const schemaCalls = [];
+const hooks = {};
+const commands = {};
+let serverless;
+let current = null; // the plugin whose hook runs, for error messages
+let currentEvent = null;
+
+function commandEvents(name) {
+  const parts = name.split(':');
+  let level = commands;
+  let cmd;
+  for (const p of parts) {
+    cmd = level[p];
+    if (!cmd) return null;
+    level = cmd.commands || {};
+  }
+  const events = [];
+  for (const e of cmd.lifecycleEvents || []) {
+    events.push(`before:${name}:${e}`, `${name}:${e}`, `after:${name}:${e}`);
+  }
+  return events;
+}
+
+function addCommands(into, declared, plugin) {
+  for (const [name, cmd] of Object.entries(declared || {})) {
+    const existing = into[name] || { commands: {}, options: {}, plugin };
+    existing.usage = existing.usage || cmd.usage;
+    existing.type = existing.type || cmd.type;
+    if (!existing.lifecycleEvents || !existing.lifecycleEvents.length) existing.lifecycleEvents = cmd.lifecycleEvents || [];
+    Object.assign(existing.options, cmd.options || {});
+    into[name] = existing;
+    addCommands(existing.commands, cmd.commands, plugin);
+  }
+}
+
+async function load(name, localPath) {
+  const tries = [];
+  if (!name.startsWith('./')) tries.push(path.resolve(localPath, name));
+  const fromService = createRequire(path.join(serverless.serviceDir, 'serverless.yml'));
+  let resolved = null;
+  for (const t of tries) {
+    try { resolved = require.resolve(t); break; } catch { /* next */ }
+  }
+  if (!resolved) {
+    try { resolved = fromService.resolve(name.startsWith('./') ? path.resolve(serverless.serviceDir, name) : name); } catch { /* below */ }
+  }
+  if (!resolved) return null;
+  let mod;
+  try {
+    mod = require(resolved);
+  } catch (e) {
+    if (e.code !== 'ERR_REQUIRE_ESM') throw e;
+    mod = await import(pathToFileURL(resolved).href);
+  }
+  return (mod && mod.default) || mod;
+}
+
+async function runEvent(event) {
+  for (const { plugin, hook } of hooks[event] || []) {
+    current = plugin;
+    currentEvent = event;
+    await hook();
+  }
+  current = null;
+  currentEvent = null;
+}
+
+function state() {
+  return {
+    serviceDir: serverless.config.servicePath,
+    service: {
+      package: serverless.service.package,
+      functions: serverless.service.functions,
+      layers: serverless.service.layers,
+      custom: serverless.service.custom,
+      stepFunctions: serverless.service.stepFunctions,
+    },
+    template: serverless.service.provider.compiledCloudFormationTemplate,
+  };
+}
+
+function apply(s) {
+  if (!s) return;
+  if (s.service) {
+    for (const key of ['package', 'functions', 'layers']) {
+      if (s.service[key] !== undefined) serverless.service[key] = s.service[key];
+    }
+  }
+  if (s.template) serverless.service.provider.compiledCloudFormationTemplate = s.template;
+  if (s.artifactDirectoryName) serverless.service.package.artifactDirectoryName = s.artifactDirectoryName;
+}
+
+function failure(e) {
+  return {
+    op: 'error',
+    plugin: current,
+    event: currentEvent,
+    message: e && e.message ? e.message : String(e),
+    stack: e && e.stack ? String(e.stack).split('\n').slice(0, 6).join('\n') : undefined,
+  };
+}
+
+async function main() {
+  const req = receive();
+  serverless = buildServerless(req);
+  const loaded = [];
+  for (const name of req.plugins) {
+    current = name;
+    let Plugin;
+    try {
+      Plugin = await load(name, req.localPath);
+    } catch (e) {
+      send(failure(e));
+      return;
+    }
+    if (!Plugin) {
+      send({ op: 'missing', plugin: name });
+      return;
+    }
+    if (typeof Plugin !== 'function') {
+      send({ op: 'error', plugin: name, message: `plugin "${name}" does not export a plugin class` });
+      return;
+    }
+    Plugin._serverlessExternalPluginName = name;
+    let instance;
+    try {
+      instance = new Plugin(serverless, req.options, { log: logger(name), writeText: writer(''), progress });
+    } catch (e) {
+      send(failure(e));
+      return;
+    }
+    if (instance.provider && (instance.provider === 'google' || (instance.provider.constructor && instance.provider.constructor.getProviderName && instance.provider.constructor.getProviderName() !== 'aws'))) continue;
+    serverless.pluginManager.plugins.push(instance);
+    addCommands(commands, instance.commands, name);
+    const events = [];
+    for (const [event, hook] of Object.entries(instance.hooks || {})) {
+      (hooks[event] = hooks[event] || []).push({ plugin: name, hook: hook.bind ? hook.bind(instance) : hook });
+      events.push(event);
+    }
+    loaded.push({ name, events, variableSources: Object.keys(instance.configurationVariablesSources || {}) });
+  }
+  current = null;
+  serverless.pluginManager.commands = commands;
+  send({ op: 'loaded', plugins: loaded, schema: schemaCalls, commands: clone(commands) });
+  for (;;) {
+    const msg = receive();
+    if (msg.op === 'exit') process.exit(0);
+    if (msg.op !== 'run') continue;
+    try {
+      apply(msg.state);
+      for (const event of msg.events) await runEvent(event);
+      send({ op: 'done', state: clone(state()) });
+    } catch (e) {
+      send(failure(e));
+    }
+  }
+}
+
+main().catch((e) => {
+  try { send(failure(e)); } catch { /* sls-rs is gone */ }
+  process.exit(1);
+});
