@@ -193,6 +193,8 @@ function buildServerless(req) {
       defineProvider() {},
     },
   };
+  aws.serverless = serverless;
+  aws.provider = aws;
   serverless.pluginManager = {
     cliOptions: options,
     plugins: [],
@@ -285,22 +287,28 @@ function state() {
       package: serverless.service.package,
       functions: serverless.service.functions,
       layers: serverless.service.layers,
-      custom: serverless.service.custom,
-      stepFunctions: serverless.service.stepFunctions,
     },
     template: serverless.service.provider.compiledCloudFormationTemplate,
   };
 }
 
+// sls-rs's side of the packaging settings (artifacts it built, patterns) goes into the
+// objects plugins hold; everything else about functions and layers stays as plugins left it.
 function apply(s) {
   if (!s) return;
+  const svc = serverless.service;
   if (s.service) {
-    for (const key of ['package', 'functions', 'layers']) {
-      if (s.service[key] !== undefined) serverless.service[key] = s.service[key];
+    if (s.service.package) svc.package = Object.assign(svc.package || {}, s.service.package);
+    for (const [kind, all] of [['functions', svc.functions], ['layers', svc.layers]]) {
+      for (const [key, ours] of Object.entries(s.service[kind] || {})) {
+        const theirs = all[key];
+        if (!theirs) continue;
+        if (ours.package) theirs.package = Object.assign(theirs.package || {}, ours.package);
+        if (kind === 'functions' && ours.handler) theirs.handler = ours.handler;
+      }
     }
   }
-  if (s.template) serverless.service.provider.compiledCloudFormationTemplate = s.template;
-  if (s.artifactDirectoryName) serverless.service.package.artifactDirectoryName = s.artifactDirectoryName;
+  if (s.template) svc.provider.compiledCloudFormationTemplate = s.template;
 }
 
 function failure(e) {

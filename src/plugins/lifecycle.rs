@@ -305,6 +305,7 @@ fn package_inside(
     // The package is written; plugins' hooks after that see it but change nothing in it.
     if let Some(staging) = staging {
         let o = out.expect("staging only with an output directory");
+        carry_plugin_files(&svc.dir.join(".serverless"), staging.path())?;
         let state_json = package::state(service, &plan, &built);
         package::write_package(staging, o, &plan, &state_json)?;
         for b in &mut built {
@@ -321,6 +322,22 @@ fn package_inside(
     };
     host.run(&events, &state_of(service, plan.update.clone()))?;
     Ok(Packaged { plan, built })
+}
+
+/// Files plugins wrote into `.serverless/` during the run (serverless-plugin-split-stacks
+/// writes its nested templates there) go into the new package, beside sls-rs's own.
+fn carry_plugin_files(from: &Path, staging: &Path) -> Result<()> {
+    let Ok(rd) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    for e in rd.flatten() {
+        let to = staging.join(e.file_name());
+        if to.exists() || !e.path().is_file() {
+            continue;
+        }
+        std::fs::copy(e.path(), &to).map_err(|err| Error::io("copy", e.path(), err))?;
+    }
+    Ok(())
 }
 
 /// Tells plugins where each zip is: `package.artifact` of the service, a function or a layer.

@@ -50,6 +50,8 @@ pub struct Host {
     pub schema: Vec<Value>,
     /// For answering `naming.*` and `getServerlessDeploymentBucketName` during hooks.
     context: naming::Context,
+    /// `--verbose`: a failing plugin's stack is shown.
+    verbose: bool,
     /// The host's script, kept on disk while Node runs it.
     _script: tempfile::NamedTempFile,
 }
@@ -98,7 +100,9 @@ impl Host {
         let script = write_script()?;
         let (ours, theirs) = UnixStream::pair()
             .map_err(|e| Error::failed(format!("could not open a socket for plugins: {e}")))?;
+        let verbose = options.get("verbose") == Some(&Value::Bool(true));
         let mut cmd = Command::new("node");
+        cmd.env("SLS_RS_VERBOSE", if verbose { "1" } else { "0" });
         cmd.arg(script.path())
             .current_dir(&service.dir)
             .stdin(Stdio::null())
@@ -129,6 +133,7 @@ impl Host {
             plugins: Vec::new(),
             schema: Vec::new(),
             context: naming::Context::of(service),
+            verbose,
             _script: script,
         };
         let functions: serde_json::Map<String, Value> = service
@@ -363,9 +368,13 @@ impl Host {
 
     /// A plugin's failure, named.
     fn failure(&self, answer: &Value, during: &str) -> Error {
-        let message = answer["message"]
+        let mut message = answer["message"]
             .as_str()
-            .unwrap_or("failed without a message");
+            .unwrap_or("failed without a message")
+            .to_string();
+        if let (true, Some(stack)) = (self.verbose, answer["stack"].as_str()) {
+            message = format!("{message}\n{stack}");
+        }
         let during = answer["event"]
             .as_str()
             .map(|e| format!("in `{e}`"))

@@ -155,6 +155,10 @@ class Local {
       'before:package:finalize': () => {
         if (process.env.FAIL_IN_FINALIZE) throw new Error('the plugin broke');
       },
+      'after:aws:package:finalize:mergeCustomProviderResources': () => {
+        const file = require('path').join(serverless.config.servicePath, '.serverless', 'Extra.json');
+        serverless.utils.writeFileSync(file, { written: 'by the plugin' });
+      },
     };
   }
 }
@@ -196,6 +200,11 @@ fn plugins_change_the_template_and_define_properties() {
     let t = local_service("");
     let (_, dir) = t.args(&["package", "--dry-run"]).run();
     assert!(!dir.path().join(".serverless").exists());
+    // A package keeps what plugins wrote into it.
+    let (_, dir) = local_service("").args(&["package"]).run();
+    let extra = std::fs::read_to_string(dir.path().join(".serverless/Extra.json")).unwrap();
+    assert!(extra.contains("by the plugin"));
+    assert!(dir.path().join(".serverless/pt.zip").is_file());
 }
 
 #[test]
@@ -294,4 +303,46 @@ fn services_without_plugins_never_start_node() {
     .env("PATH", "/nonexistent")
     .args(&["package", "--dry-run"])
     .run();
+}
+
+/// serverless-step-functions (state machines at `package:compileFunctions`) and
+/// serverless-iam-roles-per-function (a role per function at `before:package:finalize`)
+/// together: the template osls@3 compiles with the same plugins.
+#[test]
+fn step_functions_and_roles_per_function_compile_as_under_v3() {
+    let dir = copy_fixture("stepf-iam");
+    let args: Vec<String> = vec!["package".into(), "--dry-run".into()];
+    let o = common::sls(dir.path(), &args, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ours: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let theirs: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("expected/stepf-iam/update-stack.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(ids_and_types(&ours), ids_and_types(&theirs));
+    let keys = |t: &Value| {
+        t["Outputs"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&ours), keys(&theirs));
+    let plugin_made = [
+        "Sm1StepFunctionsStateMachine",
+        "Sm1StepFunctionsStateMachineRole",
+        "HelloIamRoleLambdaExecution",
+    ];
+    for id in plugin_made {
+        assert_eq!(ours["Resources"][id], theirs["Resources"][id], "{id}");
+    }
+    // The function now runs with its own role, as the plugin arranges.
+    assert_eq!(
+        ours["Resources"]["HelloLambdaFunction"]["Properties"]["Role"],
+        serde_json::json!({ "Fn::GetAtt": ["HelloIamRoleLambdaExecution", "Arn"] })
+    );
+    // The roles plugin lists the role in DependsOn beside the GetAtt (W3005), as under v3.
+    let user: Vec<String> = plugin_made.iter().map(|s| s.to_string()).collect();
+    common::cfn_lint(&[("stepf-iam".to_string(), ours)], &user, &["W3005"]);
 }
