@@ -154,6 +154,21 @@ def main():
     theirs_tree = measure(["sh", "-c", f"rm -f {zip_out} && zip -q -r -X {zip_out} ."], tree, env, args.runs)
     lines.append(row(f"{nfiles:,} files, {nbytes / 1e6:.0f} MB tree", ours_tree, theirs_tree, "zip -r -X"))
 
+    # A service with a plugin: serverless-esbuild bundles a TypeScript handler, through the
+    # plugin host (the tests' fixture, installed by scripts/node-fixtures).
+    esb_src = ROOT / "tests" / "fixtures" / "plugins" / "esbuild"
+    if not args.skip_node and (esb_src / "node_modules").is_dir():
+        esb = OUT / "esbuild"
+        if esb.exists():
+            shutil.rmtree(esb)
+        esb.mkdir(parents=True)
+        for n in ["serverless.yml", "handler.ts", "package.json"]:
+            shutil.copy(esb_src / n, esb / n)
+        (esb / "node_modules").symlink_to(esb_src / "node_modules")
+        ours_esb = measure(sls_rs, esb, env, args.runs)
+        theirs_esb = measure([str(NODE_DIR / "node_modules" / ".bin" / "osls"), "package"], esb, env, max(1, min(args.runs, 3)))
+        lines.append(row("serverless-esbuild service (TypeScript bundled by the plugin)", ours_esb, theirs_esb, "osls@3"))
+
     if not args.skip_deploy:
         moto_server = shutil.which("moto_server") or str(ROOT / ".venv" / "bin" / "moto_server")
         port = free_port()

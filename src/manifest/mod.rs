@@ -7,6 +7,7 @@
 pub mod checker;
 pub mod defaults;
 pub(crate) mod js;
+pub mod js_config;
 pub mod runtimes;
 pub mod service;
 pub mod validate;
@@ -79,28 +80,28 @@ pub fn find_config(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
             return Ok(p);
         }
     }
-    // JavaScript and TypeScript configurations need Node.js to evaluate.
-    if let Some(js) = [
-        "serverless.js",
-        "serverless.ts",
-        "serverless.cjs",
-        "serverless.mjs",
-    ]
-    .iter()
-    .find(|n| dir.join(n).is_file())
-    {
-        return Err(Error::failed_with_hint(
-            format!("{js} is a JavaScript configuration, which sls-rs does not evaluate"),
-            "write it out as YAML once (`serverless print > serverless.yml`) and use that",
-        ));
+    // JavaScript and TypeScript configurations, evaluated with Node.js.
+    for name in js_config::NAMES {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
     }
     Err(Error::failed_with_hint(
         format!(
-            "no serverless.yml, serverless.yaml or serverless.json in {}",
+            "no serverless.yml, serverless.yaml, serverless.json, .ts or .js in {}",
             dir.display()
         ),
         "run sls-rs in the service directory, or name the file with --config",
     ))
+}
+
+/// A configuration Node.js evaluates (`serverless.ts`, `.js`, `.cjs`, `.mjs`).
+fn is_js_config(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("ts" | "js" | "cjs" | "mjs" | "mts" | "cts")
+    )
 }
 
 /// Reads, resolves and validates the configuration at `path`.
@@ -118,7 +119,17 @@ pub fn load(path: &Path, opts: &Options, remote: Option<Box<dyn RemoteSource>>) 
             .hint("a serverless.yml is a few kilobytes; move data into files the functions read"),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let text = if is_js_config(path) {
+        let options = Value::Object(
+            opts.options
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+        js_config::evaluate(path, &options)?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?
+    };
     let dir = path
         .parent()
         .map(Path::to_path_buf)

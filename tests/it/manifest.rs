@@ -852,14 +852,61 @@ fn config_validation_mode_off_stays_quiet_about_unknown_keys() {
     assert!(!l.warnings.iter().any(|w| w.message.contains("timout")));
 }
 
+/// `serverless.js` / `.cjs` / `.mjs` / `.ts` are evaluated with Node.js, as v3 does, and the
+/// configuration they export goes through the same variables and validation as YAML.
 #[test]
-fn javascript_configs_get_a_way_out() {
+fn javascript_configurations_are_evaluated_with_node() {
+    let (out, _) = Test::new()
+        .file(
+            "serverless.js",
+            "module.exports = ({ options }) => ({ service: 'js-svc', provider: { name: 'aws', runtime: 'nodejs22.x', stage: options.stage || 'js' }, custom: { who: '${sls:stage}' }, functions: { hello: { handler: 'handler.hello' } } });\n",
+        )
+        .file("handler.js", HANDLER)
+        .args(&["print", "--format", "json", "--stage", "qa"])
+        .run();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["service"], "js-svc");
+    assert_eq!(
+        v["custom"]["who"], "qa",
+        "variables resolve after evaluation"
+    );
+    // ES modules, and an async export.
+    let (out, _) = Test::new()
+        .file(
+            "serverless.mjs",
+            "export default async () => ({ service: 'esm', provider: { name: 'aws', runtime: 'nodejs22.x' }, functions: { hello: { handler: 'handler.hello', timeout: 3 } } });\n",
+        )
+        .file("handler.js", HANDLER)
+        .args(&["package", "--dry-run"])
+        .run();
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        t["Resources"]["HelloLambdaFunction"]["Properties"]["Timeout"],
+        3
+    );
+    // Validation applies as to YAML.
+    Test::new()
+        .file(
+            "serverless.js",
+            "module.exports = { service: 'bad', provider: { name: 'aws', memorySize: 'lots' } };\n",
+        )
+        .args(&["print"])
+        .status(1)
+        .stderr_has("provider.memorySize")
+        .run();
+    // A file that throws, and TypeScript without a loader, say what to do.
+    Test::new()
+        .file("serverless.js", "throw new Error('config broke');\n")
+        .args(&["print"])
+        .status(1)
+        .stderr_has("serverless.js failed when Node.js evaluated it: ")
+        .run();
     Test::new()
         .file("serverless.ts", "export default {}")
         .args(&["print"])
         .status(1)
-        .stderr_has("serverless.ts is a JavaScript configuration")
-        .stderr_has("serverless print > serverless.yml")
+        .stderr_has("neither tsx nor ts-node is installed")
+        .stderr_has("npm install --save-dev ts-node")
         .run();
 }
 
