@@ -61,6 +61,9 @@ pub enum Command {
     Info(InfoArgs),
     /// Print the configuration with every variable resolved
     Print(PrintArgs),
+    /// A command a plugin of the service declares (`sls-rs offline`, `sls-rs prune -n 3`)
+    #[command(external_subcommand)]
+    Plugin(Vec<String>),
 }
 
 #[derive(Debug, Args, Clone)]

@@ -6,6 +6,8 @@
 //! their long `Fn::` forms. [`locate`] finds the line and column of a key path; it is only called
 //! when an error is rendered, so the happy path parses once.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Diagnostic, KeyPath, Location, Seg};
@@ -121,7 +123,7 @@ fn check_depth(text: &str) -> Result<(), Diagnostic> {
                 .is_none_or(|&c| c == b'\n' || c == b'\r' || c == b'#');
             if let Some(parent) = block_scalar {
                 if empty || indent > parent {
-                    i = line_end(b, i);
+                    i = line_end(text, i);
                     continue;
                 }
                 block_scalar = None;
@@ -156,18 +158,18 @@ fn check_depth(text: &str) -> Result<(), Diagnostic> {
             }
             b' ' | b'\t' | b'\r' => {
                 if b.get(i + 1) == Some(&b'#') {
-                    i = line_end(b, i);
+                    i = line_end(text, i);
                     continue;
                 }
             }
             b'#' if node_start => {
-                i = line_end(b, i);
+                i = line_end(text, i);
                 continue;
             }
             b'\'' | b'"' if node_start => {
-                let end = skip_quoted(b, i);
-                line += b[i..end].iter().filter(|&&c| c == b'\n').count();
-                if let Some(nl) = b[i..end].iter().rposition(|&c| c == b'\n') {
+                let end = skip_quoted(text, i);
+                line += text[i..end].matches('\n').count();
+                if let Some(nl) = text[i..end].rfind('\n') {
                     line_start = i + nl + 1;
                 }
                 i = end;
@@ -193,7 +195,7 @@ fn check_depth(text: &str) -> Result<(), Diagnostic> {
             b',' if flow > 0 => node_start = true,
             b'|' | b'>' if node_start && flow == 0 => {
                 block_scalar = Some(line_indent);
-                i = line_end(b, i);
+                i = line_end(text, i);
                 continue;
             }
             b'-' | b'?' if node_start && flow == 0 && b.get(i + 1).is_none_or(|&n| blank(n)) => {
@@ -222,34 +224,47 @@ fn check_depth(text: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+// The helpers below search with `str::find(char)`, which is memchr, so long scalars and comments
+// are skipped quickly even in unoptimised builds. Every index they take and return is next to an
+// ASCII byte, so slicing is always on a character boundary.
+
 /// The index of the newline ending the line that contains `i`, or the end of the text.
-fn line_end(b: &[u8], i: usize) -> usize {
-    b[i..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(b.len(), |p| i + p)
+fn line_end(text: &str, i: usize) -> usize {
+    text[i..].find('\n').map_or(text.len(), |p| i + p)
 }
 
-/// The index after the quoted scalar starting at `i` (`''` escapes a single quote, `\\` escapes
+/// The index after the quoted scalar starting at `i` (`''` escapes a single quote, `\` escapes
 /// in double quotes), or the end of the text when it is never closed.
-fn skip_quoted(b: &[u8], i: usize) -> usize {
+fn skip_quoted(text: &str, i: usize) -> usize {
+    let b = text.as_bytes();
     let q = b[i];
     let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' if q == b'"' => j += 1,
-            c if c == q => {
-                if q == b'\'' && b.get(j + 1) == Some(&b'\'') {
-                    j += 1;
-                } else {
-                    return j + 1;
-                }
+    while let Some(p) = text[j..].find(q as char) {
+        let at = j + p;
+        j = at + 1;
+        let escaped = if q == b'\'' {
+            // `''`: skip both.
+            if b.get(at + 1) == Some(&b'\'') {
+                j += 1;
+                true
+            } else {
+                false
             }
-            _ => {}
+        } else {
+            // Preceded by an odd number of backslashes.
+            b[i + 1..at]
+                .iter()
+                .rev()
+                .take_while(|&&c| c == b'\\')
+                .count()
+                % 2
+                == 1
+        };
+        if !escaped {
+            return j;
         }
-        j += 1;
     }
-    b.len()
+    text.len()
 }
 
 fn too_deep(
@@ -302,15 +317,15 @@ fn check_aliases(text: &str) -> Result<(), Diagnostic> {
 /// so most configurations skip the counting pass.
 fn may_have_aliases(text: &str) -> bool {
     let b = text.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
+    text.match_indices('*').any(|(i, _)| {
         let before = |k: usize| i.checked_sub(k).map(|j| b[j]);
-        c == b'*'
-            && b.get(i + 1).is_some_and(|&n| {
-                !matches!(
-                    n,
-                    b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
-                )
-            })
+        let named = b.get(i + 1).is_some_and(|&n| {
+            !matches!(
+                n,
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+            )
+        });
+        named
             && match before(1) {
                 None => true,
                 Some(b' ' | b'\t' | b'\n' | b'[' | b'{' | b',') => true,
@@ -324,7 +339,7 @@ fn may_have_aliases(text: &str) -> bool {
 #[derive(Default)]
 struct AliasCounter {
     /// Anchor id → how many nodes its value holds (itself included).
-    sizes: std::collections::HashMap<usize, usize>,
+    sizes: HashMap<usize, usize>,
     /// The collections being read: their anchor id and nodes so far.
     open: Vec<(usize, usize)>,
     aliased: usize,
@@ -486,10 +501,9 @@ impl Positions {
         let mut found = node.mark;
         for seg in &path.0 {
             let next = match (&node.kind, seg) {
-                (Kind::Map(entries), Seg::Key(k)) => entries
-                    .iter()
-                    .find(|(key, _, _)| key == k)
-                    .map(|(_, kmark, child)| (kmark, child)),
+                (Kind::Map(entries), Seg::Key(k)) => {
+                    entries.get(k).map(|(kmark, child)| (kmark, child))
+                }
                 (Kind::Seq(items), Seg::Index(i)) => items.get(*i).map(|c| (&c.mark, c)),
                 _ => None,
             };
@@ -515,7 +529,8 @@ struct Node {
 enum Kind {
     Scalar(String),
     Seq(Vec<Node>),
-    Map(Vec<(String, Location, Node)>),
+    /// Key → the key's position and the value; a lookup per path segment, however many keys.
+    Map(HashMap<String, (Location, Node)>),
     Other,
 }
 
@@ -545,7 +560,10 @@ impl TreeBuilder {
                         };
                         *pending_key = Some((key, node.mark));
                     }
-                    Some((key, kmark)) => entries.push((key, kmark, node)),
+                    Some((key, kmark)) => {
+                        // The first of duplicate keys, as a search from the top would find.
+                        entries.entry(key).or_insert((kmark, node));
+                    }
                 },
                 _ => {}
             },
@@ -584,7 +602,7 @@ impl yaml_rust2::parser::MarkedEventReceiver for TreeBuilder {
             E::MappingStart(..) => self.stack.push((
                 Node {
                     mark: loc,
-                    kind: Kind::Map(Vec::new()),
+                    kind: Kind::Map(HashMap::new()),
                 },
                 None,
             )),

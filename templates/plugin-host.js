@@ -366,6 +366,11 @@ async function main() {
   for (;;) {
     const msg = receive();
     if (msg.op === 'exit') process.exit(0);
+    if (msg.op === 'options') {
+      Object.assign(serverless.processedInput.options, msg.values);
+      send({ op: 'ok' });
+      continue;
+    }
     if (msg.op !== 'run') continue;
     try {
       apply(msg.state);

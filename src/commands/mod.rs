@@ -4,6 +4,7 @@
 pub mod deploy;
 pub mod info;
 pub mod package;
+pub mod plugin;
 pub mod print;
 pub mod remove;
 
@@ -28,6 +29,7 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Deploy(args) => deploy::run(&ctx, &args),
         Command::Remove(args) => remove::run(&ctx, &args),
         Command::Info(args) => info::run(&ctx, &args),
+        Command::Plugin(words) => plugin::run(&ctx, &words),
     }
 }
 

@@ -340,15 +340,22 @@ fn carry_plugin_files(from: &Path, staging: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Tells plugins where each zip is: `package.artifact` of the service, a function or a layer.
+/// Where a zip's path is in the state plugins see: `package.artifact` of the service, a
+/// function or a layer.
+fn artifact_slot<'a>(service: &'a mut Value, owner: &package::Owner) -> &'a mut Value {
+    let holder = match owner {
+        package::Owner::Service => service,
+        package::Owner::Function(f) => &mut service["functions"][f],
+        package::Owner::Layer(l) => &mut service["layers"][l],
+    };
+    &mut holder["package"]["artifact"]
+}
+
+/// Tells plugins where each zip is.
 fn point_at_built(state: &mut State, built: &[Built]) {
     for b in built {
-        let Some(path) = &b.path else { continue };
-        let p = json!(path);
-        match &b.spec.owner {
-            package::Owner::Service => state.service["package"]["artifact"] = p,
-            package::Owner::Function(f) => state.service["functions"][f]["package"]["artifact"] = p,
-            package::Owner::Layer(l) => state.service["layers"][l]["package"]["artifact"] = p,
+        if let Some(path) = &b.path {
+            *artifact_slot(&mut state.service, &b.spec.owner) = json!(path);
         }
     }
 }
@@ -356,12 +363,9 @@ fn point_at_built(state: &mut State, built: &[Built]) {
 /// After `after:package:createDeploymentArtifacts`: a zip a plugin rewrote in place is hashed
 /// again; one it points elsewhere (a copy it made) replaces ours.
 fn take_back_artifacts(state: &State, built: &mut [Built]) -> Result<()> {
+    let mut service = state.service.clone();
     for b in built.iter_mut() {
-        let reported = match &b.spec.owner {
-            package::Owner::Service => &state.service["package"]["artifact"],
-            package::Owner::Function(f) => &state.service["functions"][f]["package"]["artifact"],
-            package::Owner::Layer(l) => &state.service["layers"][l]["package"]["artifact"],
-        };
+        let reported = artifact_slot(&mut service, &b.spec.owner).clone();
         let Some(reported) = reported.as_str().filter(|s| !s.is_empty()) else {
             continue;
         };

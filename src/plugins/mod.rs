@@ -48,6 +48,8 @@ pub struct Host {
     pub plugins: Vec<Plugin>,
     /// `configSchemaHandler` calls: what plugins add to the configuration's schema.
     pub schema: Vec<Value>,
+    /// The commands plugins declare, as v3's `commands` objects (nested under `commands`).
+    pub commands: Value,
     /// For answering `naming.*` and `getServerlessDeploymentBucketName` during hooks.
     context: naming::Context,
     /// `--verbose`: a failing plugin's stack is shown.
@@ -132,6 +134,7 @@ impl Host {
             writer,
             plugins: Vec::new(),
             schema: Vec::new(),
+            commands: Value::Null,
             context: naming::Context::of(service),
             verbose,
             _script: script,
@@ -172,6 +175,7 @@ impl Host {
                     });
                 }
                 host.schema = answer["schema"].as_array().cloned().unwrap_or_default();
+                host.commands = answer["commands"].clone();
                 Ok(Some(host))
             }
             Some("missing") => {
@@ -246,6 +250,18 @@ impl Host {
             })
             .cloned()
             .collect()
+    }
+
+    /// Adds `values` to the options object every plugin shares (a plugin command's own options,
+    /// known only once the plugins have declared them).
+    pub fn set_options(&mut self, values: &serde_json::Map<String, Value>) -> Result<()> {
+        self.send(&json!({ "op": "options", "values": values }))?;
+        let answer = self.wait("setting options")?;
+        if answer["op"] == "ok" {
+            Ok(())
+        } else {
+            Err(self.failure(&answer, "setting options"))
+        }
     }
 
     /// Whether any plugin hooks one of `events`.

@@ -41,6 +41,28 @@ fn zip_names(zip: &Path) -> BTreeSet<String> {
     z.file_names().map(|n| n.unwrap().to_string()).collect()
 }
 
+/// The template osls@3 compiled for a fixture (`expected/<name>/update-stack.json`).
+fn v3_template(name: &str) -> Value {
+    let path = fixture("expected").join(name).join("update-stack.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The same logical IDs, types and output keys as osls@3's template; returns that template.
+fn assert_same_ids_as_v3(ours: &Value, name: &str) -> Value {
+    let theirs = v3_template(name);
+    assert_eq!(ids_and_types(ours), ids_and_types(&theirs));
+    let keys = |t: &Value| {
+        t["Outputs"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(ours), keys(&theirs));
+    theirs
+}
+
 /// Logical IDs and types, with the version hash cut off (it hashes the code).
 fn ids_and_types(t: &Value) -> BTreeSet<(String, String)> {
     t["Resources"]
@@ -78,20 +100,7 @@ fn serverless_esbuild_bundles_typescript_as_under_v3() {
         &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
     )
     .unwrap();
-    let theirs: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("expected/esbuild/update-stack.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(ids_and_types(&ours), ids_and_types(&theirs));
-    let keys = |t: &Value| {
-        t["Outputs"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(keys(&ours), keys(&theirs));
+    assert_same_ids_as_v3(&ours, "esbuild");
     // The bundle runs.
     let unzipped = tempfile::tempdir().unwrap();
     let st = std::process::Command::new("unzip")
@@ -315,20 +324,7 @@ fn step_functions_and_roles_per_function_compile_as_under_v3() {
     let o = common::sls(dir.path(), &args, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ours: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let theirs: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("expected/stepf-iam/update-stack.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(ids_and_types(&ours), ids_and_types(&theirs));
-    let keys = |t: &Value| {
-        t["Outputs"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(keys(&ours), keys(&theirs));
+    let theirs = assert_same_ids_as_v3(&ours, "stepf-iam");
     let plugin_made = [
         "Sm1StepFunctionsStateMachine",
         "Sm1StepFunctionsStateMachineRole",
@@ -345,4 +341,70 @@ fn step_functions_and_roles_per_function_compile_as_under_v3() {
     // The roles plugin lists the role in DependsOn beside the GetAtt (W3005), as under v3.
     let user: Vec<String> = plugin_made.iter().map(|s| s.to_string()).collect();
     common::cfn_lint(&[("stepf-iam".to_string(), ours)], &user, &["W3005"]);
+}
+
+/// A command a plugin declares runs as v3 runs it: its options with their shortcuts and
+/// types, `before:`, the event and `after:` for each lifecycle event.
+#[test]
+fn plugin_commands_run_with_their_options() {
+    const GREETER: &str = r#"
+const fs = require('fs');
+module.exports = class {
+  constructor(serverless, options) {
+    this.commands = { greet: {
+      usage: 'Greets', lifecycleEvents: ['hello', 'bye'],
+      options: { name: { usage: 'Whom', shortcut: 'n', required: true, type: 'string' },
+                 loud: { usage: 'Shout', shortcut: 'l', type: 'boolean' },
+                 times: { usage: 'How often', type: 'string', default: '1' } },
+      commands: { quietly: { lifecycleEvents: ['whisper'], options: {} } },
+    } };
+    const log = (e) => fs.appendFileSync('greet.log', `${e} ${options.name} ${options.loud} ${options.times} ${serverless.getProvider('aws').getStage()}\n`);
+    this.hooks = {
+      'before:greet:hello': () => log('before:hello'),
+      'greet:hello': () => log('hello'),
+      'after:greet:bye': () => log('after:bye'),
+      'greet:quietly:whisper': () => log('whisper'),
+    };
+  }
+};
+"#;
+    let service = || {
+        Test::service(&format!(
+            "{HEAD}plugins:\n  - greeter\nfunctions:\n  hello:\n    handler: handler.hello\n"
+        ))
+        .file(".serverless_plugins/greeter.js", GREETER)
+    };
+    let (_, dir) = service()
+        .args(&["greet", "-n", "Ada", "-l", "--stage", "prod"])
+        .run();
+    let log = std::fs::read_to_string(dir.path().join("greet.log")).unwrap();
+    assert_eq!(
+        log,
+        "before:hello Ada true 1 prod\nhello Ada true 1 prod\nafter:bye Ada true 1 prod\n"
+    );
+    let (_, dir) = service().args(&["greet", "quietly", "--name", "Bo"]).run();
+    let log = std::fs::read_to_string(dir.path().join("greet.log")).unwrap();
+    assert_eq!(log, "whisper Bo undefined undefined dev\n");
+    service()
+        .args(&["greet", "-l"])
+        .status(2)
+        .stderr_has("`greet` needs --name (Whom)")
+        .run();
+    service()
+        .args(&["greet", "-x", "1"])
+        .status(2)
+        .stderr_has("`greet` has no option `-x`")
+        .run();
+    service()
+        .args(&["offline"])
+        .status(2)
+        .stderr_has("no plugin of this service declares the command `offline` (plugin commands: greet, greet quietly)")
+        .run();
+    // Without plugins, an unknown word is clap's usage error, as before.
+    Test::service(&format!(
+        "{HEAD}functions:\n  hello:\n    handler: handler.hello\n"
+    ))
+    .args(&["offline"])
+    .status(2)
+    .run();
 }
