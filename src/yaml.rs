@@ -733,6 +733,20 @@ mod tests {
     }
 
     #[test]
+    fn quoted_scalars_end_where_yaml_ends_them() {
+        let deep = "[".repeat(200);
+        // The nesting after each scalar is seen, so the scalar ended in the right place.
+        for quoted in [r#""\\""#, r#""a\"b""#, "'it''s'", "''", "\"\""] {
+            let text = format!("a: {quoted}\nb: {deep}\n");
+            assert!(check_depth(&text).is_err(), "{text}");
+        }
+        // Inside them, nothing is.
+        for quoted in [format!(r#""\"{deep}""#), format!("'''{deep}'")] {
+            assert!(check_depth(&format!("a: {quoted}\n")).is_ok(), "{quoted}");
+        }
+    }
+
+    #[test]
     fn only_text_that_may_have_aliases_is_counted() {
         for text in [
             "Action: s3:*\n",
