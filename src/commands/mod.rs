@@ -69,11 +69,18 @@ impl Ctx {
     }
 
     /// The region and profile to start from, before variables are resolved: the options, else
-    /// the file's literal `provider.region` / `provider.profile`, else the environment.
-    pub fn region_and_profile(&self) -> Result<(String, Option<String>)> {
-        let path = self.config_path()?;
-        let raw = std::fs::read_to_string(&path)
-            .ok()
+    /// the file's literal `provider.region` / `provider.profile`, else the environment. Only a
+    /// configuration with variables that need AWS asks, so the file is read a second time only
+    /// then, and only within the size sls-rs reads at all.
+    fn region_and_profile(
+        path: &std::path::Path,
+        region: Option<String>,
+        aws_profile: Option<String>,
+    ) -> (String, Option<String>) {
+        let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= crate::yaml::MAX_FILE_BYTES);
+        let raw = small
+            .then(|| std::fs::read_to_string(path).ok())
+            .flatten()
             .and_then(|t| crate::yaml::parse(&t).ok())
             .unwrap_or(Value::Null);
         let literal = |key: &str| {
@@ -83,24 +90,24 @@ impl Ctx {
                 .map(String::from)
         };
         let region =
-            manifest::defaults::region(self.global.region.clone(), literal("region"), |k| {
-                std::env::var(k).ok()
-            });
-        let profile = self
-            .global
-            .aws_profile
-            .clone()
-            .or_else(|| literal("profile"));
-        Ok((region, profile))
+            manifest::defaults::region(region, literal("region"), |k| std::env::var(k).ok());
+        let profile = aws_profile.or_else(|| literal("profile"));
+        (region, profile)
     }
 
     /// Finds, loads and validates the service, printing its warnings on stderr. Variables that
     /// need AWS are resolved through it, connecting only if there are any.
     pub fn load(&self) -> Result<Loaded> {
         let path = self.config_path()?;
-        let (region, profile) = self.region_and_profile()?;
+        let (at, region, profile) = (
+            path.clone(),
+            self.global.region.clone(),
+            self.global.aws_profile.clone(),
+        );
         let remote: Box<dyn RemoteSource> =
-            Box::new(crate::deploy::remote::Remote::new(region, profile));
+            Box::new(crate::deploy::remote::Remote::new(Box::new(move || {
+                Self::region_and_profile(&at, region.clone(), profile.clone())
+            })));
         let loaded = manifest::load(&path, &self.options()?, Some(remote))?;
         if !self.global.quiet {
             for w in &loaded.warnings {

@@ -11,17 +11,18 @@ use serde_json::Value;
 
 use crate::manifest::RemoteSource;
 
+/// Where to connect: the region and profile, worked out only when a variable needs AWS.
+pub type Target = Box<dyn Fn() -> (String, Option<String>)>;
+
 pub struct Remote {
-    region: String,
-    profile: Option<String>,
+    target: Target,
     connected: OnceCell<Result<(tokio::runtime::Runtime, aws_config::SdkConfig), String>>,
 }
 
 impl Remote {
-    pub fn new(region: String, profile: Option<String>) -> Self {
+    pub fn new(target: Target) -> Self {
         Remote {
-            region,
-            profile,
+            target,
             connected: OnceCell::new(),
         }
     }
@@ -34,7 +35,8 @@ impl RemoteSource for Remote {
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            let aws = rt.block_on(super::Aws::connect(&self.region, self.profile.as_deref()));
+            let (region, profile) = (self.target)();
+            let aws = rt.block_on(super::Aws::connect(&region, profile.as_deref()));
             // A variable lookup that cannot reach AWS should say so soon, not after a deploy's
             // patient retries.
             let config = aws
