@@ -89,6 +89,9 @@ pub fn build(
     progress: &Progress,
 ) -> Result<(Service, Plan, Vec<Built>)> {
     let mut service = loaded.service.clone();
+    // A dry run shows no progress, with plugins or without.
+    let quiet = Progress::quiet();
+    let progress = if out.is_some() { progress } else { &quiet };
     if let Some(host) = host {
         let p = lifecycle::package(&mut service, host, out, deployment()?, progress)
             .map_err(|e| loaded.locate(e))?;
@@ -98,7 +101,7 @@ pub fn build(
         Some(o) => package_into(&service, o, progress).map_err(|e| loaded.locate(e))?,
         None => {
             let specs = package::specs(&service, None).map_err(|e| loaded.locate(e))?;
-            let built = package::build(&specs, None, &Progress::quiet())?;
+            let built = package::build(&specs, None, progress)?;
             let plan = plan::plan(&service, &package::artifacts(&built), deployment()?)
                 .map_err(|e| loaded.locate(e))?;
             (plan, built)

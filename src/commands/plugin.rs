@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::Ctx;
 use crate::error::{Error, Result};
-use crate::plugins::{lifecycle, Host};
+use crate::plugins::lifecycle;
 
 /// sls-rs's own commands, for messages about words that are none of them.
 const BUILT_IN: &[&str] = &["deploy", "package", "remove", "info", "print"];
@@ -80,28 +80,19 @@ pub fn run(ctx: &Ctx, words: &[String]) -> Result<()> {
     }
     let options = parse_options(&name, &command, &tokens, &ctx.custom)?;
     host.set_options(&options)?;
-    let prefix = path.join(":");
     let events: Vec<String> = command["lifecycleEvents"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .map(|e| format!("{prefix}:{e}"))
+        .map(|e| format!("{}:{e}", name.replace(' ', ":")))
         .collect();
     let mut all = vec!["initialize".to_string()];
     all.extend(lifecycle::around(
         &events.iter().map(String::as_str).collect::<Vec<_>>(),
     ));
     all.push("finalize".into());
-    run_events(&mut host, &loaded.service, &all)
-}
-
-fn run_events(
-    host: &mut Host,
-    service: &crate::manifest::Service,
-    events: &[String],
-) -> Result<()> {
-    host.run(events, &lifecycle::state_of(service, Value::Null))
+    host.run(&all, &lifecycle::state_of(&loaded.service, Value::Null))
         .map(|_| ())
 }
 
