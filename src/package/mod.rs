@@ -12,6 +12,7 @@ pub mod select;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -20,7 +21,7 @@ use crate::error::{Diagnostic, Error, KeyPath, Result};
 use crate::manifest::Service;
 use crate::plan::{Artifact, Artifacts, Plan};
 use crate::progress::Progress;
-use select::{Entry, Patterns};
+use select::{Files, Patterns};
 
 /// Lambda's limit on a function's code and layers, unzipped.
 pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
@@ -38,7 +39,7 @@ pub enum Owner {
 
 #[derive(Debug, Clone)]
 pub enum Source {
-    Files(Vec<Entry>),
+    Files(Files),
     /// `package.artifact`: a zip the user built.
     Prebuilt(PathBuf),
 }
@@ -55,14 +56,14 @@ pub struct Spec {
 impl Spec {
     pub fn unzipped_size(&self) -> u64 {
         match &self.source {
-            Source::Files(e) => e.iter().map(|e| e.size).sum(),
+            Source::Files(f) => f.iter().map(|e| e.size).sum(),
             Source::Prebuilt(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
         }
     }
 
     pub fn file_count(&self) -> usize {
         match &self.source {
-            Source::Files(e) => e.len(),
+            Source::Files(f) => f.len(),
             Source::Prebuilt(_) => 1,
         }
     }
@@ -79,7 +80,7 @@ pub struct Built {
 
 /// Decides every zip of the service. `output` is excluded when it lies inside the service.
 pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
-    let all = select::walk(&service.dir)?;
+    let all = Arc::new(select::walk(&service.dir)?);
     let mut excluded: Vec<String> = vec![service.config_file.clone()];
     for layer in service.layers.values() {
         if let Some(p) = &layer.path {
@@ -102,16 +103,12 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
     // dev-only package back.
     refuse_hoisted_dependencies(service)?;
     let dev = if service.package.exclude_dev_dependencies {
-        node_modules::dev_only(&service.dir, &all)
+        node_modules::dev_only(&service.dir, &all.entries)
     } else {
         node_modules::DevOnly::default()
     };
-    let choose = |p: &Patterns| -> Vec<Entry> {
-        let kept = select::select(&all, p)
-            .into_iter()
-            .filter(|e| !dev.excludes(&e.name))
-            .collect();
-        select::without_dangling_links(kept)
+    let choose = |p: &Patterns| -> Files {
+        select::without_dangling_links(select::select(&all, p, |e| !dev.excludes(&e.name)))
     };
     let pkg_path = KeyPath::root().key("package").key("patterns");
     let mut out = Vec::new();
@@ -213,7 +210,8 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             &[],
             &lp.key("package").key("patterns"),
         )?;
-        let entries = select::without_dangling_links(select::select(&select::walk(&root)?, &p));
+        let tree = Arc::new(select::walk(&root)?);
+        let entries = select::without_dangling_links(select::select(&tree, &p, |_| true));
         if entries.is_empty() {
             return Err(no_files(
                 &format!("layer `{}`", layer.key),
@@ -371,7 +369,7 @@ fn check_sizes(service: &Service, specs: &[Spec]) -> Result<()> {
             let mut dirs: BTreeMap<String, u64> = BTreeMap::new();
             for s in &parts {
                 if let Source::Files(entries) = &s.source {
-                    for e in entries {
+                    for e in entries.iter() {
                         let top = match e.name.split('/').collect::<Vec<_>>().as_slice() {
                             ["node_modules", scope, pkg, ..] if scope.starts_with('@') => {
                                 format!("node_modules/{scope}/{pkg}")
@@ -449,29 +447,16 @@ fn build_one(spec: &Spec, dest: Option<&Path>) -> Result<Built> {
                 None,
             )
         }
-        (Source::Files(entries), Some(dir)) => {
+        (Source::Files(files), Some(dir)) => {
             let target = dir.join(&spec.name);
             let file =
                 std::fs::File::create(&target).map_err(|e| Error::io("create", &target, e))?;
-            let file = archive::write(entries, std::io::BufWriter::new(file), what)?;
-            drop(file);
-            let f = std::fs::File::open(&target).map_err(|e| Error::io("read", &target, e))?;
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            (
-                archive::sha256(f).map_err(|e| Error::io("read", &target, e))?,
-                size,
-                Some(target),
-            )
+            let w = archive::write(files, std::io::BufWriter::new(file), what)?;
+            (w.sha256, w.size, Some(target))
         }
-        (Source::Files(entries), None) => {
-            let cursor = archive::write(entries, std::io::Cursor::new(Vec::new()), what)?;
-            let bytes = cursor.into_inner();
-            let size = bytes.len() as u64;
-            (
-                archive::sha256(bytes.as_slice()).map_err(|e| Error::failed(e.to_string()))?,
-                size,
-                None,
-            )
+        (Source::Files(files), None) => {
+            let w = archive::write(files, std::io::sink(), what)?;
+            (w.sha256, w.size, None)
         }
     };
     let (sha256, sha256_hex) = artifact_hash;

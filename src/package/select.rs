@@ -15,6 +15,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use globset::{Glob, GlobMatcher};
 
@@ -32,20 +33,60 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     ".serverless_plugins/**",
 ];
 
-/// One file found on disk.
+/// One file found on disk, at `root.join(name)` of its [`Tree`].
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The path inside the zip: relative, `/`-separated.
     pub name: String,
-    pub path: PathBuf,
     pub size: u64,
     pub executable: bool,
     /// A symbolic link stored as one: its target, relative to the link's directory.
     pub link: Option<String>,
 }
 
+/// Every file found below one directory, sorted by name. One tree is walked once and shared by
+/// every zip drawn from it ([`Files`] holds indices), so memory does not grow with the number
+/// of functions packaged individually.
+#[derive(Debug)]
+pub struct Tree {
+    pub root: PathBuf,
+    pub entries: Vec<Entry>,
+}
+
+impl Tree {
+    /// Where `e` is on disk.
+    pub fn path(&self, e: &Entry) -> PathBuf {
+        self.root.join(&e.name)
+    }
+}
+
+/// The files of one zip: a selection from a [`Tree`], in name order.
+#[derive(Debug, Clone)]
+pub struct Files {
+    tree: Arc<Tree>,
+    picked: Vec<u32>,
+}
+
+impl Files {
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.picked.iter().map(|&i| &self.tree.entries[i as usize])
+    }
+
+    pub fn len(&self) -> usize {
+        self.picked.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.picked.is_empty()
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+}
+
 /// Every regular file below `root`, sorted by name. Symlinks are followed.
-pub fn walk(root: &Path) -> Result<Vec<Entry>> {
+pub fn walk(root: &Path) -> Result<Tree> {
     let mut out = Vec::new();
     let mut ancestors = HashSet::new();
     let real_root = root.canonicalize().ok();
@@ -59,7 +100,18 @@ pub fn walk(root: &Path) -> Result<Vec<Entry>> {
     };
     w.dir(root, "")?;
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    out.shrink_to_fit();
+    if out.len() > u32::MAX as usize {
+        return Err(Error::failed(format!(
+            "{} holds more than {} files",
+            root.display(),
+            u32::MAX
+        )));
+    }
+    Ok(Tree {
+        root: root.to_path_buf(),
+        entries: out,
+    })
 }
 
 struct Walk<'a> {
@@ -74,7 +126,17 @@ impl Walk<'_> {
         let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
-            let name = e.file_name().to_string_lossy().to_string();
+            let Some(name) = e.file_name().to_str().map(str::to_string) else {
+                return Err(Error::config(
+                    Diagnostic::error(format!(
+                        "`{}` has a name that is not UTF-8, which a zip cannot name as it is",
+                        dir.join(e.file_name()).display()
+                    ))
+                    .hint(
+                        "rename the file, or leave it out with a `!` pattern in package.patterns",
+                    ),
+                ));
+            };
             let rel = if prefix.is_empty() {
                 name.clone()
             } else {
@@ -94,7 +156,6 @@ impl Walk<'_> {
                 if let Some(target) = self.pnpm_link(&path) {
                     self.out.push(Entry {
                         name: rel,
-                        path,
                         size: 0,
                         executable: false,
                         link: Some(target),
@@ -121,7 +182,6 @@ impl Walk<'_> {
                 let executable = false;
                 self.out.push(Entry {
                     name: rel,
-                    path,
                     size: meta.len(),
                     executable,
                     link: None,
@@ -167,31 +227,40 @@ fn relative(from: &Path, to: &Path) -> String {
 }
 
 /// Stored links whose target is not in the zip are left out: a link that dangles after
-/// unzipping is worse than none. `entries` is sorted by name.
-pub fn without_dangling_links(entries: Vec<Entry>) -> Vec<Entry> {
-    if entries.iter().all(|e| e.link.is_none()) {
-        return entries;
+/// unzipping is worse than none.
+pub fn without_dangling_links(files: Files) -> Files {
+    if files.iter().all(|e| e.link.is_none()) {
+        return files;
     }
-    let mut present: HashSet<String> = HashSet::new();
-    for e in &entries {
-        present.insert(e.name.clone());
+    let mut present: HashSet<&str> = HashSet::new();
+    for e in files.iter() {
+        present.insert(&e.name);
         let mut end = 0;
         while let Some(i) = e.name[end..].find('/') {
             end += i;
-            present.insert(e.name[..end].to_string());
+            present.insert(&e.name[..end]);
             end += 1;
         }
     }
-    entries
-        .into_iter()
-        .filter(|e| match &e.link {
-            None => true,
-            Some(target) => {
-                let base = e.name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-                normalize(base, target).is_some_and(|t| present.contains(&t))
+    let picked = files
+        .picked
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let e = &files.tree.entries[i as usize];
+            match &e.link {
+                None => true,
+                Some(target) => {
+                    let base = e.name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    normalize(base, target).is_some_and(|t| present.contains(t.as_str()))
+                }
             }
         })
-        .collect()
+        .collect();
+    Files {
+        tree: files.tree.clone(),
+        picked,
+    }
 }
 
 /// `base/target` with `..` and `.` folded; `None` if it climbs out of the zip.
@@ -269,11 +338,17 @@ impl Patterns {
     }
 }
 
-/// The entries `patterns` keep.
-pub fn select(entries: &[Entry], patterns: &Patterns) -> Vec<Entry> {
-    entries
+/// The entries of `tree` that `patterns` keep and `keep` agrees to.
+pub fn select(tree: &Arc<Tree>, patterns: &Patterns, keep: impl Fn(&Entry) -> bool) -> Files {
+    let picked = tree
+        .entries
         .iter()
-        .filter(|e| patterns.decide(&e.name, true))
-        .cloned()
-        .collect()
+        .enumerate()
+        .filter(|(_, e)| patterns.decide(&e.name, true) && keep(e))
+        .map(|(i, _)| i as u32)
+        .collect();
+    Files {
+        tree: tree.clone(),
+        picked,
+    }
 }
