@@ -133,7 +133,10 @@ function buildServerless(req) {
   }
 
   const naming = new Proxy({}, {
-    get: (_, fn) => (typeof fn !== 'string' || fn === 'then' ? undefined : (...args) => ask({ op: 'naming', fn, args })),
+    get: (_, fn) => (typeof fn !== 'string' || fn === 'then' ? undefined : (...args) => {
+      const v = ask({ op: 'naming', fn, args });
+      return v && typeof v === 'object' && typeof v.$regexp === 'string' ? new RegExp(v.$regexp) : v;
+    }),
   });
   const aws = {
     naming,
@@ -156,9 +159,13 @@ function buildServerless(req) {
     configurationInput: config,
     instanceId: req.instanceId,
     service,
+    // v3's Config: `servicePath` and `serviceDir` are one value, settable (plugins that compile
+    // into a build folder, such as serverless-plugin-typescript, move it there and back).
     config: {
-      serviceDir: req.serviceDir,
-      servicePath: req.serviceDir,
+      get serviceDir() { return serverless.serviceDir; },
+      set serviceDir(v) { serverless.serviceDir = v; },
+      get servicePath() { return serverless.serviceDir; },
+      set servicePath(v) { serverless.serviceDir = v; },
     },
     processedInput: { commands: req.commands, options },
     variables: { service, options },

@@ -67,6 +67,14 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     check_runtimes(&loaded.service).map_err(|e| loaded.locate(e))?;
     let mut host =
         super::package::start_plugins(ctx, &loaded, "deploy").map_err(|e| loaded.locate(e))?;
+    if let Some(h) = host.as_mut() {
+        h.connect(crate::plugins::aws::Bridge::new(
+            aws.clone(),
+            rt.handle().clone(),
+            loaded.service.stack_name(),
+            loaded.service.provider.custom_bucket(),
+        ));
+    }
     let progress = Progress::new(ctx.global.quiet);
     let started = Instant::now();
     let (service, prepared) = match &args.package {

@@ -78,6 +78,18 @@ pub fn run(ctx: &Ctx, words: &[String]) -> Result<()> {
             command["type"].as_str().unwrap_or_default()
         )));
     }
+    if command["lifecycleEvents"]
+        .as_array()
+        .is_none_or(|events| events.is_empty())
+    {
+        // A plugin that only adds options to a command of the Serverless Framework
+        // (serverless-plugin-typescript's `--watch` for `invoke local`) declares it without
+        // events: there is nothing here to run.
+        let by = command["plugin"].as_str().unwrap_or("a plugin");
+        return Err(Error::Usage(format!(
+            "`{name}` is a Serverless Framework command sls-rs does not have yet; `{by}` only adds options to it"
+        )));
+    }
     let options = parse_options(&name, &command, &tokens, &ctx.custom)?;
     host.set_options(&options)?;
     let events: Vec<String> = command["lifecycleEvents"]

@@ -24,6 +24,7 @@ use crate::error::Error;
 /// How many attempts a throttled or failed request gets, with exponential backoff between them.
 const MAX_ATTEMPTS: u32 = 8;
 
+#[derive(Clone)]
 pub struct Aws {
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,

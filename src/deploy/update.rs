@@ -51,11 +51,7 @@ pub async fn deploy(
 
     let existing = stack::ready_for_deploy(aws, &name, timeout, progress).await?;
     let created_now = existing.is_none();
-    let custom_bucket = service
-        .provider
-        .deployment_bucket
-        .as_ref()
-        .and_then(|b| b.name.clone());
+    let custom_bucket = service.provider.custom_bucket();
     let mut create_full_stack = false;
     if existing.is_none() {
         match &p.plan.create {

@@ -120,6 +120,14 @@ pub enum DeploymentMethod {
     Direct,
 }
 
+impl Provider {
+    /// `provider.deploymentBucket.name`: the user's own bucket, when they name one (otherwise
+    /// the stack creates `ServerlessDeploymentBucket`).
+    pub fn custom_bucket(&self) -> Option<String> {
+        self.deployment_bucket.as_ref().and_then(|b| b.name.clone())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DeploymentBucket {
     pub name: Option<String>,

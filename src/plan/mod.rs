@@ -181,13 +181,7 @@ impl Compiler<'_> {
 
     /// The deployment bucket: `{Ref: ServerlessDeploymentBucket}` or the configured name.
     pub fn bucket_ref(&self) -> Value {
-        match self
-            .service
-            .provider
-            .deployment_bucket
-            .as_ref()
-            .and_then(|b| b.name.clone())
-        {
+        match self.service.provider.custom_bucket() {
             Some(name) => Value::String(name),
             None => json!({ "Ref": naming::BUCKET_ID }),
         }
@@ -286,12 +280,7 @@ pub fn plan_with(
     let bucket: Value = serde_json::from_str(DEPLOYMENT_BUCKET)
         .map_err(|e| Error::failed(format!("internal: templates/deployment-bucket.json: {e}")))?;
     let bucket_resources = bucket["Resources"].as_object().cloned().unwrap_or_default();
-    let own_bucket = service
-        .provider
-        .deployment_bucket
-        .as_ref()
-        .and_then(|b| b.name.as_ref())
-        .is_none();
+    let own_bucket = service.provider.custom_bucket().is_none();
 
     let mut c = Compiler {
         service,

@@ -110,15 +110,7 @@ pub fn state_of(service: &Service, template: Value) -> State {
 /// the service directory. Anything else they changed about functions is refused, so nothing a
 /// plugin does is silently dropped.
 pub fn apply(service: &mut Service, state: &State) -> Result<()> {
-    if state.service_dir != service.dir {
-        if !state.service_dir.is_dir() {
-            return Err(Error::failed(format!(
-                "a plugin moved the service directory to {}, which does not exist",
-                state.service_dir.display()
-            )));
-        }
-        service.dir = state.service_dir.clone();
-    }
+    apply_dir(service, state)?;
     let s = &state.service;
     let pkg = &s["package"];
     service.package.artifact = non_empty(&pkg["artifact"]);
@@ -215,6 +207,7 @@ fn package_inside(
     deployment: Deployment,
     progress: &Progress,
 ) -> Result<Packaged> {
+    let original_dir = service.dir.clone();
     let mut state = state_of(service, Value::Null);
     let mut events = vec![
         "initialize".to_string(),
@@ -233,17 +226,18 @@ fn package_inside(
     state = host.run(&events, &state)?;
     apply(service, &state)?;
 
-    // Core: the zips.
+    // Core: the zips. A dry run builds them too, in a scratch directory: plugins' hooks after
+    // this one read, move and rewrite them.
     let staging = match out {
-        Some(o) => Some(package::staging_dir(o)?),
-        None => None,
+        Some(o) => package::staging_dir(o)?,
+        None => tempfile::tempdir().map_err(|e| Error::io("create", "a scratch directory", e))?,
     };
     let specs = package::specs(service, out)?;
-    let mut built = package::build(&specs, staging.as_ref().map(|s| s.path()), progress)?;
+    let mut built = package::build(&specs, Some(staging.path()), progress)?;
 
     // Plugins see where each zip is, may rewrite it (add files) or point elsewhere.
     let mut state = state_of(service, Value::Null);
-    point_at_built(&mut state, &built);
+    hand_over(service, &original_dir, &built, &mut state)?;
     let events: Vec<String> = [
         "package:createDeploymentArtifacts",
         "after:package:createDeploymentArtifacts",
@@ -253,6 +247,8 @@ fn package_inside(
     .collect();
     let after = host.run(&events, &state)?;
     take_back_artifacts(&after, &mut built)?;
+    // A plugin that moved the service directory for packaging moves it back here.
+    apply_dir(service, &after)?;
 
     // Core: the template, with the plugins' hooks at each compile step.
     let svc: &Service = service;
@@ -303,13 +299,19 @@ fn package_inside(
     )?;
 
     // The package is written; plugins' hooks after that see it but change nothing in it.
-    if let Some(staging) = staging {
-        let o = out.expect("staging only with an output directory");
-        carry_plugin_files(&svc.dir.join(".serverless"), staging.path())?;
-        let state_json = package::state(service, &plan, &built);
-        package::write_package(staging, o, &plan, &state_json)?;
-        for b in &mut built {
-            b.path = b.path.take().map(|_| o.join(&b.artifact.name));
+    match out {
+        Some(o) => {
+            carry_plugin_files(&svc.dir.join(".serverless"), staging.path())?;
+            let state_json = package::state(service, &plan, &built);
+            package::write_package(staging, o, &plan, &state_json)?;
+            for b in &mut built {
+                b.path = b.path.take().map(|_| o.join(&b.artifact.name));
+            }
+        }
+        None => {
+            for b in &mut built {
+                b.path = None;
+            }
         }
     }
     let events: Vec<String> = {
@@ -351,13 +353,48 @@ fn artifact_slot<'a>(service: &'a mut Value, owner: &package::Owner) -> &'a mut 
     &mut holder["package"]["artifact"]
 }
 
-/// Tells plugins where each zip is.
-fn point_at_built(state: &mut State, built: &[Built]) {
-    for b in built {
-        if let Some(path) = &b.path {
-            *artifact_slot(&mut state.service, &b.spec.owner) = json!(path);
-        }
+/// Tells plugins where each zip is. Where a plugin moved the service directory for packaging
+/// (serverless-plugin-typescript compiles into `.build` and packages that), the zips are put
+/// where v3 writes them, `<service directory>/.serverless/<zip>`, since such plugins take
+/// them from there and move them back themselves.
+fn hand_over(
+    service: &Service,
+    original_dir: &Path,
+    built: &[Built],
+    state: &mut State,
+) -> Result<()> {
+    let moved = (service.dir != original_dir).then(|| service.dir.join(".serverless"));
+    if let Some(dir) = &moved {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
+    for b in built {
+        let Some(path) = &b.path else { continue };
+        let path = match &moved {
+            Some(dir) => {
+                let to = dir.join(&b.artifact.name);
+                std::fs::copy(path, &to).map_err(|e| Error::io("copy", path, e))?;
+                to
+            }
+            None => path.clone(),
+        };
+        *artifact_slot(&mut state.service, &b.spec.owner) = json!(path);
+    }
+    Ok(())
+}
+
+/// Only the service directory of what plugins hand back (the rest of their packaging
+/// settings was taken with the artifacts).
+fn apply_dir(service: &mut Service, state: &State) -> Result<()> {
+    if state.service_dir != service.dir {
+        if !state.service_dir.is_dir() {
+            return Err(Error::failed(format!(
+                "a plugin moved the service directory to {}, which does not exist",
+                state.service_dir.display()
+            )));
+        }
+        service.dir = state.service_dir.clone();
+    }
+    Ok(())
 }
 
 /// After `after:package:createDeploymentArtifacts`: a zip a plugin rewrote in place is hashed

@@ -13,6 +13,7 @@
 //! elsewhere move it) and the template being compiled. What comes back is checked like the
 //! rest: artifacts must exist, templates go through the same limits.
 
+pub mod aws;
 pub mod lifecycle;
 mod naming;
 
@@ -54,6 +55,10 @@ pub struct Host {
     context: naming::Context,
     /// `--verbose`: a failing plugin's stack is shown.
     verbose: bool,
+    /// The command the plugins run for (for messages).
+    command: String,
+    /// AWS, in commands that connect to it (`provider.request`).
+    aws: Option<aws::Bridge>,
     /// The host's script, kept on disk while Node runs it.
     _script: tempfile::NamedTempFile,
 }
@@ -137,6 +142,8 @@ impl Host {
             commands: Value::Null,
             context: naming::Context::of(service),
             verbose,
+            command: commands.join(" "),
+            aws: None,
             _script: script,
         };
         let functions: serde_json::Map<String, Value> = service
@@ -203,13 +210,19 @@ impl Host {
     /// work would silently not happen. `namespaces` are the command's event prefixes
     /// (`package:`, `aws:package:`), `runs` every event sls-rs runs for it.
     pub fn check_events(&self, namespaces: &[&str], runs: &[String]) -> Result<()> {
+        // Events of other commands under the same words (`deploy function`, `deploy list`)
+        // happen only when those commands run.
+        const OTHER_COMMANDS: &[&str] = &["deploy:function:", "deploy:list:"];
         for p in &self.plugins {
             for e in &p.events {
                 let bare = e
                     .strip_prefix("before:")
                     .or_else(|| e.strip_prefix("after:"))
                     .unwrap_or(e);
-                if namespaces.iter().any(|n| bare.starts_with(n)) && !runs.contains(e) {
+                if namespaces.iter().any(|n| bare.starts_with(n))
+                    && !OTHER_COMMANDS.iter().any(|o| bare.starts_with(o))
+                    && !runs.contains(e)
+                {
                     return Err(Error::failed_with_hint(
                         format!("plugin `{}` hooks `{e}`, which sls-rs does not run yet, so its work would silently not happen", p.name),
                         format!("leave the plugin out with --skip-plugin {} if this command does not need it", p.name),
@@ -250,6 +263,11 @@ impl Host {
             })
             .cloned()
             .collect()
+    }
+
+    /// Lets plugins call AWS through `provider.request` from now on.
+    pub fn connect(&mut self, bridge: aws::Bridge) {
+        self.aws = Some(bridge);
     }
 
     /// Adds `values` to the options object every plugin shares (a plugin command's own options,
@@ -348,10 +366,8 @@ impl Host {
                     crate::yaml::parse(msg["text"].as_str().unwrap_or_default())
                         .map_err(|d| d.message),
                 ),
-                Some("bucket") | Some("request") => Some(Err(format!(
-                    "sls-rs does not yet let plugins call AWS ({}): {}",
-                    msg["op"],
-                    if msg["op"] == "request" {
+                Some(op @ ("bucket" | "request")) => {
+                    let call = if op == "request" {
                         format!(
                             "{}.{}",
                             msg["service"].as_str().unwrap_or("?"),
@@ -359,8 +375,26 @@ impl Host {
                         )
                     } else {
                         "getServerlessDeploymentBucketName".to_string()
-                    }
-                ))),
+                    };
+                    let r = match &self.aws {
+                        None => Err(aws::Failure {
+                            message: format!("`{}` does not connect to AWS, so a plugin cannot call it here ({call})", self.command),
+                            code: "SLS_RS_NO_AWS".into(),
+                        }),
+                        Some(b) if op == "bucket" => b.deployment_bucket(),
+                        Some(b) => b.request(
+                            msg["service"].as_str().unwrap_or_default(),
+                            msg["method"].as_str().unwrap_or_default(),
+                            &msg["params"],
+                        ),
+                    };
+                    let reply = match r {
+                        Ok(value) => json!({ "value": value }),
+                        Err(f) => json!({ "error": f.message, "code": f.code }),
+                    };
+                    self.send(&reply)?;
+                    continue;
+                }
                 _ => None,
             };
             match answer {

@@ -67,6 +67,10 @@ impl Context {
                 json!(naming::rest_api_permission_id(&arg(0)?))
             }
             "getServiceEndpointOutputLogicalId" => json!(naming::REST_API_ENDPOINT_OUTPUT),
+            // A RegExp in v3; the host makes one of `$regexp`.
+            "getServiceEndpointRegex" => {
+                json!({ "$regexp": format!("^{}", naming::REST_API_ENDPOINT_OUTPUT) })
+            }
             "getLambdaQualifiedArnOutputLogicalId" => {
                 json!(naming::function_qualified_arn_output(&arg(0)?))
             }

@@ -24,16 +24,53 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
         src.display()
     );
     let dir = tempfile::tempdir().unwrap();
-    for e in std::fs::read_dir(&src).unwrap().flatten() {
+    copy_tree(&src, dir.path());
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
         let n = e.file_name();
-        let to = dir.path().join(&n);
+        let dest = to.join(&n);
         if n == "node_modules" {
-            std::os::unix::fs::symlink(e.path(), &to).unwrap();
-        } else if e.path().is_file() {
-            std::fs::copy(e.path(), &to).unwrap();
+            std::os::unix::fs::symlink(e.path(), &dest).unwrap();
+        } else if e.path().is_dir() {
+            std::fs::create_dir(&dest).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
         }
     }
-    dir
+}
+
+fn expected_listing(path: &str) -> BTreeSet<String> {
+    std::fs::read_to_string(fixture("expected").join(path))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Unzips `zip` and runs `script` with node inside it; returns what it printed.
+fn run_in_zip(zip: &Path, script: &str) -> String {
+    let unzipped = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("unzip")
+        .args(["-q", &zip.display().to_string(), "-d"])
+        .arg(unzipped.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let run = std::process::Command::new("node")
+        .args(["-e", script])
+        .current_dir(unzipped.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8_lossy(&run.stdout).trim().to_string()
 }
 
 fn zip_names(zip: &Path) -> BTreeSet<String> {
@@ -63,15 +100,19 @@ fn assert_same_ids_as_v3(ours: &Value, name: &str) -> Value {
     theirs
 }
 
-/// Logical IDs and types, with the version hash cut off (it hashes the code).
+/// Logical IDs and types, with the suffixes that change from run to run cut off.
 fn ids_and_types(t: &Value) -> BTreeSet<(String, String)> {
     t["Resources"]
         .as_object()
         .unwrap()
         .iter()
         .map(|(id, r)| {
-            let id = match id.find("LambdaVersion") {
-                Some(i) => id[..i + "LambdaVersion".len()].to_string(),
+            // The version hash hashes the code; the API deployment's suffix is the time.
+            let id = match ["LambdaVersion", "ApiGatewayDeployment"]
+                .iter()
+                .find_map(|p| id.find(p).map(|i| i + p.len()))
+            {
+                Some(end) => id[..end].to_string(),
                 None => id.clone(),
             };
             (id, r["Type"].as_str().unwrap_or_default().to_string())
@@ -407,4 +448,182 @@ module.exports = class {
     .args(&["offline"])
     .status(2)
     .run();
+}
+
+#[test]
+fn serverless_plugin_typescript_packages_its_build_folder_as_under_v3() {
+    // The plugin compiles into `.build`, points the service directory there, lets the core
+    // package it, then moves the zips back from `.build/.serverless` and deletes `.build`.
+    let dir = copy_fixture("typescript");
+    let o = common::sls(dir.path(), &["package".to_string()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join(".serverless");
+    let zip = out.join("tsdemo.zip");
+    assert_eq!(
+        zip_names(&zip),
+        expected_listing("typescript/zip-listing.txt")
+    );
+    let ours: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
+    )
+    .unwrap();
+    assert_same_ids_as_v3(&ours, "typescript");
+    common::cfn_lint(&[("typescript".to_string(), ours.clone())], &[], &[]);
+    // The compiled handlers run, with their production dependency and local imports.
+    assert_eq!(
+        run_in_zip(
+            &zip,
+            "Promise.all([require('./src/handler').hello(), require('./src/other').main({name: 'ts'})]).then(([a, b]) => console.log(a.statusCode, b.message))"
+        ),
+        "200 TS!"
+    );
+    assert!(!dir.path().join(".build").exists());
+    // The template points at the zip sls-rs hashed, with the S3 key v3 uses.
+    let code = &ours["Resources"]["HelloLambdaFunction"]["Properties"]["Code"];
+    assert!(
+        code["S3Key"].as_str().unwrap().ends_with("/tsdemo.zip"),
+        "{code}"
+    );
+
+    // Individually: one zip per function, each the same compiled tree, as osls makes them.
+    let yml = dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        text.replace("plugins:", "package:\n  individually: true\n\nplugins:"),
+    )
+    .unwrap();
+    let o = common::sls(dir.path(), &["package".to_string()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["hello", "other"] {
+        assert_eq!(
+            zip_names(&out.join(format!("{f}.zip"))),
+            expected_listing("typescript/individually-zip-listing.txt"),
+            "{f}.zip"
+        );
+    }
+    assert!(!out.join("tsdemo.zip").exists());
+    assert!(!dir.path().join(".build").exists());
+
+    // A dry run goes through the same hooks, and leaves the package as it was.
+    let before = std::fs::read(out.join("hello.zip")).unwrap();
+    let o = common::sls(
+        dir.path(),
+        &["package".to_string(), "--dry-run".to_string()],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("HelloLambdaFunction"));
+    assert_eq!(std::fs::read(out.join("hello.zip")).unwrap(), before);
+    assert!(!dir.path().join(".build").exists());
+}
+
+#[test]
+fn a_command_a_plugin_only_adds_options_to_is_not_run() {
+    // serverless-plugin-typescript adds `--watch` to `invoke local` and declares no events.
+    let dir = copy_fixture("typescript");
+    let o = common::sls(
+        dir.path(),
+        &[
+            "invoke".to_string(),
+            "local".to_string(),
+            "-f".to_string(),
+            "hello".to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`invoke local`") && err.contains("serverless-plugin-typescript"),
+        "{err}"
+    );
+}
+
+/// A plugin asking AWS after a deploy, as serverless-step-functions and others do.
+const ASKS_AWS: &str = r#"
+module.exports = class {
+  constructor(serverless) {
+    const provider = serverless.getProvider('aws');
+    this.hooks = {
+      'after:deploy:deploy': async () => {
+        const name = provider.naming.getStackName();
+        const stacks = await provider.request('CloudFormation', 'describeStacks', { StackName: name });
+        // (moto answers describeStackResource for a bucket, and fails for a function)
+        const resource = await provider.request('CloudFormation', 'describeStackResource', { StackName: name, LogicalResourceId: 'ServerlessDeploymentBucket' });
+        const listed = await provider.request('CloudFormation', 'listStackResources', { StackName: name });
+        const bucket = await provider.getServerlessDeploymentBucketName();
+        const objects = await provider.request('S3', 'listObjectsV2', { Bucket: bucket, Prefix: 'serverless/' });
+        const me = await provider.request('STS', 'getCallerIdentity', {});
+        let missing;
+        try { await provider.request('CloudFormation', 'describeStacks', { StackName: 'no-such-stack' }); } catch (e) { missing = e.code; }
+        let unsupported;
+        try { await provider.request('Lambda', 'listVersionsByFunction', {}); } catch (e) { unsupported = e.message; }
+        console.log('ASKED ' + JSON.stringify({
+          status: stacks.Stacks[0].StackStatus,
+          keys: stacks.Stacks[0].Outputs.map((o) => o.OutputKey),
+          endpointRegex: String(provider.naming.getServiceEndpointRegex()),
+          regexIsRegExp: provider.naming.getServiceEndpointRegex() instanceof RegExp,
+          physical: resource.StackResourceDetail.PhysicalResourceId === bucket,
+          listed: listed.StackResourceSummaries.some((r) => r.LogicalResourceId === 'ServerlessDeploymentBucket'),
+          zips: objects.Contents.filter((o) => o.Key.endsWith('.zip')).length,
+          account: me.Account,
+          missing,
+          unsupported,
+        }));
+      },
+    };
+  }
+};
+"#;
+
+#[test]
+fn plugins_call_aws_through_the_provider_after_a_deploy() {
+    let moto = common::Moto::start();
+    let t = Test::service(&format!(
+        "{HEAD}  region: us-east-1\nplugins:\n  - asks\nfunctions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET hi\n"
+    ))
+    .file(".serverless_plugins/asks.js", ASKS_AWS);
+    let o = common::sls(t.path(), &["deploy".to_string()], &moto.env());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("ASKED "))
+        .unwrap_or_else(|| panic!("the hook ran: {stderr}"));
+    let asked: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(asked["status"], "UPDATE_COMPLETE");
+    // (moto leaves the ServiceEndpoint output out of the stack it deploys)
+    assert!(
+        asked["keys"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("ServerlessDeploymentBucketName")),
+        "{asked}"
+    );
+    assert_eq!(asked["endpointRegex"], "/^ServiceEndpoint/");
+    assert_eq!(asked["regexIsRegExp"], true);
+    assert_eq!(asked["physical"], true);
+    assert_eq!(asked["listed"], true);
+    assert_eq!(asked["zips"], 1);
+    assert_eq!(asked["account"], "123456789012");
+    assert_eq!(asked["missing"], "ValidationError");
+    assert!(
+        asked["unsupported"]
+            .as_str()
+            .unwrap()
+            .contains("does not answer Lambda.listVersionsByFunction"),
+        "{asked}"
+    );
+}
+
+#[test]
+fn step_functions_deploys_and_reads_its_outputs() {
+    // serverless-step-functions asks CloudFormation for the stack's outputs after the deploy.
+    let moto = common::Moto::start();
+    let dir = copy_fixture("stepf-iam");
+    let o = common::sls(dir.path(), &["deploy".to_string()], &moto.env());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let machines = moto.py("print(json.dumps([m['name'] for m in client('stepfunctions').list_state_machines()['stateMachines']]))");
+    assert_eq!(machines.as_array().map(Vec::len), Some(1), "{machines}");
 }
