@@ -372,7 +372,10 @@ async function main() {
   send({ op: 'loaded', plugins: loaded, schema: schemaCalls, commands: clone(commands) });
   for (;;) {
     const msg = receive();
-    if (msg.op === 'exit') process.exit(0);
+    if (msg.op === 'exit') {
+      await settle();
+      process.exit(0);
+    }
     if (msg.op === 'options') {
       Object.assign(serverless.processedInput.options, msg.values);
       send({ op: 'ok' });
@@ -382,11 +385,28 @@ async function main() {
     try {
       apply(msg.state);
       for (const event of msg.events) await runEvent(event);
+      await settle();
       send({ op: 'done', state: clone(state()) });
     } catch (e) {
       send(failure(e));
     }
   }
+}
+
+// Between runs the host waits for sls-rs in a blocking read, so Node's event loop does not
+// turn: file operations a hook started without awaiting them (serverless-webpack removes its
+// output folder with an unawaited `fs.promises.rm`, serverless-python-requirements links its
+// layer zip with an unawaited `fse.symlink`) would never finish. Before answering, the loop
+// runs until no file operation is pending (timers and sockets are not waited for), as it
+// would between v3's hooks.
+async function settle() {
+  const deadline = Date.now() + 60000;
+  // Pending file requests: `FSReqCallback`, `FSReqPromise`, and the `CloseReq` of a handle
+  // `fs.promises` closes between two steps of one operation.
+  const fileOps = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('FSReq') || r.endsWith('CloseReq'));
+  do {
+    await new Promise((resolve) => setImmediate(resolve));
+  } while (fileOps().length && Date.now() < deadline);
 }
 
 main().catch((e) => {

@@ -627,3 +627,40 @@ fn step_functions_deploys_and_reads_its_outputs() {
     let machines = moto.py("print(json.dumps([m['name'] for m in client('stepfunctions').list_state_machines()['stateMachines']]))");
     assert_eq!(machines.as_array().map(Vec::len), Some(1), "{machines}");
 }
+
+#[test]
+fn file_work_a_hook_does_not_await_still_finishes() {
+    // serverless-webpack removes its output folder, and serverless-python-requirements links
+    // its layer zip, without awaiting: the work finishes between hooks, as under v3.
+    let unawaited = r#"
+const fs = require('fs');
+const path = require('path');
+module.exports = class {
+  constructor(serverless) {
+    const dir = serverless.config.servicePath;
+    this.hooks = {
+      'before:package:createDeploymentArtifacts': () => {
+        fs.promises.mkdir(path.join(dir, 'tmp-out'), { recursive: true })
+          .then(() => fs.promises.writeFile(path.join(dir, 'tmp-out', 'x.txt'), 'x'))
+          .then(() => fs.promises.writeFile(path.join(dir, 'early.txt'), 'written'));
+      },
+      'package:createDeploymentArtifacts': () => {
+        if (!fs.existsSync(path.join(dir, 'early.txt'))) throw new Error('early.txt is not there yet');
+      },
+      'after:package:finalize': () => {
+        fs.promises.rm(path.join(dir, 'tmp-out'), { recursive: true, force: true })
+          .then(() => fs.promises.writeFile(path.join(dir, 'late.txt'), 'written'));
+      },
+    };
+  }
+};
+"#;
+    let (_, dir) = Test::service(&format!(
+        "{HEAD}plugins:\n  - unawaited\nfunctions:\n  hello:\n    handler: handler.hello\n"
+    ))
+    .file(".serverless_plugins/unawaited.js", unawaited)
+    .args(&["package"])
+    .run();
+    assert!(dir.path().join("late.txt").is_file());
+    assert!(!dir.path().join("tmp-out").exists());
+}
