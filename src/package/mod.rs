@@ -298,7 +298,8 @@ fn refuse_hoisted_dependencies(service: &Service) -> Result<()> {
     ))
 }
 
-fn file_name(p: &str) -> String {
+/// The zip's name in the package and in S3: the artifact path's last part.
+pub fn file_name(p: &str) -> String {
     Path::new(p)
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

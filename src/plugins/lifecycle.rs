@@ -247,6 +247,7 @@ fn package_inside(
     .collect();
     let after = host.run(&events, &state)?;
     take_back_artifacts(&after, &mut built)?;
+    adopt_layers(service, &after, &mut built, staging.path())?;
     // A plugin that moved the service directory for packaging moves it back here.
     apply_dir(service, &after)?;
 
@@ -378,6 +379,95 @@ fn hand_over(
             None => path.clone(),
         };
         *artifact_slot(&mut state.service, &b.spec.owner) = json!(path);
+    }
+    Ok(())
+}
+
+/// Layers plugins added by `after:package:createDeploymentArtifacts`
+/// (serverless-python-requirements puts the requirements in one): checked as the user's own,
+/// and their zip — `package.artifact`, or `.serverless/<key>.zip` where v3 looks (v3 ignores
+/// a top-level `artifact` on a layer, and so does sls-rs) — copied beside sls-rs's zips and
+/// hashed, so the layer is compiled, uploaded and versioned like any other.
+fn adopt_layers(
+    service: &mut Service,
+    state: &State,
+    built: &mut Vec<Built>,
+    staging: &Path,
+) -> Result<()> {
+    let mut added = Map::new();
+    for (key, layer) in state.service["layers"].as_object().into_iter().flatten() {
+        if service.layers.contains_key(key) {
+            continue;
+        }
+        let mut layer = layer.clone();
+        if let Some(m) = layer.as_object_mut() {
+            m.remove("artifact");
+            let package = m.entry("package").or_insert_with(|| json!({}));
+            if package["artifact"].as_str().is_none() {
+                let default = state
+                    .service_dir
+                    .join(".serverless")
+                    .join(format!("{key}.zip"));
+                package["artifact"] = json!(default);
+            }
+        }
+        added.insert(key.clone(), layer);
+    }
+    if added.is_empty() {
+        return Ok(());
+    }
+    let today = crate::clock::today()?;
+    let layers = crate::manifest::validate::plugin_layers(&added, &today).map_err(|diags| {
+        Error::Config(
+            diags
+                .into_iter()
+                .map(|d| {
+                    let hint = "a plugin added this layer; check the plugin's configuration";
+                    if d.hint.is_none() {
+                        d.hint(hint)
+                    } else {
+                        d
+                    }
+                })
+                .collect(),
+        )
+    })?;
+    for (key, layer) in layers {
+        let artifact = layer.package.artifact.clone().unwrap_or_default();
+        let source = resolve_path(&state.service_dir, &artifact);
+        if !source.is_file() {
+            return Err(Error::failed(format!(
+                "a plugin added layer `{key}` with its zip at {}, which does not exist",
+                source.display()
+            )));
+        }
+        let name = package::file_name(&artifact);
+        if built.iter().any(|b| b.artifact.name == name) {
+            return Err(Error::failed(format!(
+                "a plugin added layer `{key}` whose zip is named {name}, like another artifact of the service"
+            )));
+        }
+        let to = staging.join(&name);
+        std::fs::copy(&source, &to).map_err(|e| Error::io("copy", &source, e))?;
+        let f = std::fs::File::open(&to).map_err(|e| Error::io("read", &to, e))?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let (sha256, sha256_hex) =
+            package::archive::sha256(f).map_err(|e| Error::io("read", &to, e))?;
+        built.push(Built {
+            spec: package::Spec {
+                name: name.clone(),
+                owner: package::Owner::Layer(key.clone()),
+                source: package::Source::Prebuilt(source),
+            },
+            artifact: crate::plan::Artifact {
+                name,
+                sha256,
+                sha256_hex,
+                size,
+            },
+            path: Some(to),
+        });
+        service.layers.insert(key, layer);
     }
     Ok(())
 }

@@ -664,3 +664,49 @@ module.exports = class {
     assert!(dir.path().join("late.txt").is_file());
     assert!(!dir.path().join("tmp-out").exists());
 }
+
+#[test]
+fn serverless_python_requirements_adds_its_layer_as_under_v3() {
+    // With `layer: true` the plugin installs requirements.txt with pip and adds a layer
+    // (`service.layers.pythonRequirements`, its zip in `.serverless/`) that the function
+    // references: sls-rs compiles, uploads and versions it like the user's own layers.
+    let dir = copy_fixture("python-requirements");
+    let o = common::sls(dir.path(), &["package".to_string()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join(".serverless");
+    assert_eq!(
+        zip_names(&out.join("pyreq-demo.zip")),
+        expected_listing("python-requirements/zip-listing.txt")
+    );
+    // The layer zip is the plugin's own; its bytecode depends on the python3 that ran pip.
+    let no_bytecode = |names: BTreeSet<String>| -> BTreeSet<String> {
+        names
+            .into_iter()
+            .filter(|n| !n.contains("__pycache__"))
+            .collect()
+    };
+    assert_eq!(
+        no_bytecode(zip_names(&out.join("pythonRequirements.zip"))),
+        no_bytecode(expected_listing(
+            "python-requirements/layer-zip-listing.txt"
+        ))
+    );
+    let ours: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
+    )
+    .unwrap();
+    let theirs = assert_same_ids_as_v3(&ours, "python-requirements");
+    let layer = |t: &Value| {
+        let mut l = t["Resources"]["PythonRequirementsLambdaLayer"]["Properties"].clone();
+        l["Content"]["S3Key"] = Value::Null; // the deployment directory's time
+        l
+    };
+    assert_eq!(layer(&ours), layer(&theirs));
+    assert!(
+        ours["Resources"]["PythonRequirementsLambdaLayer"]["Properties"]["Content"]["S3Key"]
+            .as_str()
+            .unwrap()
+            .ends_with("/pythonRequirements.zip")
+    );
+    common::cfn_lint(&[("python-requirements".to_string(), ours)], &[], &[]);
+}

@@ -364,3 +364,21 @@ pub(super) fn function_package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) 
     pkg.artifact = c.opt_string(m, "artifact", p);
     pkg
 }
+
+/// Layers a plugin added to `service.layers` (serverless-python-requirements' `layer: true`),
+/// checked as the user's own are; a plugin's mistake is an error at `layers.<key>`.
+pub fn plugin_layers(
+    added: &Map<String, Value>,
+    today: &str,
+) -> std::result::Result<IndexMap<String, Layer>, Vec<crate::error::Diagnostic>> {
+    let mut c = Checker::new(true, today.to_string());
+    let out = layers(
+        Some(&Value::Object(added.clone())),
+        &KeyPath::root().key("layers"),
+        &mut c,
+    );
+    if c.diags.iter().any(|d| d.is_error()) {
+        return Err(c.diags);
+    }
+    Ok(out)
+}
