@@ -285,13 +285,52 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
 
 /// The suffix of a version's logical ID: a hash of the code and the configuration, so an
 /// unchanged function keeps its version and any change publishes a new one.
-fn version_hash(props: &Map<String, Value>, code_sha: &str) -> String {
+fn version_hash(props: &Map<String, Value>, code_sha: &str, layers: &[u8]) -> String {
     let mut without_code = props.clone();
     without_code.remove("Code");
     let mut h = Sha256::new();
     h.update(code_sha.as_bytes());
     h.update(serde_json::to_vec(&without_code).unwrap_or_default());
+    h.update(layers);
     base64::engine::general_purpose::STANDARD.encode(h.finalize())
+}
+
+/// What a function's version depends on besides its own code and configuration: each layer of
+/// the service it references, by the layer's content hash and compiled properties (without the
+/// S3 key, which names the deployment). A change to a layer alone then publishes a new version,
+/// as in v3; a function without such layers hashes as before.
+fn referenced_layers(c: &Compiler, props: &Map<String, Value>) -> Vec<u8> {
+    let mut refs: Vec<&str> = props
+        .get("Layers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.get("Ref")?.as_str())
+        .collect();
+    refs.sort_unstable();
+    refs.dedup();
+    let mut out = Vec::new();
+    for r in refs {
+        let Some(layer) = c.service.layers.values().find(|l| {
+            let base = naming::layer_logical_id(&l.key);
+            base == r || c.layer_ids.get(&base).is_some_and(|id| id == r)
+        }) else {
+            continue;
+        };
+        if let Some(a) = c.artifacts.layers.get(&layer.key) {
+            out.extend_from_slice(a.sha256.as_bytes());
+        }
+        let base = naming::layer_logical_id(&layer.key);
+        let id = c.layer_ids.get(&base).unwrap_or(&base);
+        if let Some(resource) = c.t.resources.get(id) {
+            let mut p = resource["Properties"].clone();
+            if let Some(content) = p.get_mut("Content").and_then(Value::as_object_mut) {
+                content.remove("S3Key");
+            }
+            out.extend(serde_json::to_vec(&p).unwrap_or_default());
+        }
+    }
+    out
 }
 
 pub(super) fn functions(c: &mut Compiler) {
@@ -324,7 +363,8 @@ pub(super) fn functions(c: &mut Compiler) {
         event_invoke_config(c, f);
         let version_wanted = f.version.unwrap_or(service.provider.version_functions);
         if version_wanted {
-            let hash = version_hash(&props, code_sha.as_deref().unwrap_or(""));
+            let layers = referenced_layers(c, &props);
+            let hash = version_hash(&props, code_sha.as_deref().unwrap_or(""), &layers);
             let vid = naming::version_logical_id(&f.key, &hash);
             let mut vp = Map::new();
             vp.insert("FunctionName".into(), json!({ "Ref": id }));

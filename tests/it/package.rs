@@ -505,3 +505,38 @@ fn symlinks_are_followed_into_their_targets() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_layer_change_alone_publishes_a_new_function_version() {
+    // The version's logical ID hashes the code and configuration of the function and of the
+    // layers it uses: only the layer's content changes here, and the function must get a new
+    // version pointing at the new layer version (v3 hashes layers in too).
+    let t = Test::service(&format!(
+        "{HEAD}layers:\n  deps:\n    path: layer\nfunctions:\n  hello:\n    handler: handler.hello\n    layers:\n      - Ref: DepsLambdaLayer\n  plain:\n    handler: handler.hello\n"
+    ))
+    .file("layer/nodejs/node_modules/dep/index.js", "module.exports = 1;\n");
+    let versions = |dir: &Path| -> BTreeMap<String, String> {
+        let o = package(dir, &["--dry-run"], &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+        t["Resources"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter_map(|k| {
+                let i = k.find("LambdaVersion")?;
+                Some((k[..i].to_string(), k.clone()))
+            })
+            .collect()
+    };
+    let before = versions(t.path());
+    assert_eq!(versions(t.path()), before, "nothing changed, nothing new");
+    std::fs::write(
+        t.path().join("layer/nodejs/node_modules/dep/index.js"),
+        "module.exports = 2;\n",
+    )
+    .unwrap();
+    let after = versions(t.path());
+    assert_ne!(after["Hello"], before["Hello"], "uses the layer");
+    assert_eq!(after["Plain"], before["Plain"], "does not use it");
+}
