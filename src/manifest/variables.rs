@@ -115,6 +115,14 @@ impl<'c> Resolver<'c> {
     }
 
     fn resolve_tree(&mut self, path: &KeyPath, v: Value) -> Value {
+        let mut at = path.clone();
+        self.resolve_under(&mut at, v)
+    }
+
+    /// `resolve_tree` with one key path grown and shrunk in place: a path is copied only for a
+    /// string that holds a variable, so time stays linear in the size of the configuration
+    /// however deep it nests.
+    fn resolve_under(&mut self, path: &mut KeyPath, v: Value) -> Value {
         match v {
             Value::String(s) if s.contains("${") => {
                 self.resolve_string(path, &s).unwrap_or(Value::Null)
@@ -123,14 +131,21 @@ impl<'c> Resolver<'c> {
                 items
                     .into_iter()
                     .enumerate()
-                    .map(|(i, item)| self.resolve_tree(&path.index(i), item))
+                    .map(|(i, item)| {
+                        path.0.push(Seg::Index(i));
+                        let r = self.resolve_under(path, item);
+                        path.0.pop();
+                        r
+                    })
                     .collect(),
             ),
             Value::Object(map) => Value::Object(
                 map.into_iter()
                     .map(|(k, item)| {
-                        let child = path.key(k.clone());
-                        (k, self.resolve_tree(&child, item))
+                        path.0.push(Seg::Key(k.clone()));
+                        let r = self.resolve_under(path, item);
+                        path.0.pop();
+                        (k, r)
                     })
                     .collect(),
             ),
