@@ -294,9 +294,53 @@ function state() {
       package: serverless.service.package,
       functions: serverless.service.functions,
       layers: serverless.service.layers,
+      added: additions(),
     },
     template: serverless.service.provider.compiledCloudFormationTemplate,
   };
+}
+
+// What plugins add to `resources:` (serverless-lift's constructs, serverless-plugin-warmup's
+// role) and to the role's statements (lift's permissions), against the configuration as it was
+// before any plugin loaded: sls-rs merges the additions as v3 does and refuses other changes,
+// so nothing a plugin does to them is dropped.
+const SECTIONS = ['Resources', 'Outputs', 'Conditions', 'Mappings', 'Parameters', 'Metadata', 'Rules'];
+let baseline;
+
+function statementsOf(provider) {
+  const p = provider || {};
+  const modern = p.iam && p.iam.role && Array.isArray(p.iam.role.statements) ? p.iam.role.statements : [];
+  const legacy = Array.isArray(p.iamRoleStatements) ? p.iamRoleStatements : [];
+  return [...modern, ...legacy];
+}
+
+function snapshot() {
+  const svc = serverless.service;
+  const resources = {};
+  for (const sec of SECTIONS) {
+    resources[sec] = {};
+    for (const [k, v] of Object.entries((svc.resources && svc.resources[sec]) || {})) resources[sec][k] = JSON.stringify(v);
+  }
+  return { statements: statementsOf(svc.provider).map((x) => JSON.stringify(x)), resources };
+}
+
+function additions() {
+  const svc = serverless.service;
+  const out = { statements: [], resources: {}, changed: [] };
+  const now = statementsOf(svc.provider);
+  const kept = baseline.statements.every((s, i) => i < now.length && JSON.stringify(now[i]) === s);
+  if (kept) out.statements = now.slice(baseline.statements.length);
+  else out.changed.push('provider.iam.role.statements');
+  for (const sec of SECTIONS) {
+    const cur = (svc.resources && svc.resources[sec]) || {};
+    const was = baseline.resources[sec];
+    for (const [k, v] of Object.entries(cur)) {
+      if (!(k in was)) (out.resources[sec] = out.resources[sec] || {})[k] = v;
+      else if (JSON.stringify(v) !== was[k]) out.changed.push(`resources.${sec}.${k}`);
+    }
+    for (const k of Object.keys(was)) if (!(k in cur)) out.changed.push(`resources.${sec}.${k}`);
+  }
+  return out;
 }
 
 // sls-rs's side of the packaging settings (artifacts it built, patterns) goes into the
@@ -331,6 +375,7 @@ function failure(e) {
 async function main() {
   const req = receive();
   serverless = buildServerless(req);
+  baseline = snapshot();
   const loaded = [];
   for (const name of req.plugins) {
     current = name;

@@ -225,6 +225,7 @@ fn package_inside(
     events.push("before:package:createDeploymentArtifacts".into());
     state = host.run(&events, &state)?;
     apply(service, &state)?;
+    let statements = take_statements(service, host.added())?;
 
     // Core: the zips. A dry run builds them too, in a scratch directory: plugins' hooks after
     // this one read, move and rewrite them.
@@ -253,7 +254,14 @@ fn package_inside(
 
     // Core: the template, with the plugins' hooks at each compile step.
     let svc: &Service = service;
+    let mut merged = Value::Null;
     let mut hook = |stage: Stage, template: &mut Value| -> Result<()> {
+        check_additions(host.added(), statements, None)?;
+        if stage == Stage::Merged {
+            // v3 merges what plugins added to `resources:` with the user's own here.
+            merge_resources(template, &host.added()["resources"])?;
+            merged = host.added()["resources"].clone();
+        }
         let events: Vec<String> = match stage {
             Stage::Functions => {
                 let mut e = around(&["package:compileLayers"]);
@@ -298,6 +306,7 @@ fn package_inside(
         deployment,
         Some(&mut hook),
     )?;
+    check_additions(host.added(), statements, Some(&merged))?;
 
     // The package is written; plugins' hooks after that see it but change nothing in it.
     match out {
@@ -468,6 +477,87 @@ fn adopt_layers(
             path: Some(to),
         });
         service.layers.insert(key, layer);
+    }
+    Ok(())
+}
+
+/// IAM statements plugins added by `before:package:createDeploymentArtifacts` (serverless-lift
+/// grants its constructs' permissions at `initialize`) go into the shared role, as v3 merges
+/// them at `package:setupProviderConfiguration`. Returns how many.
+fn take_statements(service: &mut Service, added: &Value) -> Result<usize> {
+    let new: Vec<Value> = added["statements"].as_array().cloned().unwrap_or_default();
+    if new.is_empty() {
+        return Ok(0);
+    }
+    if service.provider.iam.existing_role.is_some() {
+        return Err(Error::config(
+            Diagnostic::error(format!(
+                "a plugin added {} IAM statement(s) to the role, and the service uses an existing role (provider.iam.role), which sls-rs does not change",
+                new.len()
+            ))
+            .at(&KeyPath::root().key("provider").key("iam").key("role"))
+            .hint("grant the plugin's permissions in the existing role, or let sls-rs generate the role"),
+        ));
+    }
+    let n = new.len();
+    service.provider.iam.statements.extend(new);
+    Ok(n)
+}
+
+/// Refuses what plugins did to `resources:` and the role's statements that sls-rs would
+/// otherwise drop: changing or removing the user's own entries, statements added after the
+/// role was compiled, resources added after they were merged (`merged`, once it happened).
+fn check_additions(added: &Value, statements: usize, merged: Option<&Value>) -> Result<()> {
+    let refuse = |what: String| {
+        Err(Error::config(
+            Diagnostic::error(what)
+                .at(&KeyPath::root().key("plugins"))
+                .hint("this is a plugin's doing; leave it out with --skip-plugin NAME if the service does not need it"),
+        ))
+    };
+    if let Some(first) = added["changed"].as_array().and_then(|c| c.first()) {
+        return refuse(format!(
+            "a plugin changed `{}` of the configuration, which sls-rs takes from plugins only as additions",
+            first.as_str().unwrap_or_default()
+        ));
+    }
+    let now = added["statements"].as_array().map_or(0, Vec::len);
+    if now != statements {
+        return refuse(format!(
+            "a plugin added IAM statements after the role was compiled ({now} now, {statements} taken before `package:createDeploymentArtifacts`)"
+        ));
+    }
+    if let Some(m) = merged {
+        let empty = |v: &Value| v.as_object().is_none_or(|o| o.is_empty());
+        if &added["resources"] != m && !(empty(&added["resources"]) && empty(m)) {
+            return refuse(
+                "a plugin added to `resources:` after v3 merges them (`aws:package:finalize:mergeCustomProviderResources`)".to_string(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Adds the sections plugins added to `resources:` to the template; an ID the template
+/// already has is a conflict, not an overwrite.
+fn merge_resources(template: &mut Value, added: &Value) -> Result<()> {
+    for (section, entries) in added.as_object().into_iter().flatten() {
+        for (id, v) in entries.as_object().into_iter().flatten() {
+            let slot = &mut template[section.as_str()];
+            if slot.get(id).is_some() {
+                return Err(Error::config(
+                    Diagnostic::error(format!(
+                        "a plugin added `{id}` to resources.{section}, which the template already has"
+                    ))
+                    .at(&KeyPath::root().key("resources").key(section.clone()))
+                    .hint("rename the entry in `resources:` or in the plugin's configuration"),
+                ));
+            }
+            if !slot.is_object() {
+                *slot = json!({});
+            }
+            slot[id.as_str()] = v.clone();
+        }
     }
     Ok(())
 }

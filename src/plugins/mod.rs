@@ -59,6 +59,9 @@ pub struct Host {
     command: String,
     /// AWS, in commands that connect to it (`provider.request`).
     aws: Option<aws::Bridge>,
+    /// What plugins added to `resources:` and the role's statements, and what else of those
+    /// they changed, as of the last run (`{statements, resources, changed}`).
+    added: Value,
     /// The host's script, kept on disk while Node runs it.
     _script: tempfile::NamedTempFile,
 }
@@ -144,6 +147,7 @@ impl Host {
             verbose,
             command: commands.join(" "),
             aws: None,
+            added: Value::Null,
             _script: script,
         };
         let functions: serde_json::Map<String, Value> = service
@@ -265,6 +269,11 @@ impl Host {
             .collect()
     }
 
+    /// What plugins added to `resources:` and the role's statements so far.
+    pub fn added(&self) -> &Value {
+        &self.added
+    }
+
     /// Lets plugins call AWS through `provider.request` from now on.
     pub fn connect(&mut self, bridge: aws::Bridge) {
         self.aws = Some(bridge);
@@ -309,6 +318,7 @@ impl Host {
             return Err(self.failure(&answer, &events.join(", ")));
         }
         let s = &answer["state"];
+        self.added = s["service"]["added"].clone();
         Ok(State {
             service_dir: s["serviceDir"]
                 .as_str()

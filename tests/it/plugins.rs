@@ -710,3 +710,87 @@ fn serverless_python_requirements_adds_its_layer_as_under_v3() {
     );
     common::cfn_lint(&[("python-requirements".to_string(), ours)], &[], &[]);
 }
+
+/// What serverless-lift does with its constructs: permissions pushed onto the role's statements
+/// at `initialize`, CloudFormation merged into `resources:` at `after:package:compileEvents`.
+const ADDS_RESOURCES: &str = r#"
+module.exports = class {
+  constructor(serverless) {
+    const service = serverless.service;
+    const when = process.env.ADD_AT || 'after:package:compileEvents';
+    this.hooks = {
+      initialize: () => {
+        const iam = (service.provider.iam = service.provider.iam || {});
+        iam.role = iam.role || {};
+        (iam.role.statements = iam.role.statements || []).push({ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' });
+      },
+      [when]: () => {
+        service.resources = service.resources || {};
+        service.resources.Resources = service.resources.Resources || {};
+        service.resources.Outputs = service.resources.Outputs || {};
+        service.resources.Resources.PluginQueue = { Type: 'AWS::SQS::Queue' };
+        service.resources.Outputs.PluginQueueUrl = { Value: { Ref: 'PluginQueue' } };
+        if (process.env.CHANGE_USER) service.resources.Resources.UserTopic.Properties = { TopicName: 'changed' };
+      },
+    };
+  }
+};
+"#;
+
+fn adds_resources() -> Test {
+    Test::service(&format!(
+        "{HEAD}plugins:\n  - adds\nfunctions:\n  hello:\n    handler: handler.hello\nresources:\n  Resources:\n    UserTopic:\n      Type: AWS::SNS::Topic\n      Properties:\n        TopicName: mine\n"
+    ))
+    .file(".serverless_plugins/adds.js", ADDS_RESOURCES)
+}
+
+#[test]
+fn resources_and_permissions_plugins_add_are_merged_as_under_v3() {
+    let (out, _) = adds_resources().args(&["package", "--dry-run"]).run();
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(t["Resources"]["PluginQueue"]["Type"], "AWS::SQS::Queue");
+    assert_eq!(
+        t["Outputs"]["PluginQueueUrl"]["Value"]["Ref"],
+        "PluginQueue"
+    );
+    assert_eq!(
+        t["Resources"]["UserTopic"]["Properties"]["TopicName"],
+        "mine"
+    );
+    let statements = &t["Resources"]["IamRoleLambdaExecution"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"];
+    assert!(
+        statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Action"][0] == "sqs:SendMessage"),
+        "{statements}"
+    );
+    common::cfn_lint(
+        &[("adds-resources".to_string(), t)],
+        &["UserTopic".to_string()],
+        &[],
+    );
+}
+
+#[test]
+fn what_plugins_do_to_resources_that_sls_rs_would_drop_is_refused() {
+    // Changing the user's own resource is not an addition.
+    adds_resources()
+        .env("CHANGE_USER", "1")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("a plugin changed `resources.Resources.UserTopic`")
+        .run();
+    // Resources added after v3 merges `resources:` would never reach the template.
+    adds_resources()
+        .env(
+            "ADD_AT",
+            "after:aws:package:finalize:mergeCustomProviderResources",
+        )
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("a plugin added to `resources:` after v3 merges them")
+        .run();
+}
