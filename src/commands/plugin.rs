@@ -90,6 +90,10 @@ pub fn run(ctx: &Ctx, words: &[String]) -> Result<()> {
             "`{name}` is a Serverless Framework command sls-rs does not have yet; `{by}` only adds options to it"
         )));
     }
+    let declares_help = command["options"].get("help").is_some();
+    if !declares_help && tokens.iter().any(|t| t == "--help" || t == "-h") {
+        return super::stdout(&help(&name, &command));
+    }
     let options = parse_options(&name, &command, &tokens, &ctx.custom)?;
     host.set_options(&options)?;
     let events: Vec<String> = command["lifecycleEvents"]
@@ -106,6 +110,43 @@ pub fn run(ctx: &Ctx, words: &[String]) -> Result<()> {
     all.push("finalize".into());
     host.run(&all, &lifecycle::state_of(&loaded.service, Value::Null))
         .map(|_| ())
+}
+
+/// `--help` for a plugin's command: its usage, options and subcommands, as declared (the
+/// command does not run).
+fn help(name: &str, command: &Value) -> String {
+    let mut out = format!("sls-rs {name}");
+    if let Some(u) = command["usage"].as_str() {
+        out.push_str(&format!(" — {u}"));
+    }
+    if let Some(p) = command["plugin"].as_str() {
+        out.push_str(&format!("\n(a command of the plugin {p})"));
+    }
+    out.push('\n');
+    let options = command["options"].as_object().cloned().unwrap_or_default();
+    if !options.is_empty() {
+        out.push_str("\nOptions:\n");
+        for (key, o) in &options {
+            let mut flag = format!("--{key}");
+            if let Some(s) = o["shortcut"].as_str() {
+                flag.push_str(&format!(" / -{s}"));
+            }
+            let mut line = format!("  {flag:<28} {}", o["usage"].as_str().unwrap_or_default());
+            if o["required"] == json!(true) {
+                line.push_str(" [required]");
+            }
+            if let Some(d) = o.get("default").filter(|d| !d.is_null()) {
+                line.push_str(&format!(" (default: {d})"));
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    let subs = list(&command["commands"], name);
+    if !subs.is_empty() {
+        out.push_str(&format!("\nCommands: {}\n", subs.join(", ")));
+    }
+    out
 }
 
 /// The command's words and the options after them.

@@ -431,6 +431,17 @@ module.exports = class {
         .status(2)
         .stderr_has("`greet` needs --name (Whom)")
         .run();
+    // --help shows the declared usage and runs nothing (serverless-offline's `offline --help`
+    // started its servers before).
+    let (_, dir) = service()
+        .args(&["greet", "--help"])
+        .stdout_has("sls-rs greet — Greets")
+        .stdout_has("--name / -n")
+        .stdout_has("Whom [required]")
+        .stdout_has("(default: \"1\")")
+        .stdout_has("Commands: greet quietly")
+        .run();
+    assert!(!dir.path().join("greet.log").exists());
     service()
         .args(&["greet", "-x", "1"])
         .status(2)
