@@ -150,6 +150,11 @@ pub fn layer_permission_id(key: &str, account: &str) -> String {
 
 pub const ROLE_ID: &str = "IamRoleLambdaExecution";
 
+/// A function's name in AWS when the configuration gives none: `<service>-<stage>-<key>`.
+pub fn default_function_name(service: &str, stage: &str, key: &str) -> String {
+    format!("{service}-{stage}-{key}")
+}
+
 /// The shared execution role's default name: `<service>-<stage>-<region>-lambdaRole`, the
 /// region from the stack (`AWS::Region`).
 pub fn role_name(service: &str, stage: &str) -> serde_json::Value {

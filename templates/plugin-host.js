@@ -115,6 +115,13 @@ function buildServerless(req) {
       if (service.functions[name]) return service.functions[name];
       throw new ServerlessError(`Function "${name}" doesn't exist in this Service`, 'FUNCTION_MISSING_IN_SERVICE');
     },
+    // v3 names functions added later (serverless-lift's workers) when they are set up.
+    setFunctionNames() {
+      for (const [key, fn] of Object.entries(service.functions)) {
+        if (!fn.events) fn.events = [];
+        if (!fn.name) fn.name = naming['sls-rs:defaultFunctionName'](key);
+      }
+    },
     getAllLayers: () => Object.keys(service.layers || {}),
     getLayer: (name) => (service.layers || {})[name],
     getAllEventsInFunction: (name) => service.getFunction(name).events || [],

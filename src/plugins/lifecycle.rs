@@ -120,11 +120,10 @@ pub fn apply(service: &mut Service, state: &State) -> Result<()> {
     if let Some(i) = pkg["individually"].as_bool() {
         service.package.individually = i;
     }
+    adopt_functions(service, &s["functions"])?;
     for (key, f) in s["functions"].as_object().into_iter().flatten() {
         let Some(ours) = service.functions.get_mut(key) else {
-            return Err(Error::failed(format!(
-                "a plugin added function `{key}`, and sls-rs does not take functions from plugins yet"
-            )));
+            continue;
         };
         let pkg = &f["package"];
         ours.package.artifact = non_empty(&pkg["artifact"]);
@@ -389,6 +388,40 @@ fn hand_over(
         };
         *artifact_slot(&mut state.service, &b.spec.owner) = json!(path);
     }
+    Ok(())
+}
+
+/// Functions plugins added before the zips are built (serverless-plugin-warmup's warmers,
+/// serverless-lift's workers): checked as the user's own — handler, events, settings — then
+/// packaged, compiled and deployed like them.
+fn adopt_functions(service: &mut Service, functions: &Value) -> Result<()> {
+    let added: Map<String, Value> = functions
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !service.functions.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if added.is_empty() {
+        return Ok(());
+    }
+    let today = crate::clock::today()?;
+    let new =
+        crate::manifest::validate::plugin_functions(&added, service, &today).map_err(|diags| {
+            Error::Config(
+                diags
+                    .into_iter()
+                    .map(|d| {
+                        if d.hint.is_none() {
+                            d.hint("a plugin added this function; check the plugin's configuration")
+                        } else {
+                            d
+                        }
+                    })
+                    .collect(),
+            )
+        })?;
+    service.functions.extend(new);
     Ok(())
 }
 

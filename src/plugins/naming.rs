@@ -44,6 +44,14 @@ impl Context {
             "getRoleLogicalId" => json!(naming::ROLE_ID),
             "getRoleName" => naming::role_name(&self.service, &self.stage),
             "getStackName" => json!(self.stack),
+            // Not v3's: the host's `service.setFunctionNames()` asks for the default name.
+            "sls-rs:defaultFunctionName" => {
+                json!(naming::default_function_name(
+                    &self.service,
+                    &self.stage,
+                    &arg(0)?
+                ))
+            }
             "getDeploymentBucketLogicalId" => json!(naming::BUCKET_ID),
             "getDeploymentBucketOutputLogicalId" => json!(naming::DEPLOYMENT_BUCKET_NAME_OUTPUT),
             "getRestApiLogicalId" => json!(naming::REST_API_ID),

@@ -805,3 +805,75 @@ fn what_plugins_do_to_resources_that_sls_rs_would_drop_is_refused() {
         .stderr_has("a plugin added to `resources:` after v3 merges them")
         .run();
 }
+
+/// What serverless-plugin-warmup does: writes a function's code into a folder of its own and
+/// adds the function (with a schedule, packaged individually) at `after:package:initialize`.
+const ADDS_FUNCTION: &str = r#"
+const fs = require('fs');
+const path = require('path');
+module.exports = class {
+  constructor(serverless) {
+    const service = serverless.service;
+    this.hooks = {
+      'after:package:initialize': () => {
+        const dir = path.join(serverless.config.servicePath, '.warm');
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, 'index.js'), 'exports.handler = async () => "warm";\n');
+        service.functions.warmer = {
+          handler: process.env.BAD_HANDLER ? '.warm/missing.handler' : '.warm/index.handler',
+          memorySize: 128,
+          events: [{ schedule: 'rate(5 minutes)' }],
+          package: { individually: true, patterns: ['!**', '.warm/**'] },
+        };
+        service.setFunctionNames();
+      },
+    };
+  }
+};
+"#;
+
+#[test]
+fn functions_plugins_add_are_packaged_and_compiled_as_the_users_own() {
+    let (_, dir) = Test::service(&format!(
+        "{HEAD}plugins:\n  - adds\nfunctions:\n  hello:\n    handler: handler.hello\n"
+    ))
+    .file(".serverless_plugins/adds.js", ADDS_FUNCTION)
+    .args(&["package"])
+    .run();
+    let out = dir.path().join(".serverless");
+    assert_eq!(
+        zip_names(&out.join("warmer.zip")),
+        BTreeSet::from([".warm/index.js".to_string()])
+    );
+    let t: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
+    )
+    .unwrap();
+    let f = &t["Resources"]["WarmerLambdaFunction"]["Properties"];
+    assert_eq!(
+        f["FunctionName"], "pt-dev-warmer",
+        "named by setFunctionNames"
+    );
+    assert_eq!(f["Handler"], ".warm/index.handler");
+    assert_eq!(f["MemorySize"], 128);
+    assert!(f["Code"]["S3Key"]
+        .as_str()
+        .unwrap()
+        .ends_with("/warmer.zip"));
+    assert_eq!(
+        t["Resources"]["WarmerEventsRuleSchedule1"]["Properties"]["ScheduleExpression"],
+        "rate(5 minutes)"
+    );
+    common::cfn_lint(&[("adds-function".to_string(), t)], &[], &[]);
+
+    // A plugin's function is checked like the user's: a handler that is not there is an error.
+    Test::service(&format!(
+        "{HEAD}plugins:\n  - adds\nfunctions:\n  hello:\n    handler: handler.hello\n"
+    ))
+    .file(".serverless_plugins/adds.js", ADDS_FUNCTION)
+    .env("BAD_HANDLER", "1")
+    .args(&["package", "--dry-run"])
+    .status(1)
+    .stderr_has("functions.warmer.handler")
+    .run();
+}

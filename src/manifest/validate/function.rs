@@ -202,7 +202,7 @@ fn function(
     }
     let name = c
         .opt_string(fm, "name", fp)
-        .unwrap_or_else(|| format!("{}-{}-{}", s.name, s.stage, key));
+        .unwrap_or_else(|| naming::default_function_name(&s.name, &s.stage, key));
     if name.len() > 64 {
         let np = if fm.contains_key("name") {
             fp.key("name")

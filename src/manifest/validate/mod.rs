@@ -382,3 +382,31 @@ pub fn plugin_layers(
     }
     Ok(out)
 }
+
+/// Functions a plugin added to `service.functions` (serverless-plugin-warmup's warmers),
+/// checked as the user's own are; a plugin's mistake is an error at `functions.<key>`.
+pub fn plugin_functions(
+    added: &Map<String, Value>,
+    service: &Service,
+    today: &str,
+) -> std::result::Result<IndexMap<String, Function>, Vec<crate::error::Diagnostic>> {
+    let mut c = Checker::new(true, today.to_string());
+    let env = HashMap::new();
+    let inputs = Inputs {
+        dir: &service.dir,
+        config_file: &service.config_file,
+        stage_option: None,
+        region_option: None,
+        env: &env,
+    };
+    let out = functions(
+        Some(&Value::Object(added.clone())),
+        service,
+        &inputs,
+        &mut c,
+    );
+    if c.diags.iter().any(|d| d.is_error()) {
+        return Err(c.diags);
+    }
+    Ok(out)
+}
