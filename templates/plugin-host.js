@@ -72,6 +72,8 @@ function logger(plugin) {
     log[level] = level === 'error' ? writer(`error (${plugin}): `) : level === 'warning' ? writer(`warning (${plugin}): `) : base;
   }
   const verbose = process.env.SLS_RS_VERBOSE === '1';
+  // v3 shows `info` only with --verbose (its default level is `notice`).
+  if (!verbose) log.info = () => {};
   log.verbose = verbose ? writer(`(${plugin}) `) : () => {};
   log.debug = log.verbose;
   log.get = () => log;

@@ -196,7 +196,7 @@ class Local {
     serverless.configSchemaHandler.defineTopLevelProperty('extras', { type: 'object' });
     const naming = serverless.getProvider('aws').naming;
     this.hooks = {
-      'before:package:createDeploymentArtifacts': () => { console.log('plugin output goes to stderr'); log('logged'); },
+      'before:package:createDeploymentArtifacts': () => { console.log('plugin output goes to stderr'); log('logged'); log.info('info only with verbose'); },
       'package:compileFunctions': () => {
         const t = serverless.service.provider.compiledCloudFormationTemplate;
         if (!t.Resources[naming.getLambdaLogicalId('hello')]) throw new Error('core compiled no function before this hook');
@@ -237,6 +237,10 @@ fn plugins_change_the_template_and_define_properties() {
         "naming answered by sls-rs"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("info only with verbose"),
+        "v3 shows log.info with --verbose only: {stderr}"
+    );
     assert!(
         !stderr.contains("greeting") && !stderr.contains("extras"),
         "defined by the plugin: {stderr}"
