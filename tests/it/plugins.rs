@@ -88,13 +88,14 @@ fn v3_template(name: &str) -> Value {
 fn assert_same_ids_as_v3(ours: &Value, name: &str) -> Value {
     let theirs = v3_template(name);
     assert_eq!(ids_and_types(ours), ids_and_types(&theirs));
+    // The outputs' order means nothing to CloudFormation (v3's follows its compile steps).
     let keys = |t: &Value| {
         t["Outputs"]
             .as_object()
             .unwrap()
             .keys()
             .cloned()
-            .collect::<Vec<_>>()
+            .collect::<BTreeSet<_>>()
     };
     assert_eq!(keys(ours), keys(&theirs));
     theirs
@@ -880,4 +881,45 @@ fn functions_plugins_add_are_packaged_and_compiled_as_the_users_own() {
     .status(1)
     .stderr_has("functions.warmer.handler")
     .run();
+}
+
+#[test]
+fn serverless_plugin_warmup_adds_its_warmers_as_under_v3() {
+    // serverless-plugin-warmup 8.4.1 writes each warmer's code into `.warmup/`, adds the
+    // warmers as functions (schedules, packaged individually) and their role to `resources:`.
+    let dir = copy_fixture("warmup");
+    let o = common::sls(dir.path(), &["package".to_string()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join(".serverless");
+    for zip in [
+        "warmup-svc",
+        "warmUpPluginOfficeHoursWarmer",
+        "warmUpPluginOutOfOfficeHoursWarmer",
+    ] {
+        assert_eq!(
+            zip_names(&out.join(format!("{zip}.zip"))),
+            expected_listing(&format!("warmup/{zip}-listing.txt")),
+            "{zip}.zip"
+        );
+    }
+    let ours: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
+    )
+    .unwrap();
+    let theirs = assert_same_ids_as_v3(&ours, "warmup");
+    let props = |t: &Value, id: &str| {
+        let mut p = t["Resources"][id]["Properties"].clone();
+        p["Code"] = Value::Null; // the S3 key holds the deployment time
+        p
+    };
+    for id in [
+        "WarmUpPluginOfficeHoursWarmerLambdaFunction",
+        "WarmUpPluginOfficeHoursWarmerEventsRuleSchedule1",
+        "WarmUpPluginOfficeHoursWarmerRole",
+    ] {
+        assert_eq!(props(&ours, id), props(&theirs, id), "{id}");
+    }
+    // The plugin removed its build folder after packaging.
+    assert!(!dir.path().join(".warmup").exists());
+    common::cfn_lint(&[("warmup".to_string(), ours)], &[], &[]);
 }
