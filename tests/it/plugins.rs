@@ -923,3 +923,71 @@ fn serverless_plugin_warmup_adds_its_warmers_as_under_v3() {
     assert!(!dir.path().join(".warmup").exists());
     common::cfn_lint(&[("warmup".to_string(), ours)], &[], &[]);
 }
+
+#[test]
+fn serverless_python_requirements_injects_requirements_into_the_zip() {
+    // The default: the plugin adds the installed requirements to sls-rs's zip after
+    // `package:createDeploymentArtifacts`; the zip is hashed again, and the function runs.
+    let dir = copy_fixture("python-requirements");
+    let yml = dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        text.replace(
+            "    layers:\n      - Ref: PythonRequirementsLambdaLayer\n",
+            "",
+        )
+        .replace("    layer: true\n", ""),
+    )
+    .unwrap();
+    let o = common::sls(dir.path(), &["package".to_string()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join(".serverless");
+    let zip = out.join("pyreq-demo.zip");
+    let no_bytecode = |names: BTreeSet<String>| -> BTreeSet<String> {
+        names
+            .into_iter()
+            .filter(|n| !n.contains("__pycache__"))
+            .collect()
+    };
+    assert_eq!(
+        no_bytecode(zip_names(&zip)),
+        no_bytecode(expected_listing(
+            "python-requirements/default-zip-listing.txt"
+        ))
+    );
+    let t: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
+    )
+    .unwrap();
+    let version = t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("HelloLambdaVersion"))
+        .map(|(_, v)| v["Properties"]["CodeSha256"].as_str().unwrap().to_string())
+        .unwrap();
+    let (b64, _) = sls_rs::package::archive::sha256(std::fs::File::open(&zip).unwrap()).unwrap();
+    assert_eq!(version, b64, "the zip the plugin rewrote is the one hashed");
+    let unzipped = tempfile::tempdir().unwrap();
+    assert!(std::process::Command::new("unzip")
+        .args(["-q", &zip.display().to_string(), "-d"])
+        .arg(unzipped.path())
+        .status()
+        .unwrap()
+        .success());
+    let run = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import handler; print(handler.hello({}, None)['body'])",
+        ])
+        .current_dir(unzipped.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        r#"{"six": "1.16.0"}"#,
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
