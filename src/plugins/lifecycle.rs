@@ -246,6 +246,7 @@ fn package_inside(
     .map(|s| s.to_string())
     .collect();
     let after = host.run(&events, &state)?;
+    refuse_late_additions(service, &after, &events, &["layers"])?;
     take_back_artifacts(&after, &mut built)?;
     adopt_layers(service, &after, &mut built, staging.path())?;
     // A plugin that moved the service directory for packaging moves it back here.
@@ -294,6 +295,7 @@ fn package_inside(
             return Ok(());
         }
         let back = host.run(&events, &state_of(svc, template.clone()))?;
+        refuse_late_additions(svc, &back, &events, &[])?;
         if back.template.is_object() {
             *template = back.template;
         }
@@ -331,7 +333,8 @@ fn package_inside(
         e.extend(["package:finalize", "after:package:finalize"].map(String::from));
         e
     };
-    host.run(&events, &state_of(service, plan.update.clone()))?;
+    let last = host.run(&events, &state_of(service, plan.update.clone()))?;
+    refuse_late_additions(service, &last, &events, &[])?;
     Ok(Packaged { plan, built })
 }
 
@@ -422,6 +425,46 @@ fn adopt_functions(service: &mut Service, functions: &Value) -> Result<()> {
             )
         })?;
     service.functions.extend(new);
+    Ok(())
+}
+
+/// Functions (and layers, unless `taken` here) a plugin added after sls-rs takes them — the
+/// zips are built by then — would be left out of the package: refused, naming where.
+fn refuse_late_additions(
+    service: &Service,
+    state: &State,
+    events: &[String],
+    taken: &[&str],
+) -> Result<()> {
+    let during = match events {
+        [one] => format!("`{one}`"),
+        [first, .., last] => format!("`{first}` … `{last}`"),
+        [] => "a hook".to_string(),
+    };
+    for kind in ["functions", "layers"] {
+        if taken.contains(&kind) {
+            continue;
+        }
+        let late = state.service[kind]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .find(|k| match kind {
+                "functions" => !service.functions.contains_key(*k),
+                _ => !service.layers.contains_key(*k),
+            });
+        if let Some(key) = late {
+            return Err(Error::config(
+                Diagnostic::error(format!(
+                    "a plugin added {} `{key}` during {during}, once the zips were built, so it would not be deployed",
+                    &kind[..kind.len() - 1]
+                ))
+                .at(&KeyPath::root().key("plugins"))
+                .hint("sls-rs takes functions plugins add until `before:package:createDeploymentArtifacts` and layers until `after:package:createDeploymentArtifacts`, as v3 packages them"),
+            ));
+        }
+    }
     Ok(())
 }
 

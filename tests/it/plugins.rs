@@ -820,7 +820,7 @@ module.exports = class {
   constructor(serverless) {
     const service = serverless.service;
     this.hooks = {
-      'after:package:initialize': () => {
+      [process.env.ADD_AT || 'after:package:initialize']: () => {
         const dir = path.join(serverless.config.servicePath, '.warm');
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(path.join(dir, 'index.js'), 'exports.handler = async () => "warm";\n');
@@ -880,6 +880,17 @@ fn functions_plugins_add_are_packaged_and_compiled_as_the_users_own() {
     .args(&["package", "--dry-run"])
     .status(1)
     .stderr_has("functions.warmer.handler")
+    .run();
+
+    // Added once the zips are built, it would not be deployed: refused, naming when.
+    Test::service(&format!(
+        "{HEAD}plugins:\n  - adds\nfunctions:\n  hello:\n    handler: handler.hello\n"
+    ))
+    .file(".serverless_plugins/adds.js", ADDS_FUNCTION)
+    .env("ADD_AT", "package:compileFunctions")
+    .args(&["package", "--dry-run"])
+    .status(1)
+    .stderr_has("a plugin added function `warmer` during `before:package:compileLayers` … `before:package:compileEvents`")
     .run();
 }
 
