@@ -83,10 +83,20 @@ struct Out<W: Write> {
 
 impl<W: Write> Out<W> {
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.w.write_all(bytes)?;
-        self.hash.update(bytes);
-        self.pos += bytes.len() as u64;
-        Ok(())
+        self.write_all(bytes)
+    }
+}
+
+impl<W: Write> Write for Out<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.w.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
     }
 }
 
@@ -143,14 +153,7 @@ impl<W: Write> Archive<W> {
             Data::Bytes(b) => self.out.put(&b).map_err(|e| self.fail(e))?,
             Data::Spooled(mut f, _) => {
                 f.rewind().map_err(|e| self.fail(e))?;
-                let mut buf = vec![0u8; 256 * 1024];
-                loop {
-                    let n = f.read(&mut buf).map_err(|e| self.fail(e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    self.out.put(&buf[..n]).map_err(|e| self.fail(e))?;
-                }
+                std::io::copy(&mut f, &mut self.out).map_err(|e| self.fail(e))?;
             }
         }
         let c = &mut self.central;
@@ -373,6 +376,13 @@ fn encode(digest: &[u8]) -> (String, String) {
         base64::engine::general_purpose::STANDARD.encode(digest),
         hex,
     )
+}
+
+/// sha256 (base64, hex) and size of a file on disk: a zip built elsewhere, or rewritten.
+pub fn hash_file(path: &std::path::Path) -> Result<((String, String), u64)> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok((sha256(f).map_err(|e| Error::io("read", path, e))?, size))
 }
 
 /// sha256 of everything `r` yields: (base64, hex).

@@ -425,28 +425,19 @@ pub fn build(specs: &[Spec], dest: Option<&Path>, progress: &Progress) -> Result
     built.into_iter().collect()
 }
 
-fn build_one(spec: &Spec, dest: Option<&Path>) -> Result<Built> {
+/// Builds one zip into `dest` (or only hashes it, for a dry run).
+pub fn build_one(spec: &Spec, dest: Option<&Path>) -> Result<Built> {
     let what = spec.name.as_str();
     let (artifact_hash, size, path) = match (&spec.source, dest) {
         (Source::Prebuilt(p), Some(dir)) => {
             let target = dir.join(&spec.name);
             std::fs::copy(p, &target).map_err(|e| Error::io("copy", p, e))?;
-            let f = std::fs::File::open(&target).map_err(|e| Error::io("read", &target, e))?;
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            (
-                archive::sha256(f).map_err(|e| Error::io("read", &target, e))?,
-                size,
-                Some(target),
-            )
+            let (hash, size) = archive::hash_file(&target)?;
+            (hash, size, Some(target))
         }
         (Source::Prebuilt(p), None) => {
-            let f = std::fs::File::open(p).map_err(|e| Error::io("read", p, e))?;
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            (
-                archive::sha256(f).map_err(|e| Error::io("read", p, e))?,
-                size,
-                None,
-            )
+            let (hash, size) = archive::hash_file(p)?;
+            (hash, size, None)
         }
         (Source::Files(files), Some(dir)) => {
             let target = dir.join(&spec.name);

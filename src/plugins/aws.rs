@@ -10,7 +10,7 @@
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::deploy::Aws;
 
@@ -100,6 +100,7 @@ impl Bridge {
 
     pub fn request(&self, service: &str, method: &str, params: &Value) -> Result<Value, Failure> {
         let s = |k: &str| params[k].as_str().map(String::from);
+        let need = |k: &str| s(k).ok_or_else(|| Failure::bad_params(method, k));
         match (service, method) {
             ("CloudFormation", "describeStacks") => self.rt.block_on(async {
                 let out = self
@@ -112,20 +113,12 @@ impl Bridge {
                     .await
                     .map_err(Failure::from_sdk)?;
                 let stacks: Vec<Value> = out.stacks().iter().map(stack_json).collect();
-                let mut m = Map::new();
-                m.insert("Stacks".into(), Value::Array(stacks));
-                if let Some(t) = out.next_token() {
-                    m.insert("NextToken".into(), json!(t));
-                }
-                Ok(Value::Object(m))
+                Ok(clean(
+                    json!({ "Stacks": stacks, "NextToken": out.next_token() }),
+                ))
             }),
             ("CloudFormation", "describeStackResource") => {
-                let (Some(stack), Some(logical)) = (s("StackName"), s("LogicalResourceId")) else {
-                    return Err(Failure::bad_params(
-                        method,
-                        "StackName and LogicalResourceId",
-                    ));
-                };
+                let (stack, logical) = (need("StackName")?, need("LogicalResourceId")?);
                 self.rt.block_on(async {
                     let out = self
                         .aws
@@ -149,9 +142,7 @@ impl Bridge {
                 })
             }
             ("CloudFormation", "listStackResources") => {
-                let Some(stack) = s("StackName") else {
-                    return Err(Failure::bad_params(method, "StackName"));
-                };
+                let stack = need("StackName")?;
                 self.rt.block_on(async {
                     let out = self
                         .aws
@@ -194,9 +185,7 @@ impl Bridge {
                 })))
             }),
             ("S3", "listObjectsV2") => {
-                let Some(bucket) = s("Bucket") else {
-                    return Err(Failure::bad_params(method, "Bucket"));
-                };
+                let bucket = need("Bucket")?;
                 self.rt.block_on(async {
                     let out = self
                         .aws

@@ -408,22 +408,7 @@ fn adopt_functions(service: &mut Service, functions: &Value) -> Result<()> {
     if added.is_empty() {
         return Ok(());
     }
-    let today = crate::clock::today()?;
-    let new =
-        crate::manifest::validate::plugin_functions(&added, service, &today).map_err(|diags| {
-            Error::Config(
-                diags
-                    .into_iter()
-                    .map(|d| {
-                        if d.hint.is_none() {
-                            d.hint("a plugin added this function; check the plugin's configuration")
-                        } else {
-                            d
-                        }
-                    })
-                    .collect(),
-            )
-        })?;
+    let new = crate::manifest::validate::plugin_functions(&added, service)?;
     service.functions.extend(new);
     Ok(())
 }
@@ -501,22 +486,7 @@ fn adopt_layers(
     if added.is_empty() {
         return Ok(());
     }
-    let today = crate::clock::today()?;
-    let layers = crate::manifest::validate::plugin_layers(&added, &today).map_err(|diags| {
-        Error::Config(
-            diags
-                .into_iter()
-                .map(|d| {
-                    let hint = "a plugin added this layer; check the plugin's configuration";
-                    if d.hint.is_none() {
-                        d.hint(hint)
-                    } else {
-                        d
-                    }
-                })
-                .collect(),
-        )
-    })?;
+    let layers = crate::manifest::validate::plugin_layers(&added)?;
     for (key, layer) in layers {
         let artifact = layer.package.artifact.clone().unwrap_or_default();
         let source = resolve_path(&state.service_dir, &artifact);
@@ -532,26 +502,14 @@ fn adopt_layers(
                 "a plugin added layer `{key}` whose zip is named {name}, like another artifact of the service"
             )));
         }
-        let to = staging.join(&name);
-        std::fs::copy(&source, &to).map_err(|e| Error::io("copy", &source, e))?;
-        let f = std::fs::File::open(&to).map_err(|e| Error::io("read", &to, e))?;
-        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-        let (sha256, sha256_hex) =
-            package::archive::sha256(f).map_err(|e| Error::io("read", &to, e))?;
-        built.push(Built {
-            spec: package::Spec {
-                name: name.clone(),
+        built.push(package::build_one(
+            &package::Spec {
+                name,
                 owner: package::Owner::Layer(key.clone()),
                 source: package::Source::Prebuilt(source),
             },
-            artifact: crate::plan::Artifact {
-                name,
-                sha256,
-                sha256_hex,
-                size,
-            },
-            path: Some(to),
-        });
+            Some(staging),
+        )?);
         service.layers.insert(key, layer);
     }
     Ok(())
@@ -686,9 +644,7 @@ fn take_back_artifacts(state: &State, built: &mut [Built]) -> Result<()> {
                 }
             }
         };
-        let f = std::fs::File::open(&source).map_err(|e| Error::io("read", &source, e))?;
-        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-        let (b64, hex) = package::archive::sha256(f).map_err(|e| Error::io("read", &source, e))?;
+        let ((b64, hex), size) = package::archive::hash_file(&source)?;
         b.artifact.sha256 = b64;
         b.artifact.sha256_hex = hex;
         b.artifact.size = size;

@@ -365,32 +365,48 @@ pub(super) fn function_package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) 
     pkg
 }
 
-/// Layers a plugin added to `service.layers` (serverless-python-requirements' `layer: true`),
-/// checked as the user's own are; a plugin's mistake is an error at `layers.<key>`.
-pub fn plugin_layers(
-    added: &Map<String, Value>,
-    today: &str,
-) -> std::result::Result<IndexMap<String, Layer>, Vec<crate::error::Diagnostic>> {
-    let mut c = Checker::new(true, today.to_string());
-    let out = layers(
-        Some(&Value::Object(added.clone())),
-        &KeyPath::root().key("layers"),
-        &mut c,
-    );
-    if c.diags.iter().any(|d| d.is_error()) {
-        return Err(c.diags);
+/// Checks what a plugin added (`what`: "function", "layer") as the user's own is checked; the
+/// plugin's mistakes are errors at their key path, with a hint naming the plugin as the source.
+fn added_by_plugin<T>(
+    what: &str,
+    check: impl FnOnce(&mut Checker) -> T,
+) -> crate::error::Result<T> {
+    let mut c = Checker::new(true, crate::clock::today()?);
+    let out = check(&mut c);
+    if !c.diags.iter().any(|d| d.is_error()) {
+        return Ok(out);
     }
-    Ok(out)
+    let hint = format!("a plugin added this {what}; check the plugin's configuration");
+    Err(crate::error::Error::Config(
+        c.diags
+            .into_iter()
+            .map(|d| {
+                if d.hint.is_none() {
+                    d.hint(hint.clone())
+                } else {
+                    d
+                }
+            })
+            .collect(),
+    ))
 }
 
-/// Functions a plugin added to `service.functions` (serverless-plugin-warmup's warmers),
-/// checked as the user's own are; a plugin's mistake is an error at `functions.<key>`.
+/// Layers a plugin added to `service.layers` (serverless-python-requirements' `layer: true`).
+pub fn plugin_layers(added: &Map<String, Value>) -> crate::error::Result<IndexMap<String, Layer>> {
+    added_by_plugin("layer", |c| {
+        layers(
+            Some(&Value::Object(added.clone())),
+            &KeyPath::root().key("layers"),
+            c,
+        )
+    })
+}
+
+/// Functions a plugin added to `service.functions` (serverless-plugin-warmup's warmers).
 pub fn plugin_functions(
     added: &Map<String, Value>,
     service: &Service,
-    today: &str,
-) -> std::result::Result<IndexMap<String, Function>, Vec<crate::error::Diagnostic>> {
-    let mut c = Checker::new(true, today.to_string());
+) -> crate::error::Result<IndexMap<String, Function>> {
     let env = HashMap::new();
     let inputs = Inputs {
         dir: &service.dir,
@@ -399,14 +415,7 @@ pub fn plugin_functions(
         region_option: None,
         env: &env,
     };
-    let out = functions(
-        Some(&Value::Object(added.clone())),
-        service,
-        &inputs,
-        &mut c,
-    );
-    if c.diags.iter().any(|d| d.is_error()) {
-        return Err(c.diags);
-    }
-    Ok(out)
+    added_by_plugin("function", |c| {
+        functions(Some(&Value::Object(added.clone())), service, &inputs, c)
+    })
 }
