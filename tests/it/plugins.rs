@@ -51,8 +51,30 @@ fn expected_listing(path: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Unzips `zip` and runs `script` with node inside it; returns what it printed.
-fn run_in_zip(zip: &Path, script: &str) -> String {
+/// `sls-rs package` in `dir`, which must succeed; returns the package directory.
+fn package_ok(dir: &Path) -> PathBuf {
+    let o = common::sls(dir, &["package".to_string()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    dir.join(".serverless")
+}
+
+/// The update template of the package in `out`.
+fn template(out: &Path) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Zip entry names without Python bytecode (it depends on the python3 that ran pip).
+fn no_bytecode(names: BTreeSet<String>) -> BTreeSet<String> {
+    names
+        .into_iter()
+        .filter(|n| !n.contains("__pycache__"))
+        .collect()
+}
+
+fn unzip(zip: &Path) -> tempfile::TempDir {
     let unzipped = tempfile::tempdir().unwrap();
     let st = std::process::Command::new("unzip")
         .args(["-q", &zip.display().to_string(), "-d"])
@@ -60,6 +82,12 @@ fn run_in_zip(zip: &Path, script: &str) -> String {
         .status()
         .unwrap();
     assert!(st.success());
+    unzipped
+}
+
+/// Unzips `zip` and runs `script` with node inside it; returns what it printed.
+fn run_in_zip(zip: &Path, script: &str) -> String {
+    let unzipped = unzip(zip);
     let run = std::process::Command::new("node")
         .args(["-e", script])
         .current_dir(unzipped.path())
@@ -138,29 +166,14 @@ fn serverless_esbuild_bundles_typescript_as_under_v3() {
             .collect();
     assert_eq!(zip_names(&out.join("esb-svc.zip")), expected);
     // The same logical IDs, types and outputs as osls@3's template.
-    let ours: Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
-    )
-    .unwrap();
+    let ours = template(&out);
     assert_same_ids_as_v3(&ours, "esbuild");
     // The bundle runs.
-    let unzipped = tempfile::tempdir().unwrap();
-    let st = std::process::Command::new("unzip")
-        .args(["-q", &out.join("esb-svc.zip").display().to_string(), "-d"])
-        .arg(unzipped.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let run = std::process::Command::new("node")
-        .args([
-            "-e",
-            "require('./handler').hello().then((r) => console.log(r.body))",
-        ])
-        .current_dir(unzipped.path())
-        .output()
-        .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&run.stdout).trim(),
+        run_in_zip(
+            &out.join("esb-svc.zip"),
+            "require('./handler').hello().then((r) => console.log(r.body))"
+        ),
         r#"{"message":"hello world"}"#
     );
     // The plugin's build folder is gone, and `.serverless/` was never left behind.
@@ -471,18 +484,13 @@ fn serverless_plugin_typescript_packages_its_build_folder_as_under_v3() {
     // The plugin compiles into `.build`, points the service directory there, lets the core
     // package it, then moves the zips back from `.build/.serverless` and deletes `.build`.
     let dir = copy_fixture("typescript");
-    let o = common::sls(dir.path(), &["package".to_string()], &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = dir.path().join(".serverless");
+    let out = package_ok(dir.path());
     let zip = out.join("tsdemo.zip");
     assert_eq!(
         zip_names(&zip),
         expected_listing("typescript/zip-listing.txt")
     );
-    let ours: Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
-    )
-    .unwrap();
+    let ours = template(&out);
     assert_same_ids_as_v3(&ours, "typescript");
     common::cfn_lint(&[("typescript".to_string(), ours.clone())], &[], &[]);
     // The compiled handlers run, with their production dependency and local imports.
@@ -509,8 +517,7 @@ fn serverless_plugin_typescript_packages_its_build_folder_as_under_v3() {
         text.replace("plugins:", "package:\n  individually: true\n\nplugins:"),
     )
     .unwrap();
-    let o = common::sls(dir.path(), &["package".to_string()], &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    package_ok(dir.path());
     for f in ["hello", "other"] {
         assert_eq!(
             zip_names(&out.join(format!("{f}.zip"))),
@@ -687,30 +694,19 @@ fn serverless_python_requirements_adds_its_layer_as_under_v3() {
     // (`service.layers.pythonRequirements`, its zip in `.serverless/`) that the function
     // references: sls-rs compiles, uploads and versions it like the user's own layers.
     let dir = copy_fixture("python-requirements");
-    let o = common::sls(dir.path(), &["package".to_string()], &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = dir.path().join(".serverless");
+    let out = package_ok(dir.path());
     assert_eq!(
         zip_names(&out.join("pyreq-demo.zip")),
         expected_listing("python-requirements/zip-listing.txt")
     );
     // The layer zip is the plugin's own; its bytecode depends on the python3 that ran pip.
-    let no_bytecode = |names: BTreeSet<String>| -> BTreeSet<String> {
-        names
-            .into_iter()
-            .filter(|n| !n.contains("__pycache__"))
-            .collect()
-    };
     assert_eq!(
         no_bytecode(zip_names(&out.join("pythonRequirements.zip"))),
         no_bytecode(expected_listing(
             "python-requirements/layer-zip-listing.txt"
         ))
     );
-    let ours: Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
-    )
-    .unwrap();
+    let ours = template(&out);
     let theirs = assert_same_ids_as_v3(&ours, "python-requirements");
     let layer = |t: &Value| {
         let mut l = t["Resources"]["PythonRequirementsLambdaLayer"]["Properties"].clone();
@@ -837,23 +833,22 @@ module.exports = class {
 };
 "#;
 
-#[test]
-fn functions_plugins_add_are_packaged_and_compiled_as_the_users_own() {
-    let (_, dir) = Test::service(&format!(
+fn adds_function() -> Test {
+    Test::service(&format!(
         "{HEAD}plugins:\n  - adds\nfunctions:\n  hello:\n    handler: handler.hello\n"
     ))
     .file(".serverless_plugins/adds.js", ADDS_FUNCTION)
-    .args(&["package"])
-    .run();
+}
+
+#[test]
+fn functions_plugins_add_are_packaged_and_compiled_as_the_users_own() {
+    let (_, dir) = adds_function().args(&["package"]).run();
     let out = dir.path().join(".serverless");
     assert_eq!(
         zip_names(&out.join("warmer.zip")),
         BTreeSet::from([".warm/index.js".to_string()])
     );
-    let t: Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
-    )
-    .unwrap();
+    let t = template(&out);
     let f = &t["Resources"]["WarmerLambdaFunction"]["Properties"];
     assert_eq!(
         f["FunctionName"], "pt-dev-warmer",
@@ -872,21 +867,15 @@ fn functions_plugins_add_are_packaged_and_compiled_as_the_users_own() {
     common::cfn_lint(&[("adds-function".to_string(), t)], &[], &[]);
 
     // A plugin's function is checked like the user's: a handler that is not there is an error.
-    Test::service(&format!(
-        "{HEAD}plugins:\n  - adds\nfunctions:\n  hello:\n    handler: handler.hello\n"
-    ))
-    .file(".serverless_plugins/adds.js", ADDS_FUNCTION)
-    .env("BAD_HANDLER", "1")
-    .args(&["package", "--dry-run"])
-    .status(1)
-    .stderr_has("functions.warmer.handler")
-    .run();
+    adds_function()
+        .env("BAD_HANDLER", "1")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("functions.warmer.handler")
+        .run();
 
     // Added once the zips are built, it would not be deployed: refused, naming when.
-    Test::service(&format!(
-        "{HEAD}plugins:\n  - adds\nfunctions:\n  hello:\n    handler: handler.hello\n"
-    ))
-    .file(".serverless_plugins/adds.js", ADDS_FUNCTION)
+    adds_function()
     .env("ADD_AT", "package:compileFunctions")
     .args(&["package", "--dry-run"])
     .status(1)
@@ -899,9 +888,7 @@ fn serverless_plugin_warmup_adds_its_warmers_as_under_v3() {
     // serverless-plugin-warmup 8.4.1 writes each warmer's code into `.warmup/`, adds the
     // warmers as functions (schedules, packaged individually) and their role to `resources:`.
     let dir = copy_fixture("warmup");
-    let o = common::sls(dir.path(), &["package".to_string()], &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = dir.path().join(".serverless");
+    let out = package_ok(dir.path());
     for zip in [
         "warmup-svc",
         "warmUpPluginOfficeHoursWarmer",
@@ -913,10 +900,7 @@ fn serverless_plugin_warmup_adds_its_warmers_as_under_v3() {
             "{zip}.zip"
         );
     }
-    let ours: Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
-    )
-    .unwrap();
+    let ours = template(&out);
     let theirs = assert_same_ids_as_v3(&ours, "warmup");
     let props = |t: &Value, id: &str| {
         let mut p = t["Resources"][id]["Properties"].clone();
@@ -951,26 +935,15 @@ fn serverless_python_requirements_injects_requirements_into_the_zip() {
         .replace("    layer: true\n", ""),
     )
     .unwrap();
-    let o = common::sls(dir.path(), &["package".to_string()], &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = dir.path().join(".serverless");
+    let out = package_ok(dir.path());
     let zip = out.join("pyreq-demo.zip");
-    let no_bytecode = |names: BTreeSet<String>| -> BTreeSet<String> {
-        names
-            .into_iter()
-            .filter(|n| !n.contains("__pycache__"))
-            .collect()
-    };
     assert_eq!(
         no_bytecode(zip_names(&zip)),
         no_bytecode(expected_listing(
             "python-requirements/default-zip-listing.txt"
         ))
     );
-    let t: Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("cloudformation-template-update-stack.json")).unwrap(),
-    )
-    .unwrap();
+    let t = template(&out);
     let version = t["Resources"]
         .as_object()
         .unwrap()
@@ -980,13 +953,7 @@ fn serverless_python_requirements_injects_requirements_into_the_zip() {
         .unwrap();
     let (b64, _) = sls_rs::package::archive::sha256(std::fs::File::open(&zip).unwrap()).unwrap();
     assert_eq!(version, b64, "the zip the plugin rewrote is the one hashed");
-    let unzipped = tempfile::tempdir().unwrap();
-    assert!(std::process::Command::new("unzip")
-        .args(["-q", &zip.display().to_string(), "-d"])
-        .arg(unzipped.path())
-        .status()
-        .unwrap()
-        .success());
+    let unzipped = unzip(&zip);
     let run = std::process::Command::new("python3")
         .args([
             "-c",
