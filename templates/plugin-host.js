@@ -352,6 +352,55 @@ function additions() {
   return out;
 }
 
+// ------------------------------------------------------------ plugins' variable sources
+
+// `${source(params):address}` for a source a plugin declares (`configurationVariablesSources`),
+// resolved by the first plugin that declares it, with v3's arguments. What the resolver asks
+// back (`resolveVariable('self:x')`, …) sls-rs answers from the configuration.
+async function resolveSource(msg) {
+  const owner = serverless.pluginManager.plugins.find((p) => p.configurationVariablesSources && p.configurationVariablesSources[msg.source]);
+  current = owner && owner.constructor._serverlessExternalPluginName;
+  const source = owner.configurationVariablesSources[msg.source];
+  const result = await source.resolve({
+    address: msg.address,
+    params: msg.params,
+    options: serverless.processedInput.options,
+    serviceDir: serverless.serviceDir,
+    resolveVariable: async (expr) => ask({ op: 'variable', expr }),
+    resolveConfigurationProperty: async (segs) => ask({ op: 'property', path: segs }),
+    resolveVariablesInString: async (text) => ask({ op: 'string', text }),
+  });
+  current = null;
+  return result && result.value !== undefined ? { op: 'resolved', value: clone(result.value) } : { op: 'resolved' };
+}
+
+function valueAt(root, segs) {
+  let cur = root;
+  for (const s of segs) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = cur[s];
+  }
+  return cur;
+}
+
+function setAt(root, segs, value) {
+  const parent = valueAt(root, segs.slice(0, -1));
+  if (parent !== null && typeof parent === 'object') parent[segs[segs.length - 1]] = value;
+}
+
+// The values at these paths are the configuration's, not additions or changes by plugins:
+// the baseline `additions()` compares with takes them as they are now.
+function rebase(paths) {
+  const now = snapshot();
+  for (const segs of paths) {
+    if (segs[0] === 'resources' && baseline.resources[segs[1]] && segs.length > 2) {
+      const k = segs[2];
+      if (k in now.resources[segs[1]]) baseline.resources[segs[1]][k] = now.resources[segs[1]][k];
+    }
+    if (segs[0] === 'provider' && (segs[1] === 'iam' || segs[1] === 'iamRoleStatements')) baseline.statements = now.statements.slice(0, baseline.statements.length);
+  }
+}
+
 // sls-rs's side of the packaging settings (artifacts it built, patterns) goes into the
 // objects plugins hold; everything else about functions and layers stays as plugins left it.
 function apply(s) {
@@ -433,6 +482,33 @@ async function main() {
     if (msg.op === 'options') {
       Object.assign(serverless.processedInput.options, msg.values);
       send({ op: 'ok' });
+      continue;
+    }
+    if (msg.op === 'resolve') {
+      try {
+        send(await resolveSource(msg));
+      } catch (e) {
+        send(failure(e));
+        current = null;
+      }
+      continue;
+    }
+    if (msg.op === 'values') {
+      for (const { path: segs, value } of msg.values) {
+        setAt(serverless.configurationInput, segs, clone(value));
+        setAt(serverless.service, segs, clone(value));
+      }
+      rebase(msg.values.map((v) => v.path));
+      send({ op: 'ok' });
+      continue;
+    }
+    if (msg.op === 'read') {
+      const values = msg.paths.map((segs) => {
+        const v = valueAt(serverless.service, segs);
+        return v === undefined ? null : v;
+      });
+      rebase(msg.paths);
+      send({ op: 'values', values: clone(values), added: clone(additions()) });
       continue;
     }
     if (msg.op !== 'run') continue;

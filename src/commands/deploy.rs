@@ -75,6 +75,7 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
             loaded.service.provider.custom_bucket(),
         ));
     }
+    let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
     let progress = Progress::new(ctx.global.quiet);
     let started = Instant::now();
     let (service, prepared) = match &args.package {

@@ -96,8 +96,23 @@ impl Ctx {
     }
 
     /// Finds, loads and validates the service, printing its warnings on stderr. Variables that
-    /// need AWS are resolved through it, connecting only if there are any.
+    /// need AWS are resolved through it, connecting only if there are any. Values from the
+    /// plugins' variable sources wait ([`Loaded::pending`]) for [`Ctx::load_with`].
     pub fn load(&self) -> Result<Loaded> {
+        self.load_from(None, true)
+    }
+
+    /// Loads the service again with every variable resolved, the plugins' sources through
+    /// `plugins` (its warnings were shown by [`Ctx::load`]).
+    pub fn load_with(&self, plugins: &mut dyn manifest::PluginSource) -> Result<Loaded> {
+        self.load_from(Some(plugins), false)
+    }
+
+    fn load_from(
+        &self,
+        plugins: Option<&mut dyn manifest::PluginSource>,
+        warn: bool,
+    ) -> Result<Loaded> {
         let path = self.config_path()?;
         let (at, region, profile) = (
             path.clone(),
@@ -108,8 +123,8 @@ impl Ctx {
             Box::new(crate::deploy::remote::Remote::new(Box::new(move || {
                 Self::region_and_profile(&at, region.clone(), profile.clone())
             })));
-        let loaded = manifest::load(&path, &self.options()?, Some(remote))?;
-        if !self.global.quiet {
+        let loaded = manifest::load(&path, &self.options()?, Some(remote), plugins)?;
+        if warn && !self.global.quiet {
             for w in &loaded.warnings {
                 eprint!("{}", w.render());
             }

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use crate::cli::PackageArgs;
-use crate::error::{Diagnostic, Error, Result};
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Error, KeyPath, Result, Seg};
+use crate::manifest::variables::value_at;
 use crate::manifest::{Loaded, Service};
 use crate::package::{self, Built};
 use crate::plan::{self, Deployment, Plan};
@@ -80,6 +83,106 @@ pub fn start_plugins(ctx: &Ctx, loaded: &Loaded, command: &str) -> Result<Option
     Ok(host)
 }
 
+/// Resolves what waited for the plugins' variable sources, then runs `initialize`: returns the
+/// service as the plugins leave it. Values plugins rewrite at `initialize` (serverless-lift
+/// turns its tokens into `Ref`s) are taken back and validated like the user's own.
+pub fn initialize(ctx: &Ctx, loaded: Loaded, host: Option<&mut Host>) -> Result<Loaded> {
+    let Some(host) = host else {
+        if loaded.pending.is_empty() {
+            return Ok(loaded);
+        }
+        // Every plugin was left out: the unknown sources are reported as they stand.
+        return ctx.load_with(&mut NoPlugins).map(|_| loaded);
+    };
+    let pending = loaded.pending.clone();
+    let mut loaded = if pending.is_empty() {
+        loaded
+    } else {
+        let full = resolve_pending(ctx, &loaded, host)?;
+        let values: Vec<(KeyPath, Value)> = pending
+            .iter()
+            .map(|p| {
+                (
+                    p.clone(),
+                    value_at(&full.resolved, p).cloned().unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        host.set_values(&values)?;
+        full
+    };
+    let state = host
+        .run(
+            &["initialize".to_string()],
+            &lifecycle::state_of(&loaded.service, Value::Null),
+        )
+        .map_err(|e| loaded.locate(e))?;
+    if !pending.is_empty() {
+        let now = host.read_values(&pending)?;
+        let mut resolved = loaded.resolved.clone();
+        let mut changed = false;
+        for (p, v) in pending.iter().zip(now) {
+            if value_at(&resolved, p) != Some(&v) {
+                if let Some(slot) = value_at_mut(&mut resolved, p) {
+                    *slot = v;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            loaded = loaded.revalidate(resolved)?;
+        }
+    }
+    lifecycle::apply(&mut loaded.service, &state).map_err(|e| loaded.locate(e))?;
+    Ok(loaded)
+}
+
+/// Loads the service again with the plugins' sources resolving through `host`; shows the
+/// warnings about values that were pending the first time.
+pub fn resolve_pending(ctx: &Ctx, loaded: &Loaded, host: &mut Host) -> Result<Loaded> {
+    let full = ctx.load_with(host)?;
+    if !ctx.global.quiet {
+        for w in &full.warnings {
+            let waited = w
+                .path
+                .as_ref()
+                .is_some_and(|p| loaded.pending.iter().any(|q| p.0.starts_with(&q.0)));
+            if waited {
+                eprint!("{}", w.render());
+            }
+        }
+    }
+    Ok(full)
+}
+
+/// No plugin sources: what a service whose plugins were all left out resolves with.
+struct NoPlugins;
+
+impl crate::manifest::PluginSource for NoPlugins {
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn resolve(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: &[String],
+        _: &mut dyn FnMut(
+            crate::manifest::variables::Ask,
+        ) -> std::result::Result<Option<Value>, String>,
+    ) -> std::result::Result<Option<Value>, String> {
+        Ok(None)
+    }
+}
+
+fn value_at_mut<'v>(v: &'v mut Value, path: &KeyPath) -> Option<&'v mut Value> {
+    path.0.iter().try_fold(v, |cur, seg| match (cur, seg) {
+        (Value::Object(m), Seg::Key(k)) => m.get_mut(k),
+        (Value::Array(a), Seg::Index(i)) => a.get_mut(*i),
+        _ => None,
+    })
+}
+
 /// Packages the service, through its plugins' lifecycle when it has any: into `out`, or
 /// nowhere (`None`, a dry run). Returns the service as plugins left it.
 pub fn build(
@@ -113,6 +216,7 @@ pub fn build(
 pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
     let loaded = ctx.load()?;
     let mut host = start_plugins(ctx, &loaded, "package").map_err(|e| loaded.locate(e))?;
+    let loaded = initialize(ctx, loaded, host.as_mut())?;
     let progress = Progress::new(ctx.global.quiet);
     if args.dry_run {
         let (_, plan, built) = build(&loaded, host.as_mut(), None, &progress)?;

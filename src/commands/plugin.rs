@@ -103,10 +103,8 @@ pub fn run(ctx: &Ctx, words: &[String]) -> Result<()> {
         .filter_map(Value::as_str)
         .map(|e| format!("{}:{e}", name.replace(' ', ":")))
         .collect();
-    let mut all = vec!["initialize".to_string()];
-    all.extend(lifecycle::around(
-        &events.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
+    let loaded = super::package::initialize(&ctx, loaded, Some(&mut host))?;
+    let mut all = lifecycle::around(&events.iter().map(String::as_str).collect::<Vec<_>>());
     all.push("finalize".into());
     host.run(&all, &lifecycle::state_of(&loaded.service, Value::Null))
         .map(|_| ())

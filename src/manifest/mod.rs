@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 pub use service::Service;
-pub use variables::{Context, RemoteSource};
+pub use variables::{Context, PluginSource, RemoteSource};
 
-use crate::error::{Diagnostic, Error, Result};
+use crate::error::{Diagnostic, Error, KeyPath, Result};
 
 /// The file names looked for, in order, when `--config` is not given.
 pub const CONFIG_NAMES: &[&str] = &["serverless.yml", "serverless.yaml", "serverless.json"];
@@ -56,6 +56,14 @@ pub struct Loaded {
     /// may define ([`crate::plugins::Host::undefined`] keeps those they do not).
     pub plugin_properties: Vec<Diagnostic>,
     pub config_path: PathBuf,
+    /// Key paths whose values wait for the plugins' variable sources (`${construct:…}`):
+    /// left as written until the plugins are loaded ([`load`] again with them).
+    pub pending: Vec<KeyPath>,
+    /// The directory, file name and options the configuration was validated with, to validate
+    /// again what plugins change ([`Loaded::revalidate`]).
+    dir: PathBuf,
+    config_file: String,
+    opts: Options,
 }
 
 /// `--config` if given, else the first of [`CONFIG_NAMES`] in `dir`.
@@ -104,8 +112,15 @@ fn is_js_config(path: &Path) -> bool {
     )
 }
 
-/// Reads, resolves and validates the configuration at `path`.
-pub fn load(path: &Path, opts: &Options, remote: Option<Box<dyn RemoteSource>>) -> Result<Loaded> {
+/// Reads, resolves and validates the configuration at `path`. With `plugins` (the loaded
+/// plugins' variable sources) every variable resolves; without, a service that lists plugins
+/// leaves the values of sources sls-rs does not know pending ([`Loaded::pending`]).
+pub fn load(
+    path: &Path,
+    opts: &Options,
+    remote: Option<Box<dyn RemoteSource>>,
+    plugins: Option<&mut dyn PluginSource>,
+) -> Result<Loaded> {
     let shown = display_name(path);
     let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
     if meta.len() > crate::yaml::MAX_FILE_BYTES {
@@ -143,7 +158,7 @@ pub fn load(path: &Path, opts: &Options, remote: Option<Box<dyn RemoteSource>>) 
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    load_str(&text, &dir, &config_file, &shown, opts, remote).map(|mut l| {
+    load_str(&text, &dir, &config_file, &shown, opts, remote, plugins).map(|mut l| {
         l.config_path = path.to_path_buf();
         l
     })
@@ -157,8 +172,22 @@ pub fn load_str(
     shown: &Path,
     opts: &Options,
     remote: Option<Box<dyn RemoteSource>>,
+    plugins: Option<&mut dyn PluginSource>,
 ) -> Result<Loaded> {
     let raw = crate::yaml::parse(text).map_err(|d| Error::config(d.in_file(shown)))?;
+    let lists_plugins = match &raw["plugins"] {
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => m
+            .get("modules")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty()),
+        _ => false,
+    };
+    let plugins = match plugins {
+        Some(p) => variables::Plugins::Loaded(p),
+        None if lists_plugins => variables::Plugins::Defer,
+        None => variables::Plugins::None,
+    };
     let mut env = opts.env.clone();
     if raw.get("useDotenv") == Some(&Value::Bool(true)) {
         load_dotenv(&raw, dir, opts, &mut env).map_err(|d| Error::config(d.in_file(shown)))?;
@@ -171,8 +200,64 @@ pub fn load_str(
         instance_id: opts.instance_id.clone(),
         remote,
     };
-    let resolved =
-        variables::resolve(raw, &ctx).map_err(|ds| Error::Config(locate_all(text, shown, ds)))?;
+    let variables::Resolved { value, pending } = variables::resolve_with(raw, &ctx, plugins)
+        .map_err(|ds| Error::Config(locate_all(text, shown, ds)))?;
+    refuse_pending_where_needed(&pending)
+        .map_err(|ds| Error::Config(locate_all(text, shown, ds)))?;
+    validated(text, dir, config_file, shown, opts, value, pending)
+}
+
+/// Values v3 needs before it loads plugins, which so cannot come from their sources.
+const BEFORE_PLUGINS: &[&str] = &[
+    "service",
+    "plugins",
+    "frameworkVersion",
+    "configValidationMode",
+    "useDotenv",
+    "variablesResolutionMode",
+    "provider.name",
+    "provider.stage",
+    "provider.region",
+    "provider.profile",
+    "provider.credentials",
+];
+
+fn refuse_pending_where_needed(pending: &[KeyPath]) -> std::result::Result<(), Vec<Diagnostic>> {
+    let before: Vec<KeyPath> = BEFORE_PLUGINS
+        .iter()
+        .map(|p| KeyPath::parse_dotted(p))
+        .collect();
+    let errors: Vec<Diagnostic> = pending
+        .iter()
+        .filter_map(|p| {
+            let needed = before.iter().find(|b| p.0.starts_with(&b.0))?;
+            Some(
+                Diagnostic::error(format!(
+                    "`{needed}` takes a value from a source sls-rs does not know, which only a plugin could declare, and it is needed before plugins load"
+                ))
+                .at(p)
+                .hint("give it literally or through ${self:…}, ${opt:…}, ${env:…}, ${file(…)}, ${param:…} or ${ssm:…}"),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Validates a resolved configuration. Diagnostics about values still pending are left for
+/// when they are known.
+fn validated(
+    text: &str,
+    dir: &Path,
+    config_file: &str,
+    shown: &Path,
+    opts: &Options,
+    resolved: Value,
+    pending: Vec<KeyPath>,
+) -> Result<Loaded> {
     let mode = resolved.get("configValidationMode").and_then(Value::as_str);
     let strict = mode == Some("error");
     let mut checker = checker::Checker::new(strict, opts.today.clone());
@@ -185,6 +270,12 @@ pub fn load_str(
         env: &opts.env,
     };
     let service = validate::validate(&resolved, &inputs, &mut checker);
+    let waits = |d: &Diagnostic| {
+        d.path
+            .as_ref()
+            .is_some_and(|p| pending.iter().any(|w| p.0.starts_with(&w.0)))
+    };
+    checker.diags.retain(|d| !waits(d));
     let diags: Vec<Diagnostic> = locate_all(text, shown, checker.diags);
     let plugin_properties = locate_all(text, shown, checker.deferred);
     match service {
@@ -196,6 +287,10 @@ pub fn load_str(
             warnings: diags,
             plugin_properties,
             config_path: dir.join(config_file),
+            pending,
+            dir: dir.to_path_buf(),
+            config_file: config_file.to_string(),
+            opts: opts.clone(),
         }),
         _ => Err(Error::Config(diags)),
     }
@@ -237,6 +332,25 @@ fn load_dotenv(
 }
 
 impl Loaded {
+    /// The service again from `resolved`, a configuration plugins changed (serverless-lift
+    /// turns the values of its `${construct:…}` into `Ref`s at `initialize`): validated like
+    /// the user's own.
+    pub fn revalidate(&self, resolved: Value) -> Result<Loaded> {
+        validated(
+            &self.source,
+            &self.dir,
+            &self.config_file,
+            &self.shown,
+            &self.opts,
+            resolved,
+            Vec::new(),
+        )
+        .map(|mut l| {
+            l.config_path = self.config_path.clone();
+            l
+        })
+    }
+
     /// Gives the configuration errors of later stages (planner, packager) the file, line and
     /// column their key paths point at.
     pub fn locate(&self, e: Error) -> Error {

@@ -41,6 +41,54 @@ pub trait RemoteSource {
     fn resolve(&self, source: &str, address: &str) -> Result<Option<Value>, String>;
 }
 
+/// The variable sources plugins declare (`configurationVariablesSources`), which the plugin
+/// host resolves (`crate::plugins::Host`).
+pub trait PluginSource {
+    /// The sources the loaded plugins declare, in the order they were loaded.
+    fn names(&self) -> Vec<String>;
+    /// One value: `source(params):address`. `Ok(None)` when the plugin has none (a fallback
+    /// may apply). `ask` answers what the plugin asks back (`resolveVariable`, …).
+    fn resolve(
+        &mut self,
+        source: &str,
+        address: &str,
+        params: &[String],
+        ask: &mut dyn FnMut(Ask) -> Result<Option<Value>, String>,
+    ) -> Result<Option<Value>, String>;
+}
+
+/// What a plugin's resolver may ask while it resolves (v3's `resolveVariable`,
+/// `resolveConfigurationProperty`, `resolveVariablesInString`).
+pub enum Ask {
+    /// The inside of a `${…}`: `self:custom.x`.
+    Variable(String),
+    /// A key path of the configuration, resolved.
+    Property(Vec<String>),
+    /// A string with variables in it.
+    String(String),
+}
+
+/// How variables from sources sls-rs does not know are treated.
+pub enum Plugins<'p> {
+    /// The service lists no plugins: an unknown source is an error.
+    None,
+    /// The service lists plugins, not loaded yet: a value from a source sls-rs does not know
+    /// may come from one of them, so the string that holds it waits, as written ([`Resolved::pending`]).
+    Defer,
+    /// The plugins are loaded: their sources resolve through them.
+    Loaded(&'p mut dyn PluginSource),
+    /// A plugin's source is being resolved (it may not ask for another plugin's value).
+    Busy,
+}
+
+/// A resolved configuration, and where values still wait for plugins' sources.
+pub struct Resolved {
+    pub value: Value,
+    /// Key paths of the strings left as written because a variable in them (or in what they
+    /// refer to) comes from a source only a plugin can declare ([`Plugins::Defer`]).
+    pub pending: Vec<KeyPath>,
+}
+
 /// The sources that are resolved through AWS.
 const REMOTE_SOURCES: &[&str] = &["ssm", "cf", "s3"];
 const KNOWN_SOURCES: &[&str] = &[
@@ -63,8 +111,18 @@ const MAX_NESTING: usize = 32;
 
 /// Resolves every variable in `root`. On failure returns every diagnostic at once.
 pub fn resolve(root: Value, ctx: &Context) -> Result<Value, Vec<Diagnostic>> {
+    resolve_with(root, ctx, Plugins::None).map(|r| r.value)
+}
+
+/// [`resolve`], with plugins' sources treated as `plugins` says.
+pub fn resolve_with(
+    root: Value,
+    ctx: &Context,
+    plugins: Plugins<'_>,
+) -> Result<Resolved, Vec<Diagnostic>> {
     let mut r = Resolver {
         ctx,
+        plugins,
         root: Rc::new(root),
         cache: HashMap::new(),
         stack: Vec::new(),
@@ -73,14 +131,30 @@ pub fn resolve(root: Value, ctx: &Context) -> Result<Value, Vec<Diagnostic>> {
         files: HashMap::new(),
         stage: None,
         region: None,
+        deferred: false,
+        pending: HashSet::new(),
     };
     let root = Rc::clone(&r.root);
     let out = r.resolve_tree(&KeyPath::root(), (*root).clone());
-    if r.errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(r.errors)
+    if !r.errors.is_empty() {
+        return Err(r.errors);
     }
+    // Strings inside `${file(…)}` files wait inside the configuration's string that names them.
+    let mut pending: Vec<KeyPath> = r
+        .pending
+        .into_iter()
+        .filter(|p| value_at(&root, p).is_some())
+        .collect();
+    pending.sort_by_key(|p| p.to_string());
+    Ok(Resolved {
+        value: out,
+        pending,
+    })
+}
+
+/// The value at `path` in `v`, if there is one.
+pub fn value_at<'v>(v: &'v Value, path: &KeyPath) -> Option<&'v Value> {
+    path.0.iter().try_fold(v, |cur, seg| child(cur, seg))
 }
 
 /// The failure was already recorded where it happened.
@@ -88,8 +162,9 @@ pub(crate) struct Reported;
 
 type R<T> = Result<T, Reported>;
 
-struct Resolver<'c> {
+struct Resolver<'c, 'p> {
     ctx: &'c Context,
+    plugins: Plugins<'p>,
     root: Rc<Value>,
     cache: HashMap<KeyPath, Value>,
     stack: Vec<KeyPath>,
@@ -98,6 +173,10 @@ struct Resolver<'c> {
     files: HashMap<PathBuf, Option<Value>>,
     stage: Option<String>,
     region: Option<String>,
+    /// Whether the string being resolved met a source left to plugins ([`Plugins::Defer`]).
+    deferred: bool,
+    /// The strings left as written for plugins' sources.
+    pending: HashSet<KeyPath>,
 }
 
 /// A piece of a string: literal text or the inside of one `${…}`.
@@ -106,7 +185,7 @@ enum Part {
     Var(String),
 }
 
-impl<'c> Resolver<'c> {
+impl Resolver<'_, '_> {
     fn report(&mut self, d: Diagnostic) {
         let key = (d.message.clone(), d.path.clone());
         if self.reported.insert(key) {
@@ -156,6 +235,7 @@ impl<'c> Resolver<'c> {
     /// Resolves the string standing at `path`.
     fn resolve_string(&mut self, path: &KeyPath, s: &str) -> R<Value> {
         if let Some(v) = self.cache.get(path) {
+            self.deferred |= self.pending.contains(path);
             return Ok(v.clone());
         }
         if let Some(pos) = self.stack.iter().position(|p| p == path) {
@@ -202,8 +282,15 @@ impl<'c> Resolver<'c> {
             return Err(Reported);
         }
         self.stack.push(path.clone());
-        let result = self.evaluate(path, s);
+        let outer = std::mem::replace(&mut self.deferred, false);
+        let mut result = self.evaluate(path, s);
         self.stack.pop();
+        if self.deferred {
+            // It waits for the plugins, as written; so does every string that refers to it.
+            self.pending.insert(path.clone());
+            result = Ok(Value::String(s.to_string()));
+        }
+        self.deferred |= outer;
         if let Ok(v) = &result {
             self.cache.insert(path.clone(), v.clone());
         }
@@ -361,20 +448,96 @@ impl<'c> Resolver<'c> {
                 }
             },
             s if REMOTE_SOURCES.contains(&s) => self.remote(path, source, address),
-            other => {
-                let mut d =
-                    Diagnostic::error(format!("unknown variable source `{other}:`")).at(path);
-                d = match crate::error::did_you_mean(other, KNOWN_SOURCES) {
-                    Some(s) => d.hint(format!("did you mean `{s}:`?")),
-                    None => d.hint(format!(
-                        "sls-rs knows the sources {}",
-                        KNOWN_SOURCES.join(", ")
-                    )),
-                };
-                self.report(d);
-                Err(Reported)
-            }
+            other => self.plugin_value(path, other, source, address),
         }
+    }
+
+    /// A source sls-rs does not know: a plugin's, or a mistake.
+    fn plugin_value(
+        &mut self,
+        path: &KeyPath,
+        name: &str,
+        source: &str,
+        address: &str,
+    ) -> R<Option<Value>> {
+        let declared = match &self.plugins {
+            Plugins::Defer => {
+                self.deferred = true;
+                return Ok(Some(Value::String(String::new())));
+            }
+            Plugins::Loaded(p) => p.names(),
+            Plugins::None | Plugins::Busy => Vec::new(),
+        };
+        if matches!(self.plugins, Plugins::Busy) {
+            self.report(
+                Diagnostic::error(format!(
+                    "a plugin's variable source asked for `${{{source}:{address}}}`, from a plugin's source too"
+                ))
+                .at(path)
+                .hint("sls-rs resolves one plugin variable at a time; give the inner value literally or through ${self:…}"),
+            );
+            return Err(Reported);
+        }
+        if !declared.iter().any(|d| d == name) {
+            let mut known: Vec<&str> = KNOWN_SOURCES.to_vec();
+            known.extend(declared.iter().map(String::as_str));
+            let mut d = Diagnostic::error(format!("unknown variable source `{name}:`")).at(path);
+            d = match crate::error::did_you_mean(name, &known) {
+                Some(s) => d.hint(format!("did you mean `{s}:`?")),
+                None if declared.is_empty() => d.hint(format!(
+                    "sls-rs knows the sources {}",
+                    KNOWN_SOURCES.join(", ")
+                )),
+                None => d.hint(format!(
+                    "sls-rs knows the sources {}, and the service's plugins declare {}",
+                    KNOWN_SOURCES.join(", "),
+                    declared.join(", ")
+                )),
+            };
+            self.report(d);
+            return Err(Reported);
+        }
+        let params: Vec<String> = source
+            .split_once('(')
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .map(|inside| {
+                split_alternatives(inside)
+                    .into_iter()
+                    .map(|p| {
+                        let p = p.trim();
+                        quoted(p).unwrap_or(p).to_string()
+                    })
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Plugins::Loaded(plugins) = std::mem::replace(&mut self.plugins, Plugins::Busy) else {
+            unreachable!("checked above");
+        };
+        let answer = plugins.resolve(name, address, &params, &mut |q| match q {
+            Ask::Variable(expr) => self
+                .evaluate_var(path, &expr)
+                .map(Some)
+                .map_err(|_| format!("`${{{expr}}}` could not be resolved")),
+            Ask::Property(segs) => self
+                .lookup_self(&KeyPath(segs.into_iter().map(Seg::Key).collect()))
+                .map_err(|_| "the property could not be resolved".to_string()),
+            Ask::String(text) => self
+                .evaluate(path, &text)
+                .map(Some)
+                .map_err(|_| format!("`{text}` could not be resolved")),
+        });
+        self.plugins = Plugins::Loaded(plugins);
+        answer.map_err(|e| {
+            self.report(
+                Diagnostic::error(format!(
+                    "could not resolve `${{{source}:{address}}}`: {e}"
+                ))
+                .at(path)
+                .hint("the value comes from a plugin's variable source; check the address the plugin expects"),
+            );
+            Reported
+        })
     }
 
     fn remote(&mut self, path: &KeyPath, source: &str, address: &str) -> R<Option<Value>> {
@@ -574,7 +737,7 @@ impl<'c> Resolver<'c> {
 }
 
 /// Gives `js.rs` access to what a JavaScript variable file may ask for.
-impl crate::manifest::js::Host for Resolver<'_> {
+impl crate::manifest::js::Host for Resolver<'_, '_> {
     fn options(&self) -> &BTreeMap<String, Value> {
         &self.ctx.options
     }

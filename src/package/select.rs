@@ -33,6 +33,10 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     ".serverless_plugins/**",
 ];
 
+/// The previous package, moved aside while plugins run (`plugins::lifecycle`), is
+/// `<service>/<ASIDE_PREFIX><pid>`: never walked, so no zip holds it whatever the patterns.
+pub const ASIDE_PREFIX: &str = ".serverless.aside-";
+
 /// One file found on disk, at `root.join(name)` of its [`Tree`].
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -137,6 +141,9 @@ impl Walk<'_> {
                     ),
                 ));
             };
+            if prefix.is_empty() && name.starts_with(ASIDE_PREFIX) {
+                continue;
+            }
             let rel = if prefix.is_empty() {
                 name.clone()
             } else {

@@ -208,10 +208,8 @@ fn package_inside(
 ) -> Result<Packaged> {
     let original_dir = service.dir.clone();
     let mut state = state_of(service, Value::Null);
-    let mut events = vec![
-        "initialize".to_string(),
-        "before:package:cleanup".to_string(),
-    ];
+    // `initialize` ran when the plugins were loaded (`commands::package::initialize`).
+    let mut events = vec!["before:package:cleanup".to_string()];
     events.extend(around(&[
         "aws:common:validate:validate",
         "aws:common:cleanupTempDir:cleanup",
@@ -667,7 +665,11 @@ struct Aside {
 
 impl Aside {
     fn new(path: &Path) -> Result<Aside> {
-        let aside = path.with_file_name(format!(".serverless.aside-{}", std::process::id()));
+        let aside = path.with_file_name(format!(
+            "{}{}",
+            package::select::ASIDE_PREFIX,
+            std::process::id()
+        ));
         let moved = if path.exists() {
             std::fs::rename(path, &aside).map_err(|e| Error::io("move aside", path, e))?;
             Some(aside)

@@ -17,7 +17,7 @@ pub mod aws;
 pub mod lifecycle;
 mod naming;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::error::{Diagnostic, Error, KeyPath, Result};
+use crate::manifest::variables::Ask;
 use crate::manifest::{Loaded, Service};
 
 const HOST_JS: &str = include_str!("../../templates/plugin-host.js");
@@ -39,6 +40,8 @@ pub const FRAMEWORK_VERSION: &str = "3.40.0";
 pub struct Plugin {
     pub name: String,
     pub events: Vec<String>,
+    /// The variable sources it declares (`configurationVariablesSources`).
+    pub sources: Vec<String>,
 }
 
 /// The running host.
@@ -62,6 +65,8 @@ pub struct Host {
     /// What plugins added to `resources:` and the role's statements, and what else of those
     /// they changed, as of the last run (`{statements, resources, changed}`).
     added: Value,
+    /// Values the plugins' variable sources gave, by `(source, address, params)`.
+    resolved: HashMap<(String, String, Vec<String>), Option<Value>>,
     /// The host's script, kept on disk while Node runs it.
     _script: tempfile::NamedTempFile,
 }
@@ -148,6 +153,7 @@ impl Host {
             command: commands.join(" "),
             aws: None,
             added: Value::Null,
+            resolved: HashMap::new(),
             _script: script,
         };
         let functions: serde_json::Map<String, Value> = service
@@ -175,14 +181,17 @@ impl Host {
         match answer["op"].as_str() {
             Some("loaded") => {
                 for p in answer["plugins"].as_array().into_iter().flatten() {
-                    host.plugins.push(Plugin {
-                        name: p["name"].as_str().unwrap_or_default().to_string(),
-                        events: p["events"]
-                            .as_array()
+                    let strings = |v: &Value| -> Vec<String> {
+                        v.as_array()
                             .into_iter()
                             .flatten()
                             .filter_map(|e| e.as_str().map(String::from))
-                            .collect(),
+                            .collect()
+                    };
+                    host.plugins.push(Plugin {
+                        name: p["name"].as_str().unwrap_or_default().to_string(),
+                        events: strings(&p["events"]),
+                        sources: strings(&p["variableSources"]),
                     });
                 }
                 host.schema = answer["schema"].as_array().cloned().unwrap_or_default();
@@ -329,6 +338,36 @@ impl Host {
         })
     }
 
+    /// Gives the plugins the values their sources resolved (at the key paths that waited for
+    /// them), in the configuration they hold, as v3 resolves them in place after loading them.
+    pub fn set_values(&mut self, values: &[(KeyPath, Value)]) -> Result<()> {
+        let values: Vec<Value> = values
+            .iter()
+            .map(|(p, v)| json!({ "path": path_segments(p), "value": v }))
+            .collect();
+        self.send(&json!({ "op": "values", "values": values }))?;
+        let answer = self.wait("setting resolved values")?;
+        if answer["op"] == "ok" {
+            Ok(())
+        } else {
+            Err(self.failure(&answer, "setting resolved values"))
+        }
+    }
+
+    /// The values now at `paths` in the service plugins hold (serverless-lift turns the tokens
+    /// its `${construct:…}` gave into `Ref`s at `initialize`). `Null` where there is none.
+    pub fn read_values(&mut self, paths: &[KeyPath]) -> Result<Vec<Value>> {
+        let paths: Vec<Value> = paths.iter().map(path_segments).collect();
+        self.send(&json!({ "op": "read", "paths": paths }))?;
+        let answer = self.wait("reading resolved values")?;
+        if answer["op"] != "values" {
+            return Err(self.failure(&answer, "reading resolved values"));
+        }
+        // What the plugins added, compared with the configuration as it now reads.
+        self.added = answer["added"].clone();
+        Ok(answer["values"].as_array().cloned().unwrap_or_default())
+    }
+
     fn send(&mut self, v: &Value) -> Result<()> {
         writeln!(self.writer, "{v}")
             .and_then(|_| self.writer.flush())
@@ -337,6 +376,16 @@ impl Host {
 
     /// Waits for the host's next answer, serving its questions (naming, YAML) meanwhile.
     fn wait(&mut self, during: &str) -> Result<Value> {
+        self.wait_with(during, &mut |_| None)
+    }
+
+    /// [`Host::wait`], with `extra` answering questions only a caller can (a plugin's variable
+    /// resolver asking for other variables).
+    fn wait_with(
+        &mut self,
+        during: &str,
+        extra: &mut dyn FnMut(&Value) -> Option<std::result::Result<Value, String>>,
+    ) -> Result<Value> {
         let mut line = String::new();
         loop {
             line.clear();
@@ -405,7 +454,7 @@ impl Host {
                     self.send(&reply)?;
                     continue;
                 }
-                _ => None,
+                _ => extra(&msg),
             };
             match answer {
                 Some(Ok(value)) => self.send(&json!({ "value": value }))?,
@@ -447,6 +496,84 @@ impl Host {
             None => Error::failed(format!("the plugin host failed {during}: {message}")),
         }
     }
+}
+
+/// The plugins' variable sources, resolved by the plugin that declares each (the first loaded,
+/// as in v3), once per source, address and parameters.
+impl crate::manifest::PluginSource for Host {
+    fn names(&self) -> Vec<String> {
+        self.plugins
+            .iter()
+            .flat_map(|p| p.sources.iter().cloned())
+            .collect()
+    }
+
+    fn resolve(
+        &mut self,
+        source: &str,
+        address: &str,
+        params: &[String],
+        ask: &mut dyn FnMut(Ask) -> std::result::Result<Option<Value>, String>,
+    ) -> std::result::Result<Option<Value>, String> {
+        let key = (source.to_string(), address.to_string(), params.to_vec());
+        if let Some(v) = self.resolved.get(&key) {
+            return Ok(v.clone());
+        }
+        let during = format!("resolving `${{{source}:{address}}}`");
+        self.send(
+            &json!({ "op": "resolve", "source": source, "address": address, "params": params }),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut answer_question = |msg: &Value| {
+            let q = match msg["op"].as_str()? {
+                "variable" => Ask::Variable(msg["expr"].as_str().unwrap_or_default().to_string()),
+                "property" => Ask::Property(
+                    msg["path"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| {
+                            s.as_str()
+                                .map(String::from)
+                                .unwrap_or_else(|| s.to_string())
+                        })
+                        .collect(),
+                ),
+                "string" => Ask::String(msg["text"].as_str().unwrap_or_default().to_string()),
+                _ => return None,
+            };
+            Some(ask(q).map(|v| v.unwrap_or(Value::Null)))
+        };
+        let answer = self
+            .wait_with(&during, &mut answer_question)
+            .map_err(|e| e.to_string())?;
+        if answer["op"] != "resolved" {
+            let mut message = answer["message"].as_str().unwrap_or("failed").to_string();
+            if let (true, Some(stack)) = (self.verbose, answer["stack"].as_str()) {
+                message = format!("{message}\n{stack}");
+            }
+            return Err(match answer["plugin"].as_str() {
+                Some(plugin) => format!("plugin `{plugin}` failed: {message}"),
+                None => message,
+            });
+        }
+        let value = answer.get("value").cloned().filter(|v| !v.is_null());
+        self.resolved.insert(key, value.clone());
+        Ok(value)
+    }
+}
+
+/// A key path as the host walks it: keys as strings, indices as numbers.
+fn path_segments(p: &KeyPath) -> Value {
+    use crate::error::Seg;
+    Value::Array(
+        p.0.iter()
+            .map(|s| match s {
+                Seg::Key(k) => json!(k),
+                Seg::Index(i) => json!(i),
+            })
+            .collect(),
+    )
 }
 
 impl Drop for Host {

@@ -26,6 +26,7 @@ fn load(text: &str) {
         Path::new("serverless.yml"),
         &options(),
         None,
+        None,
     );
     if let Err(e) = result {
         let rendered = e.render();

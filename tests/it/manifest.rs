@@ -44,6 +44,7 @@ fn load_with(
         Path::new("serverless.yml"),
         &options,
         None,
+        None,
     )
 }
 

@@ -969,3 +969,240 @@ fn serverless_python_requirements_injects_requirements_into_the_zip() {
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+/// A plugin declaring a variable source as serverless-lift declares `construct:`: values
+/// through `resolve({address, params, resolveVariable})`, a token it rewrites into a `Ref` at
+/// `initialize`, as lift does with its CDK tokens.
+const SOURCE: &str = r#"
+class Source {
+  constructor(serverless) {
+    this.configurationVariablesSources = {
+      demo: {
+        async resolve({ address, params, resolveVariable, resolveConfigurationProperty }) {
+          if (process.env.FAIL_RESOLVE) throw new Error('no value for ' + address);
+          if (address === 'table') return { value: 'tbl-' + (await resolveVariable('sls:stage')) };
+          if (address === 'memory') return { value: 256 };
+          if (address === 'token') return { value: '${Token[T.1]}' };
+          if (address === 'name') return { value: await resolveConfigurationProperty(['custom', 'name']) };
+          if (address === 'none') return {};
+          const v = 'queue-' + address;
+          return { value: params.includes('upper') ? v.toUpperCase() : v };
+        },
+      },
+    };
+    this.hooks = {
+      initialize: () => {
+        const swap = (o) => {
+          for (const [k, v] of Object.entries(o || {})) {
+            if (v === '${Token[T.1]}') o[k] = { Ref: 'Topic' };
+            else if (v && typeof v === 'object') swap(v);
+          }
+        };
+        serverless.service.resources = JSON.parse(JSON.stringify(serverless.service.resources));
+        swap(serverless.service.resources);
+        swap(serverless.service.functions);
+      },
+    };
+  }
+}
+module.exports = Source;
+"#;
+
+fn source_service(provider_extra: &str) -> Test {
+    Test::new()
+        .file(
+            "serverless.yml",
+            &format!(
+                "service: vs
+provider:
+  name: aws
+  runtime: nodejs22.x
+{provider_extra}  environment:
+    TABLE: ${{demo:table}}
+    QUEUE: ${{self:custom.queue}}
+plugins:
+  - demo
+custom:
+  name: jobs
+  queue: ${{demo(upper):${{self:custom.name}}.url}}
+functions:
+  hello:
+    handler: handler.hello
+    memorySize: ${{demo:memory}}
+    environment:
+      IN_TEXT: \"q=${{demo:table}}!\"
+      TOPIC: ${{demo:token}}
+      NAME: ${{demo:name}}
+      FALLBACK: ${{demo:none, 'fallback'}}
+resources:
+  Resources:
+    Topic:
+      Type: AWS::SNS::Topic
+    TopicName:
+      Type: AWS::SSM::Parameter
+      Properties:
+        Type: String
+        Value: ${{demo:token}}
+"
+            ),
+        )
+        .file("handler.js", HANDLER)
+        .file(".serverless_plugins/demo.js", SOURCE)
+}
+
+#[test]
+fn plugin_variable_sources_resolve_through_the_plugins() {
+    let (out, _) = source_service("")
+        .args(&["package", "--dry-run", "--stage", "prod"])
+        .run();
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &t["Resources"]["HelloLambdaFunction"]["Properties"];
+    assert_eq!(
+        f["MemorySize"], 256,
+        "a number, validated as the user's own"
+    );
+    let vars = &f["Environment"]["Variables"];
+    assert_eq!(
+        vars["TABLE"], "tbl-prod",
+        "the plugin asked sls-rs for ${{sls:stage}}"
+    );
+    assert_eq!(
+        vars["QUEUE"], "QUEUE-JOBS.URL",
+        "params, nested ${{self:}}, through another key"
+    );
+    assert_eq!(vars["IN_TEXT"], "q=tbl-prod!");
+    assert_eq!(vars["NAME"], "jobs");
+    assert_eq!(
+        vars["FALLBACK"], "fallback",
+        "no value from the plugin: the fallback"
+    );
+    // Tokens the plugin turns into references at `initialize` arrive as references.
+    assert_eq!(vars["TOPIC"], serde_json::json!({"Ref": "Topic"}));
+    assert_eq!(
+        t["Resources"]["TopicName"]["Properties"]["Value"],
+        serde_json::json!({"Ref": "Topic"})
+    );
+    common::cfn_lint(&[("sources".to_string(), t.clone())], &[], &[]);
+    // `print` shows the values the plugins gave.
+    source_service("")
+        .args(&["print", "--path", "provider.environment"])
+        .stdout_has("TABLE: tbl-dev")
+        .stdout_has("QUEUE: QUEUE-JOBS.URL")
+        .run();
+}
+
+#[test]
+fn plugin_variable_sources_are_strict() {
+    // What v3 needs before it loads plugins cannot come from them.
+    source_service("  region: ${demo:region}\n")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("`provider.region` takes a value from a source sls-rs does not know")
+        .stderr_has("(provider.region)")
+        .run();
+    // A source no plugin declares is an error naming what there is.
+    source_service("  tags:\n    a: ${demi:x}\n")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("unknown variable source `demi:`")
+        .stderr_has("did you mean `demo:`?")
+        .stderr_has("(provider.tags.a)")
+        .run();
+    // The plugin's own failure, at the key path.
+    source_service("")
+        .env("FAIL_RESOLVE", "1")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("could not resolve `${demo:memory}`: plugin `demo` failed: no value for memory")
+        .stderr_has("(functions.hello.memorySize)")
+        .run();
+    // With the plugin left out, its values cannot be had.
+    source_service("")
+        .args(&["package", "--dry-run", "--skip-plugin", "demo"])
+        .status(1)
+        .stderr_has("unknown variable source `demo:`")
+        .run();
+}
+
+/// serverless-webpack 5.16.2 (webpack 5.113.0) compiles `slsw.lib.entries` into `.webpack/`,
+/// zips each function itself (`package.individually`) and hands the zips to the core: the
+/// zips and template IDs osls 3.77.1 makes with the same plugin.
+#[test]
+fn serverless_webpack_bundles_each_function_as_under_v3() {
+    let dir = copy_fixture("webpack");
+    let out = package_ok(dir.path());
+    for f in ["hello", "other"] {
+        assert_eq!(
+            zip_names(&out.join(format!("{f}.zip"))),
+            expected_listing(&format!("webpack/{f}-listing.txt")),
+            "{f}.zip"
+        );
+    }
+    let ours = template(&out);
+    assert_same_ids_as_v3(&ours, "webpack");
+    common::cfn_lint(&[("webpack".to_string(), ours.clone())], &[], &[]);
+    // The bundles run: `ms` and the local module are inside them, with no node_modules.
+    assert_eq!(
+        run_in_zip(
+            &out.join("hello.zip"),
+            "require('./handler').hello().then((r) => console.log(r.body))"
+        ),
+        r#"{"message":"hello world","timeout":"2m"}"#
+    );
+    assert_eq!(
+        run_in_zip(
+            &out.join("other.zip"),
+            "require('./src/other').main({ name: 'wp' }).then((r) => console.log(r.message))"
+        ),
+        "HELLO WP"
+    );
+    let code = &ours["Resources"]["HelloLambdaFunction"]["Properties"]["Code"];
+    assert!(
+        code["S3Key"].as_str().unwrap().ends_with("/hello.zip"),
+        "{code}"
+    );
+    assert!(
+        !dir.path().join(".webpack").exists(),
+        "the plugin's build folder is gone"
+    );
+
+    // Without `individually`: one service zip with both bundles, as osls makes it.
+    let yml = dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(&yml, text.replace("package:\n  individually: true\n\n", "")).unwrap();
+    package_ok(dir.path());
+    assert_eq!(
+        zip_names(&out.join("webpack-svc.zip")),
+        expected_listing("webpack/webpack-svc-listing.txt")
+    );
+    assert!(!out.join("hello.zip").exists());
+    assert_same_ids_as_v3(&template(&out), "webpack");
+    assert_eq!(
+        run_in_zip(
+            &out.join("webpack-svc.zip"),
+            "Promise.all([require('./handler').hello(), require('./src/other').main({name: 'wp'})]).then(([a, b]) => console.log(a.statusCode, b.message))"
+        ),
+        "200 HELLO WP"
+    );
+}
+
+#[test]
+fn the_previous_package_set_aside_while_plugins_run_is_never_zipped() {
+    let t = local_service("package:\n  patterns:\n    - '**'\n");
+    let dir = t.path().to_path_buf();
+    let (_, keep) = t.args(&["package"]).run();
+    let first = zip_names(&dir.join(".serverless/pt.zip"));
+    let out = common::sls(&dir, &["package".to_string()], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = zip_names(&dir.join(".serverless/pt.zip"));
+    assert_eq!(
+        first, second,
+        "the second zip holds what the first did, and no earlier package"
+    );
+    drop(keep);
+}
