@@ -234,7 +234,13 @@ pub fn rest_api_resource_id(path: &str) -> String {
 /// `users/{id}`, `GET` → `ApiGatewayMethodUsersIdVarGet`; the root path gives
 /// `ApiGatewayMethodGet`.
 pub fn rest_api_method_id(path: &str, method: &str) -> String {
-    format!("ApiGatewayMethod{}{}", path_id(path), method_name(method))
+    method_id_for_resource(&path_id(path), method)
+}
+
+/// v3's `getMethodLogicalId`: the method from its resource's name (`UsersIdVar`, a normalized
+/// path; empty for the root).
+pub fn method_id_for_resource(resource: &str, method: &str) -> String {
+    format!("ApiGatewayMethod{resource}{}", method_name(method))
 }
 
 /// `cog-auth` → `CogDashauthApiGatewayAuthorizer`: one authorizer per name.

@@ -100,6 +100,11 @@ function buildServerless(req) {
     region: req.region,
     compiledCloudFormationTemplate: { AWSTemplateFormatVersion: '2010-09-09', Resources: {}, Outputs: {} },
   });
+  // As v3 holds it: the bucket's name in `deploymentBucket`, its settings in `deploymentBucketObject`.
+  if (provider.deploymentBucket && typeof provider.deploymentBucket === 'object') {
+    provider.deploymentBucketObject = provider.deploymentBucket;
+    provider.deploymentBucket = provider.deploymentBucket.name;
+  }
   const service = Object.assign({}, config, {
     service: req.serviceName,
     serviceObject: { name: req.serviceName },
@@ -157,6 +162,11 @@ function buildServerless(req) {
       (provider.apiGateway && provider.apiGateway.restApiRootResourceId) || { 'Fn::GetAtt': ['ApiGatewayRestApi', 'RootResourceId'] },
     getApiGatewayPredefinedResources: () => Object.entries((provider.apiGateway && provider.apiGateway.restApiResources) || {}).map(([p, id]) => ({ path: p, resourceId: id })),
     getServerlessDeploymentBucketName: async () => ask({ op: 'bucket' }),
+    // For plugins that make their own AWS clients: the credentials sls-rs signs with.
+    getCredentials() {
+      const c = ask({ op: 'credentials' });
+      return { credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken }, region: c.region };
+    },
     request: async (svc, method, params) => ask({ op: 'request', service: svc, method, params: params || {} }),
   };
   const options = req.options;
@@ -213,7 +223,10 @@ function buildServerless(req) {
   aws.provider = aws;
   serverless.pluginManager = {
     cliOptions: options,
-    plugins: [],
+    // v3's core plugins are not here, except what plugins look up in them: the REST API
+    // events as v3's AwsCompileApigEvents validates them (serverless-plugin-split-stacks'
+    // perFunction reads them).
+    plugins: [new AwsCompileApigEvents(() => service, naming)],
     hooks,
     commands: {},
     getPlugins: () => serverless.pluginManager.plugins,
@@ -225,6 +238,30 @@ function buildServerless(req) {
     },
   };
   return serverless;
+}
+
+class AwsCompileApigEvents {
+  constructor(service, naming) {
+    this.service = service;
+    this.naming = naming;
+  }
+
+  get validated() {
+    const events = [];
+    for (const [functionName, fn] of Object.entries(this.service().functions || {})) {
+      for (const e of fn.events || []) {
+        if (!e || !e.http) continue;
+        let { path: p, method } = typeof e.http === 'string' ? { method: e.http.split(' ')[0], path: e.http.split(' ').slice(1).join(' ') } : e.http;
+        p = String(p || '').replace(/^\/+|\/+$/g, '');
+        events.push({ functionName, http: Object.assign({}, typeof e.http === 'object' ? e.http : {}, { path: p, method: String(method || '').toLowerCase() }) });
+      }
+    }
+    return { events };
+  }
+
+  getResourceName(p) {
+    return p === '' ? '' : this.naming.normalizePath(p);
+  }
 }
 
 // ---------------------------------------------------------------- plugins and hooks

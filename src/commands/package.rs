@@ -70,6 +70,14 @@ pub fn start_plugins(ctx: &Ctx, loaded: &Loaded, command: &str) -> Result<Option
             eprint!("{}", w.render());
         }
     }
+    let mut host = host;
+    if let Some(h) = host.as_mut() {
+        // Plugins may call AWS in any command, as in v3; sls-rs connects when one first does.
+        let bridge =
+            crate::plugins::aws::Bridge::on_demand(&loaded.service, ctx.global.aws_profile.clone())
+                .map_err(|f| Error::failed(f.message))?;
+        h.connect(bridge);
+    }
     if let Some(h) = &host {
         let mut runs: Vec<String> = vec!["initialize".into(), "finalize".into()];
         runs.extend(lifecycle::around(lifecycle::PACKAGE_EVENTS));

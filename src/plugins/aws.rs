@@ -48,10 +48,17 @@ impl Failure {
     }
 }
 
-/// The bridge one command lends the plugin host.
+/// The bridge one command lends the plugin host. Commands that deploy lend their connection;
+/// others ([`Bridge::on_demand`]) connect only when a plugin first calls AWS, as v3's plugins
+/// may in any command (serverless-plugin-split-stacks reads the stack while packaging).
 pub struct Bridge {
-    aws: Aws,
+    aws: std::cell::OnceCell<Aws>,
+    /// Where to connect on demand: the service's region and profile.
+    region: String,
+    profile: Option<String>,
     rt: tokio::runtime::Handle,
+    /// The runtime an on-demand bridge owns.
+    _runtime: Option<tokio::runtime::Runtime>,
     stack: String,
     /// `provider.deploymentBucket` when the user names one.
     bucket: Option<String>,
@@ -64,12 +71,77 @@ impl Bridge {
         stack: String,
         bucket: Option<String>,
     ) -> Bridge {
+        let region = aws.region.clone();
         Bridge {
-            aws,
+            aws: std::cell::OnceCell::from(aws),
+            region,
+            profile: None,
             rt,
+            _runtime: None,
             stack,
             bucket,
         }
+    }
+
+    /// A bridge that connects to the service's region (with its profile) on the first call.
+    pub fn on_demand(
+        service: &crate::manifest::Service,
+        profile: Option<String>,
+    ) -> Result<Bridge, Failure> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| Failure {
+                message: format!("could not start the async runtime: {e}"),
+                code: "SLS_RS".into(),
+            })?;
+        Ok(Bridge {
+            aws: std::cell::OnceCell::new(),
+            region: service.region.clone(),
+            profile: profile.or_else(|| service.provider.profile.clone()),
+            rt: runtime.handle().clone(),
+            _runtime: Some(runtime),
+            stack: service.stack_name(),
+            bucket: service.provider.custom_bucket(),
+        })
+    }
+
+    fn aws(&self) -> &Aws {
+        self.aws
+            .get_or_init(|| self.block(Aws::connect(&self.region, self.profile.as_deref())))
+    }
+
+    /// Runs `f` to completion, also from inside the command's own `block_on` (a hook that runs
+    /// in the middle of a deploy).
+    fn block<F: std::future::Future>(&self, f: F) -> F::Output {
+        tokio::task::block_in_place(|| self.rt.block_on(f))
+    }
+
+    /// The credentials sls-rs signs with, for plugins that make their own AWS clients (v3's
+    /// `provider.getCredentials()` and `getAwsSdkV3Config()`).
+    pub fn credentials(&self) -> Result<Value, Failure> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self
+            .aws()
+            .config
+            .credentials_provider()
+            .ok_or_else(|| Failure {
+                message: "no AWS credentials are configured".into(),
+                code: "CredentialsError".into(),
+            })?;
+        let c = self
+            .block(provider.provide_credentials())
+            .map_err(|e| Failure {
+                message: format!("could not load AWS credentials: {e}"),
+                code: "CredentialsError".into(),
+            })?;
+        Ok(clean(json!({
+            "accessKeyId": c.access_key_id(),
+            "secretAccessKey": c.secret_access_key(),
+            "sessionToken": c.session_token(),
+            "region": self.region,
+        })))
     }
 
     /// The service's deployment bucket: the one the user names, or the stack's.
@@ -77,8 +149,8 @@ impl Bridge {
         if let Some(b) = &self.bucket {
             return Ok(json!(b));
         }
-        let found = self.rt.block_on(crate::deploy::stack::physical_id(
-            &self.aws,
+        let found = self.block(crate::deploy::stack::physical_id(
+            self.aws(),
             &self.stack,
             crate::naming::BUCKET_ID,
         ));
@@ -102,9 +174,9 @@ impl Bridge {
         let s = |k: &str| params[k].as_str().map(String::from);
         let need = |k: &str| s(k).ok_or_else(|| Failure::bad_params(method, k));
         match (service, method) {
-            ("CloudFormation", "describeStacks") => self.rt.block_on(async {
+            ("CloudFormation", "describeStacks") => self.block(async {
                 let out = self
-                    .aws
+                    .aws()
                     .cfn
                     .describe_stacks()
                     .set_stack_name(s("StackName"))
@@ -119,9 +191,9 @@ impl Bridge {
             }),
             ("CloudFormation", "describeStackResource") => {
                 let (stack, logical) = (need("StackName")?, need("LogicalResourceId")?);
-                self.rt.block_on(async {
+                self.block(async {
                     let out = self
-                        .aws
+                        .aws()
                         .cfn
                         .describe_stack_resource()
                         .stack_name(stack)
@@ -143,9 +215,9 @@ impl Bridge {
             }
             ("CloudFormation", "listStackResources") => {
                 let stack = need("StackName")?;
-                self.rt.block_on(async {
+                self.block(async {
                     let out = self
-                        .aws
+                        .aws()
                         .cfn
                         .list_stack_resources()
                         .stack_name(stack)
@@ -172,8 +244,8 @@ impl Bridge {
                     })))
                 })
             }
-            ("STS", "getCallerIdentity") => self.rt.block_on(async {
-                let out = aws_sdk_sts::Client::new(&self.aws.config)
+            ("STS", "getCallerIdentity") => self.block(async {
+                let out = aws_sdk_sts::Client::new(&self.aws().config)
                     .get_caller_identity()
                     .send()
                     .await
@@ -186,9 +258,9 @@ impl Bridge {
             }),
             ("S3", "listObjectsV2") => {
                 let bucket = need("Bucket")?;
-                self.rt.block_on(async {
+                self.block(async {
                     let out = self
-                        .aws
+                        .aws()
                         .s3
                         .list_objects_v2()
                         .bucket(bucket)

@@ -106,6 +106,13 @@ pub fn state_of(service: &Service, template: Value) -> State {
     }
 }
 
+/// `state` with `package.artifactDirectoryName`, the deployment's S3 directory, which v3 sets
+/// while packaging (serverless-plugin-split-stacks points its nested stacks' URLs into it).
+pub fn with_directory(mut state: State, directory: &str) -> State {
+    state.service["package"]["artifactDirectoryName"] = json!(directory);
+    state
+}
+
 /// Takes back what plugins changed in the packaging settings: artifacts they built, patterns,
 /// the service directory. Anything else they changed about functions is refused, so nothing a
 /// plugin does is silently dropped.
@@ -207,7 +214,11 @@ fn package_inside(
     progress: &Progress,
 ) -> Result<Packaged> {
     let original_dir = service.dir.clone();
-    let mut state = state_of(service, Value::Null);
+    let directory = deployment.directory(service);
+    let stated = |service: &Service, template: Value| {
+        with_directory(state_of(service, template), &directory)
+    };
+    let mut state = stated(service, Value::Null);
     // `initialize` ran when the plugins were loaded (`commands::package::initialize`).
     let mut events = vec!["before:package:cleanup".to_string()];
     events.extend(around(&[
@@ -234,7 +245,7 @@ fn package_inside(
     let mut built = package::build(&specs, Some(staging.path()), progress)?;
 
     // Plugins see where each zip is, may rewrite it (add files) or point elsewhere.
-    let mut state = state_of(service, Value::Null);
+    let mut state = stated(service, Value::Null);
     hand_over(service, &original_dir, &built, &mut state)?;
     let events: Vec<String> = [
         "package:createDeploymentArtifacts",
@@ -292,7 +303,7 @@ fn package_inside(
         if !host.hooks_any(&events) {
             return Ok(());
         }
-        let back = host.run(&events, &state_of(svc, template.clone()))?;
+        let back = host.run(&events, &stated(svc, template.clone()))?;
         refuse_late_additions(svc, &back, &events, &[])?;
         if back.template.is_object() {
             *template = back.template;
@@ -331,7 +342,7 @@ fn package_inside(
         e.extend(["package:finalize", "after:package:finalize"].map(String::from));
         e
     };
-    let last = host.run(&events, &state_of(service, plan.update.clone()))?;
+    let last = host.run(&events, &stated(service, plan.update.clone()))?;
     refuse_late_additions(service, &last, &events, &[])?;
     Ok(Packaged { plan, built })
 }

@@ -283,7 +283,8 @@ impl Host {
         &self.added
     }
 
-    /// Lets plugins call AWS through `provider.request` from now on.
+    /// Lets plugins call AWS through `provider.request` from now on (replacing the on-demand
+    /// bridge every command starts with).
     pub fn connect(&mut self, bridge: aws::Bridge) {
         self.aws = Some(bridge);
     }
@@ -425,15 +426,15 @@ impl Host {
                     crate::yaml::parse(msg["text"].as_str().unwrap_or_default())
                         .map_err(|d| d.message),
                 ),
-                Some(op @ ("bucket" | "request")) => {
-                    let call = if op == "request" {
-                        format!(
+                Some(op @ ("bucket" | "request" | "credentials")) => {
+                    let call = match op {
+                        "request" => format!(
                             "{}.{}",
                             msg["service"].as_str().unwrap_or("?"),
                             msg["method"].as_str().unwrap_or("?")
-                        )
-                    } else {
-                        "getServerlessDeploymentBucketName".to_string()
+                        ),
+                        "bucket" => "getServerlessDeploymentBucketName".to_string(),
+                        _ => "getCredentials".to_string(),
                     };
                     let r = match &self.aws {
                         None => Err(aws::Failure {
@@ -441,6 +442,7 @@ impl Host {
                             code: "SLS_RS_NO_AWS".into(),
                         }),
                         Some(b) if op == "bucket" => b.deployment_bucket(),
+                        Some(b) if op == "credentials" => b.credentials(),
                         Some(b) => b.request(
                             msg["service"].as_str().unwrap_or_default(),
                             msg["method"].as_str().unwrap_or_default(),

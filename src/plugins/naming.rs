@@ -63,6 +63,7 @@ impl Context {
             "normalizePath" => json!(naming::path_id(&arg(0)?)),
             "normalizePathPart" => json!(naming::path_part(&arg(0)?)),
             "normalizeMethodName" => json!(naming::method_name(&arg(0)?)),
+            "getMethodLogicalId" => json!(naming::method_id_for_resource(&arg(0)?, &arg(1)?)),
             "getResourceLogicalId" => json!(naming::rest_api_resource_id(&arg(0)?)),
             "getAuthorizerLogicalId" => json!(naming::rest_api_authorizer_id(&arg(0)?)),
             "getValidatorLogicalId" => json!(naming::REST_API_REQUEST_VALIDATOR_ID),

@@ -1206,3 +1206,102 @@ fn the_previous_package_set_aside_while_plugins_run_is_never_zipped() {
     );
     drop(keep);
 }
+
+/// The nested templates serverless-plugin-split-stacks writes into a package, by file name.
+fn nested_templates(dir: &Path) -> std::collections::BTreeMap<String, Value> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with("-nested-stack.json"))
+        .map(|n| {
+            let t = serde_json::from_str(&std::fs::read_to_string(dir.join(&n)).unwrap()).unwrap();
+            (n, t)
+        })
+        .collect()
+}
+
+/// serverless-plugin-split-stacks 1.15.0 moves resources into nested stacks after
+/// `mergeCustomProviderResources`, reading the deployed stack first with its own AWS SDK client
+/// (credentials from `provider.getCredentials()`, here moto): the root and nested templates
+/// osls 3.77.1 writes with the same plugin, per type (its default) and per function.
+#[test]
+fn split_stacks_splits_the_template_as_under_v3() {
+    let moto = common::Moto::start();
+    let dir = copy_fixture("split-stacks");
+    let run = |dir: &Path| {
+        let o = common::sls(dir, &["package".to_string()], &moto.env());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        dir.join(".serverless")
+    };
+    for (variant, expected) in [
+        ("per type", "split-stacks"),
+        ("per function", "split-stacks/per-function"),
+    ] {
+        if variant == "per function" {
+            let yml = dir.path().join("serverless.yml");
+            let text = std::fs::read_to_string(&yml).unwrap();
+            std::fs::write(
+                &yml,
+                text.replace("perFunction: false", "perFunction: true")
+                    .replace("perType: true", "perType: false"),
+            )
+            .unwrap();
+        }
+        let out = run(dir.path());
+        let root = template(&out);
+        assert_same_ids_as_v3(&root, expected);
+        let ours = nested_templates(&out);
+        let theirs = nested_templates(&fixture("expected").join(expected));
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs.keys().collect::<Vec<_>>(),
+            "{variant}: the nested templates"
+        );
+        for (name, t) in &ours {
+            assert_eq!(
+                ids_and_types(t),
+                ids_and_types(&theirs[name]),
+                "{variant}: {name}"
+            );
+            let params = |t: &Value| {
+                t["Parameters"]
+                    .as_object()
+                    .map(|m| m.keys().cloned().collect::<BTreeSet<_>>())
+            };
+            assert_eq!(
+                params(t),
+                params(&theirs[name]),
+                "{variant}: {name} parameters"
+            );
+        }
+        // Each nested stack's URL points into this deployment's directory in the bucket.
+        let stacks: Vec<&Value> = root["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::CloudFormation::Stack")
+            .collect();
+        assert_eq!(stacks.len(), ours.len());
+        let state: Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("serverless-state.json")).unwrap(),
+        )
+        .unwrap();
+        let directory = state["package"]["artifactDirectoryName"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for s in stacks {
+            let parts = &s["Properties"]["TemplateURL"]["Fn::Join"][1];
+            assert_eq!(parts[2], directory.as_str(), "{variant}: {s}");
+        }
+        let mut lint: Vec<(String, Value)> = vec![("root".into(), root.clone())];
+        lint.extend(ours.iter().map(|(n, t)| (n.clone(), t.clone())));
+        // W3005: the plugin adds DependsOn that its references already imply (osls's too).
+        common::cfn_lint(&lint, &[], &["W3005"]);
+    }
+    assert_eq!(
+        zip_names(&dir.path().join(".serverless/split-svc.zip")),
+        expected_listing("split-stacks/split-svc-listing.txt")
+    );
+}
