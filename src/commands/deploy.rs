@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
             let out = loaded.service.dir.join(".serverless");
             let (service, plan, built) =
                 super::package::build(&loaded, host.as_mut(), Some(&out), &progress)?;
-            let prepared = Prepared::built(&service, plan, &built);
+            let prepared = Prepared::built(&service, plan, &built, &out)?;
             (service, prepared)
         }
     };
@@ -100,8 +100,31 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
         force: args.force,
         timeout: args.timeout.map(Duration::from_secs),
     };
+    // The plugins' hooks of v3's deploy steps. The template is deployed as packaged: a hook
+    // that changes it here is refused, as its change would not be deployed.
+    let directory = prepared.plan.directory.clone();
+    let mut steps = |events: &[String]| -> crate::error::Result<()> {
+        let Some(h) = host.as_mut() else {
+            return Ok(());
+        };
+        let state = lifecycle::with_directory(
+            lifecycle::state_of(service, prepared.plan.update.clone()),
+            &directory,
+        );
+        let back = h.run(events, &state)?;
+        if back.template.is_object() && back.template != prepared.plan.update {
+            return Err(Error::failed_with_hint(
+                format!(
+                    "a plugin changed the compiled template in {}, after it was packaged and uploaded, so the change would not be deployed",
+                    events.join(", ")
+                ),
+                "plugins change the template while packaging (package:compileEvents, aws:package:finalize:*); leave this one out with --skip-plugin NAME",
+            ));
+        }
+        Ok(())
+    };
     let outcome = rt.block_on(update::deploy(
-        &aws, service, &prepared, settings, &progress,
+        &aws, service, &prepared, settings, &progress, &mut steps,
     ))?;
     match outcome {
         Outcome::NoChanges => progress.line("No changes to deploy: the template and every artifact equal the last deployment (use --force to deploy anyway)"),

@@ -84,6 +84,7 @@ pub fn start_plugins(ctx: &Ctx, loaded: &Loaded, command: &str) -> Result<Option
         let mut namespaces = vec!["package:", "aws:package:", "aws:common:"];
         if command == "deploy" {
             runs.extend(lifecycle::around(lifecycle::DEPLOY_EVENTS));
+            runs.extend(lifecycle::around(crate::deploy::update::STEPS));
             namespaces.extend(["deploy:", "aws:deploy:"]);
         }
         h.check_events(&namespaces, &runs)?;

@@ -110,10 +110,14 @@ pub struct Upload {
     pub content: Content,
     pub sha256: String,
     pub content_type: &'static str,
+    /// Whether an object with the same hash in the last deployment may be copied instead:
+    /// for zips, whose hash is of their exact bytes, not for templates, whose hash leaves out
+    /// the deployment's directory and time they name.
+    pub copyable: bool,
 }
 
-/// Uploads `files` into `dir`, in parallel. A file whose content is already in `previous`
-/// (a directory of the last deployment) is copied inside S3 instead of sent again.
+/// Uploads `files` into `dir`, in parallel. A copyable file whose content is already in
+/// `previous` (a directory of the last deployment) is copied inside S3 instead of sent again.
 pub async fn upload(
     aws: &Aws,
     bucket: &str,
@@ -125,7 +129,7 @@ pub async fn upload(
         .map(|f| async move {
             let key = format!("{dir}/{}", f.name);
             if let Some((prev_dir, prev)) = previous {
-                if prev.get(&f.name) == Some(&f.sha256) && !f.sha256.is_empty() {
+                if f.copyable && prev.get(&f.name) == Some(&f.sha256) && !f.sha256.is_empty() {
                     aws.s3
                         .copy_object()
                         .bucket(bucket)

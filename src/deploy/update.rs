@@ -36,18 +36,48 @@ pub struct Settings {
     pub timeout: Option<Duration>,
 }
 
+/// v3's steps of a deploy (`aws:deploy:deploy:*`), around which plugins' hooks run.
+pub const STEPS: &[&str] = &[
+    "aws:deploy:deploy:createStack",
+    "aws:deploy:deploy:checkForChanges",
+    "aws:deploy:deploy:uploadArtifacts",
+    "aws:deploy:deploy:validateTemplate",
+    "aws:deploy:deploy:updateStack",
+];
+
+/// Runs the plugins' hooks of these events (`before:`/`after:` prefixed as given); the deploy
+/// goes on when it returns `Ok`.
+pub type Hook<'h> = &'h mut dyn FnMut(&[String]) -> Result<()>;
+
+/// `E` and `after:E` for the step `E`, then `before:` the next one.
+fn step_events(done: Option<&str>, next: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(d) = done {
+        out.push(d.to_string());
+        out.push(format!("after:{d}"));
+    }
+    if let Some(n) = next {
+        out.push(format!("before:{n}"));
+    }
+    out
+}
+
 /// Deploys a prepared package: v3's sequence (create the stack with its bucket if needed,
-/// upload, update, prune), skipping everything when nothing changed.
+/// upload, update, prune), skipping everything when nothing changed. `hook` runs the plugins'
+/// hooks of v3's steps (`aws:deploy:deploy:*`) where v3 runs them, after sls-rs's own work of
+/// each step; when nothing changed the steps after `checkForChanges` do not happen.
 pub async fn deploy(
     aws: &Aws,
     service: &Service,
     p: &Prepared,
     settings: Settings,
     progress: &Progress,
+    hook: Hook<'_>,
 ) -> Result<Outcome> {
     let name = service.stack_name();
     let timeout = settings.timeout;
     let opts = stack::StackOptions::of(service);
+    hook(&step_events(None, Some(STEPS[0])))?;
 
     let existing = stack::ready_for_deploy(aws, &name, timeout, progress).await?;
     let created_now = existing.is_none();
@@ -72,6 +102,7 @@ pub async fn deploy(
             .await?
             .ok_or_else(|| Error::failed_with_hint(format!("stack {name} has no deployment bucket"), "the stack was not created by sls-rs or v3; remove it or name a bucket with provider.deploymentBucket"))?,
     };
+    hook(&step_events(Some(STEPS[0]), Some(STEPS[1])))?;
     let prefix = service.deployment_prefix();
     let template_text = plan::render(&p.plan.update);
     let state_text = plan::render(&p.state);
@@ -84,7 +115,7 @@ pub async fn deploy(
         package::STATE_FILE.into(),
         normalized_sha(&state_text, &p.plan.directory),
     );
-    for (n, _, sha) in &p.zips {
+    for (n, _, sha) in p.zips.iter().chain(&p.plugin_files) {
         local.insert(n.clone(), sha.clone());
     }
     let dirs = bucket::deployment_dirs(aws, &bucket, &prefix).await?;
@@ -95,22 +126,26 @@ pub async fn deploy(
     if !settings.force && !created_now {
         if let Some((_, prev)) = &previous {
             if prev == &local {
+                hook(&step_events(Some(STEPS[1]), None))?;
                 return Ok(Outcome::NoChanges);
             }
         }
     }
+    hook(&step_events(Some(STEPS[1]), Some(STEPS[2])))?;
     let mut uploads = vec![
         Upload {
             name: TEMPLATE_OBJECT.into(),
             content: Content::Bytes(template_text.clone().into_bytes()),
             sha256: local[TEMPLATE_OBJECT].clone(),
             content_type: "application/json",
+            copyable: false,
         },
         Upload {
             name: package::STATE_FILE.into(),
             content: Content::Bytes(state_text.into_bytes()),
             sha256: local[package::STATE_FILE].clone(),
             content_type: "application/json",
+            copyable: false,
         },
     ];
     for (n, path, sha) in &p.zips {
@@ -119,6 +154,22 @@ pub async fn deploy(
             content: Content::File(path.clone()),
             sha256: sha.clone(),
             content_type: "application/zip",
+            copyable: true,
+        });
+    }
+    // Files plugins wrote into the package go beside it (split-stacks' nested templates, where
+    // their stacks' URLs point).
+    for (n, path, sha) in &p.plugin_files {
+        uploads.push(Upload {
+            name: n.clone(),
+            content: Content::File(path.clone()),
+            sha256: sha.clone(),
+            content_type: if n.ends_with(".json") {
+                "application/json"
+            } else {
+                "application/octet-stream"
+            },
+            copyable: false,
         });
     }
     let (sent, copied) = bucket::upload(
@@ -140,6 +191,9 @@ pub async fn deploy(
         }
     ));
 
+    let mut validate = step_events(Some(STEPS[2]), Some(STEPS[3]));
+    validate.extend(step_events(Some(STEPS[3]), Some(STEPS[4])));
+    hook(&validate)?;
     let body = if template_text.len() <= INLINE_TEMPLATE_BYTES {
         Body::Inline(template_text.clone())
     } else {
@@ -177,6 +231,7 @@ pub async fn deploy(
             ));
         }
     }
+    hook(&step_events(Some(STEPS[4]), None))?;
     let removed = bucket::prune(aws, &bucket, &prefix).await?;
     if removed > 0 {
         progress.line(&format!(

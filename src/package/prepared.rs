@@ -15,11 +15,14 @@ pub struct Prepared {
     pub state: Value,
     /// Zip name, path, hex sha256.
     pub zips: Vec<(String, PathBuf, String)>,
+    /// Files plugins wrote into the package (serverless-plugin-split-stacks' nested templates):
+    /// name, path, hex sha256 with the deployment's directory and time taken out.
+    pub plugin_files: Vec<(String, PathBuf, String)>,
 }
 
 impl Prepared {
-    /// What `package` just built and wrote.
-    pub fn built(service: &Service, plan: Plan, built: &[Built]) -> Prepared {
+    /// What `package` just built and wrote into `dir`.
+    pub fn built(service: &Service, plan: Plan, built: &[Built], dir: &Path) -> Result<Prepared> {
         let state = super::state(service, &plan, built);
         let zips = built
             .iter()
@@ -28,8 +31,14 @@ impl Prepared {
                     .clone()
                     .map(|p| (b.artifact.name.clone(), p, b.artifact.sha256_hex.clone()))
             })
-            .collect();
-        Prepared { plan, state, zips }
+            .collect::<Vec<_>>();
+        let plugin_files = plugin_files(dir, &zips, &plan.directory)?;
+        Ok(Prepared {
+            plan,
+            state,
+            zips,
+            plugin_files,
+        })
     }
 }
 
@@ -85,6 +94,7 @@ pub fn read(service: &Service, dir: &Path) -> Result<Prepared> {
             a["sha256"].as_str().unwrap_or_default().to_string(),
         ));
     }
+    let plugin_files = plugin_files(dir, &zips, &directory)?;
     Ok(Prepared {
         plan: Plan {
             create,
@@ -93,5 +103,42 @@ pub fn read(service: &Service, dir: &Path) -> Result<Prepared> {
         },
         state,
         zips,
+        plugin_files,
     })
+}
+
+/// The files in the package at `dir` that are neither sls-rs's templates and state nor `zips`.
+fn plugin_files(
+    dir: &Path,
+    zips: &[(String, PathBuf, String)],
+    directory: &str,
+) -> Result<Vec<(String, PathBuf, String)>> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let ours = [
+        super::CREATE_TEMPLATE,
+        super::UPDATE_TEMPLATE,
+        super::STATE_FILE,
+    ];
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let path = e.path();
+        if !path.is_file() || ours.contains(&name.as_str()) || zips.iter().any(|z| z.0 == name) {
+            continue;
+        }
+        // Templates name the deployment's directory (split-stacks' nested stack URLs), which
+        // changes every time; other files are hashed as they are.
+        let sha = if name.ends_with(".json") {
+            let text =
+                std::fs::read_to_string(&path).map_err(|err| Error::io("read", &path, err))?;
+            crate::deploy::update::normalized_sha(&text, directory)
+        } else {
+            super::archive::hash_file(&path)?.0 .1
+        };
+        out.push((name, path, sha));
+    }
+    out.sort();
+    Ok(out)
 }

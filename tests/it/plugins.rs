@@ -1305,3 +1305,134 @@ fn split_stacks_splits_the_template_as_under_v3() {
         expected_listing("split-stacks/split-svc-listing.txt")
     );
 }
+
+/// serverless-plugin-split-stacks uploads its nested templates at
+/// `aws:deploy:deploy:uploadArtifacts` with its own S3 client; sls-rs uploads them too, beside
+/// the package, and the nested stack deploys (to moto, with a stack map that moves the queue,
+/// as moto cannot read a nested stack's outputs).
+#[test]
+fn split_stacks_deploys_its_nested_stacks() {
+    let moto = common::Moto::start();
+    let dir = copy_fixture("split-stacks");
+    let yml = dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        text.replace("perType: true", "perType: false\n    custom: stacks-map.js"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("stacks-map.js"),
+        "module.exports = { 'AWS::SQS::Queue': { destination: 'Queues' } };\n",
+    )
+    .unwrap();
+    let o = common::sls(dir.path(), &["deploy".to_string()], &moto.env());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let found = moto.py(
+        "cf = client('cloudformation')
+stacks = {s['StackName']: s['StackStatus'] for s in cf.list_stacks()['StackSummaries']}
+s3 = client('s3')
+keys = [o['Key'] for b in s3.list_buckets()['Buckets'] for o in s3.list_objects_v2(Bucket=b['Name']).get('Contents', [])]
+print(json.dumps({'stacks': stacks, 'keys': keys}))",
+    );
+    let nested: Vec<(&String, &Value)> = found["stacks"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(n, _)| n.starts_with("split-svc-dev-QueuesNestedStack"))
+        .collect();
+    assert_eq!(nested.len(), 1, "{found}");
+    assert_eq!(nested[0].1, "CREATE_COMPLETE");
+    assert!(
+        found["keys"].as_array().unwrap().iter().any(|k| k
+            .as_str()
+            .unwrap()
+            .ends_with("/cloudformation-template-Queues-nested-stack.json")),
+        "{found}"
+    );
+}
+
+/// A local plugin hooking v3's deploy steps: they run in v3's order, each after sls-rs's work
+/// of the step (the zip is in the bucket when `uploadArtifacts` hooks run); with nothing to
+/// deploy the steps after `checkForChanges` do not happen; a hook changing the template after
+/// it was uploaded is refused.
+const STEPS: &str = r#"
+const fs = require('fs');
+class Steps {
+  constructor(serverless) {
+    const provider = serverless.getProvider('aws');
+    const record = (e) => async () => {
+      let note = e;
+      if (e === 'aws:deploy:deploy:uploadArtifacts') {
+        const bucket = await provider.getServerlessDeploymentBucketName();
+        const listed = await provider.request('S3', 'listObjectsV2', { Bucket: bucket, Prefix: serverless.service.package.artifactDirectoryName });
+        note += ' ' + listed.Contents.filter((o) => o.Key.endsWith('.zip')).length;
+      }
+      if (e === 'before:aws:deploy:deploy:updateStack' && process.env.CHANGE_TEMPLATE) {
+        serverless.service.provider.compiledCloudFormationTemplate.Resources.Late = { Type: 'AWS::SNS::Topic' };
+      }
+      fs.appendFileSync('steps.log', note + '\n');
+    };
+    this.hooks = {};
+    for (const s of ['createStack', 'checkForChanges', 'uploadArtifacts', 'validateTemplate', 'updateStack']) {
+      for (const p of ['before:', '', 'after:']) this.hooks[`${p}aws:deploy:deploy:${s}`] = record(`${p}aws:deploy:deploy:${s}`);
+    }
+  }
+}
+module.exports = Steps;
+"#;
+
+#[test]
+fn deploy_steps_run_their_hooks_in_v3_order() {
+    let moto = common::Moto::start();
+    let t = Test::service(&format!(
+        "{HEAD}  region: us-east-1\nplugins:\n  - steps\nfunctions:\n  hello:\n    handler: handler.hello\n"
+    ))
+    .file(".serverless_plugins/steps.js", STEPS);
+    let dir = t.path().to_path_buf();
+    let deploy = |env: &[(String, String)]| {
+        let mut all = moto.env();
+        all.extend_from_slice(env);
+        let _ = std::fs::remove_file(dir.join("steps.log"));
+        let o = common::sls(&dir, &["deploy".to_string()], &all);
+        let log = std::fs::read_to_string(dir.join("steps.log")).unwrap_or_default();
+        (o, log)
+    };
+    let (o, log) = deploy(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut expected = Vec::new();
+    for s in [
+        "createStack",
+        "checkForChanges",
+        "uploadArtifacts",
+        "validateTemplate",
+        "updateStack",
+    ] {
+        for p in ["before:", "", "after:"] {
+            let e = format!("{p}aws:deploy:deploy:{s}");
+            expected.push(if s == "uploadArtifacts" && p.is_empty() {
+                format!("{e} 1")
+            } else {
+                e
+            });
+        }
+    }
+    assert_eq!(log.lines().collect::<Vec<_>>(), expected);
+    // Nothing changed: no upload, no update, and no hooks of those steps.
+    let (o, log) = deploy(&[]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("No changes to deploy"));
+    assert_eq!(log.lines().collect::<Vec<_>>(), &expected[..6]);
+    // A template changed after upload would not be deployed: refused.
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => 3;\n",
+    )
+    .unwrap();
+    let (o, _) = deploy(&[("CHANGE_TEMPLATE".into(), "1".into())]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("a plugin changed the compiled template in"),
+        "{stderr}"
+    );
+}
