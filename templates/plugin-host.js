@@ -48,7 +48,12 @@ function receive() {
 function ask(message) {
   send(message);
   const answer = receive();
-  if (answer.error) throw new ServerlessError(answer.error, answer.code || 'SLS_RS');
+  if (answer.error) {
+    const e = new ServerlessError(answer.error, answer.code || 'SLS_RS');
+    // As v3 wraps an AWS error: the service's own error under `providerError`.
+    if (answer.statusCode) e.providerError = { code: answer.code, statusCode: answer.statusCode, message: answer.error, retryable: false };
+    throw e;
+  }
   return answer.value;
 }
 

@@ -8,26 +8,30 @@
 //! as ISO 8601 strings, errors with the service's code and message). Any other call is an error
 //! that names it, never a silent empty answer.
 
-use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
 use serde_json::{json, Value};
 
 use crate::deploy::Aws;
 
-/// A failed call: the message and v2's error `code`.
+/// A failed call: the message, v2's error `code`, and the HTTP status when AWS answered
+/// (plugins read it as `providerError.statusCode`: serverless-prune-plugin treats 404 as
+/// "nothing deployed yet").
 #[derive(Debug)]
 pub struct Failure {
     pub message: String,
     pub code: String,
+    pub status: Option<u16>,
 }
 
 impl Failure {
     fn unsupported(service: &str, method: &str) -> Failure {
         Failure {
             message: format!(
-                "sls-rs does not answer {service}.{method} for plugins yet (it answers CloudFormation describeStacks, describeStackResource and listStackResources, STS getCallerIdentity and S3 listObjectsV2)"
+                "sls-rs does not answer {service}.{method} for plugins yet (it answers CloudFormation describeStacks, describeStackResource and listStackResources, STS getCallerIdentity, S3 listObjectsV2, and Lambda listVersionsByFunction, listAliases, deleteFunction, listLayerVersions and deleteLayerVersion)"
             ),
             code: "SLS_RS_UNSUPPORTED_REQUEST".into(),
+            status: None,
         }
     }
 
@@ -35,15 +39,25 @@ impl Failure {
         Failure {
             message: format!("{method} needs {what}"),
             code: "MissingParameter".into(),
+            status: None,
         }
     }
 
-    fn from_sdk<E: ProvideErrorMetadata + std::error::Error>(e: E) -> Failure {
+    fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkError<E>) -> Failure {
         Failure {
             message: e.message().map(String::from).unwrap_or_else(|| {
                 aws_sdk_cloudformation::error::DisplayErrorContext(&e).to_string()
             }),
             code: e.code().unwrap_or("UnknownError").to_string(),
+            status: e.raw_response().map(|r| r.status().as_u16()),
+        }
+    }
+
+    pub fn other(message: String, code: &str) -> Failure {
+        Failure {
+            message,
+            code: code.into(),
+            status: None,
         }
     }
 }
@@ -92,9 +106,8 @@ impl Bridge {
             .worker_threads(1)
             .enable_all()
             .build()
-            .map_err(|e| Failure {
-                message: format!("could not start the async runtime: {e}"),
-                code: "SLS_RS".into(),
+            .map_err(|e| {
+                Failure::other(format!("could not start the async runtime: {e}"), "SLS_RS")
             })?;
         Ok(Bridge {
             aws: std::cell::OnceCell::new(),
@@ -122,20 +135,18 @@ impl Bridge {
     /// `provider.getCredentials()` and `getAwsSdkV3Config()`).
     pub fn credentials(&self) -> Result<Value, Failure> {
         use aws_credential_types::provider::ProvideCredentials;
-        let provider = self
-            .aws()
-            .config
-            .credentials_provider()
-            .ok_or_else(|| Failure {
-                message: "no AWS credentials are configured".into(),
-                code: "CredentialsError".into(),
-            })?;
-        let c = self
-            .block(provider.provide_credentials())
-            .map_err(|e| Failure {
-                message: format!("could not load AWS credentials: {e}"),
-                code: "CredentialsError".into(),
-            })?;
+        let provider = self.aws().config.credentials_provider().ok_or_else(|| {
+            Failure::other(
+                "no AWS credentials are configured".into(),
+                "CredentialsError",
+            )
+        })?;
+        let c = self.block(provider.provide_credentials()).map_err(|e| {
+            Failure::other(
+                format!("could not load AWS credentials: {e}"),
+                "CredentialsError",
+            )
+        })?;
         Ok(clean(json!({
             "accessKeyId": c.access_key_id(),
             "secretAccessKey": c.secret_access_key(),
@@ -156,17 +167,14 @@ impl Bridge {
         ));
         match found {
             Ok(Some(b)) => Ok(json!(b)),
-            Ok(None) => Err(Failure {
-                message: format!(
+            Ok(None) => Err(Failure::other(
+                format!(
                     "stack {} has no deployment bucket yet (deploy the service first)",
                     self.stack
                 ),
-                code: "ValidationError".into(),
-            }),
-            Err(e) => Err(Failure {
-                message: e.to_string(),
-                code: "UnknownError".into(),
-            }),
+                "ValidationError",
+            )),
+            Err(e) => Err(Failure::other(e.to_string(), "UnknownError")),
         }
     }
 
@@ -292,7 +300,140 @@ impl Bridge {
                     })))
                 })
             }
+            ("Lambda", _) => self.lambda(method, params),
             _ => Err(Failure::unsupported(service, method)),
+        }
+    }
+}
+
+impl Bridge {
+    /// The Lambda calls plugins make after a deploy (serverless-prune-plugin): versions,
+    /// aliases and layer versions listed one page at a time (`Marker`/`NextMarker`), and
+    /// deleted.
+    fn lambda(&self, method: &str, params: &Value) -> Result<Value, Failure> {
+        let s = |k: &str| params[k].as_str().map(String::from);
+        let need = |k: &str| s(k).ok_or_else(|| Failure::bad_params(method, k));
+        let max = params["MaxItems"].as_i64().map(|n| n as i32);
+        let client = aws_sdk_lambda::Client::new(&self.aws().config);
+        match method {
+            "listVersionsByFunction" => {
+                let name = need("FunctionName")?;
+                self.block(async {
+                    let out = client
+                        .list_versions_by_function()
+                        .function_name(name)
+                        .set_marker(s("Marker"))
+                        .set_max_items(max)
+                        .send()
+                        .await
+                        .map_err(Failure::from_sdk)?;
+                    let versions: Vec<Value> = out
+                        .versions()
+                        .iter()
+                        .map(|v| {
+                            clean(json!({
+                                "FunctionName": v.function_name(),
+                                "FunctionArn": v.function_arn(),
+                                "Version": v.version(),
+                                "LastModified": v.last_modified(),
+                                "CodeSha256": v.code_sha256(),
+                                "Description": v.description(),
+                            }))
+                        })
+                        .collect();
+                    Ok(clean(
+                        json!({ "Versions": versions, "NextMarker": out.next_marker() }),
+                    ))
+                })
+            }
+            "listAliases" => {
+                let name = need("FunctionName")?;
+                self.block(async {
+                    let out = client
+                        .list_aliases()
+                        .function_name(name)
+                        .set_function_version(s("FunctionVersion"))
+                        .set_marker(s("Marker"))
+                        .set_max_items(max)
+                        .send()
+                        .await
+                        .map_err(Failure::from_sdk)?;
+                    let aliases: Vec<Value> = out
+                        .aliases()
+                        .iter()
+                        .map(|a| {
+                            clean(json!({
+                                "AliasArn": a.alias_arn(),
+                                "Name": a.name(),
+                                "FunctionVersion": a.function_version(),
+                                "Description": a.description(),
+                                "RevisionId": a.revision_id(),
+                            }))
+                        })
+                        .collect();
+                    Ok(clean(
+                        json!({ "Aliases": aliases, "NextMarker": out.next_marker() }),
+                    ))
+                })
+            }
+            "deleteFunction" => {
+                let name = need("FunctionName")?;
+                self.block(async {
+                    client
+                        .delete_function()
+                        .function_name(name)
+                        .set_qualifier(s("Qualifier"))
+                        .send()
+                        .await
+                        .map_err(Failure::from_sdk)?;
+                    Ok(json!({}))
+                })
+            }
+            "listLayerVersions" => {
+                let name = need("LayerName")?;
+                self.block(async {
+                    let out = client
+                        .list_layer_versions()
+                        .layer_name(name)
+                        .set_marker(s("Marker"))
+                        .set_max_items(max)
+                        .send()
+                        .await
+                        .map_err(Failure::from_sdk)?;
+                    let versions: Vec<Value> = out
+                        .layer_versions()
+                        .iter()
+                        .map(|v| {
+                            clean(json!({
+                                "LayerVersionArn": v.layer_version_arn(),
+                                "Version": v.version(),
+                                "Description": v.description(),
+                                "CreatedDate": v.created_date(),
+                            }))
+                        })
+                        .collect();
+                    Ok(clean(
+                        json!({ "LayerVersions": versions, "NextMarker": out.next_marker() }),
+                    ))
+                })
+            }
+            "deleteLayerVersion" => {
+                let name = need("LayerName")?;
+                let version = params["VersionNumber"]
+                    .as_i64()
+                    .ok_or_else(|| Failure::bad_params(method, "VersionNumber"))?;
+                self.block(async {
+                    client
+                        .delete_layer_version()
+                        .layer_name(name)
+                        .version_number(version)
+                        .send()
+                        .await
+                        .map_err(Failure::from_sdk)?;
+                    Ok(json!({}))
+                })
+            }
+            _ => Err(Failure::unsupported("Lambda", method)),
         }
     }
 }

@@ -437,10 +437,10 @@ impl Host {
                         _ => "getCredentials".to_string(),
                     };
                     let r = match &self.aws {
-                        None => Err(aws::Failure {
-                            message: format!("`{}` does not connect to AWS, so a plugin cannot call it here ({call})", self.command),
-                            code: "SLS_RS_NO_AWS".into(),
-                        }),
+                        None => Err(aws::Failure::other(
+                            format!("`{}` does not connect to AWS, so a plugin cannot call it here ({call})", self.command),
+                            "SLS_RS_NO_AWS",
+                        )),
                         Some(b) if op == "bucket" => b.deployment_bucket(),
                         Some(b) if op == "credentials" => b.credentials(),
                         Some(b) => b.request(
@@ -451,7 +451,9 @@ impl Host {
                     };
                     let reply = match r {
                         Ok(value) => json!({ "value": value }),
-                        Err(f) => json!({ "error": f.message, "code": f.code }),
+                        Err(f) => {
+                            json!({ "error": f.message, "code": f.code, "statusCode": f.status })
+                        }
                     };
                     self.send(&reply)?;
                     continue;

@@ -581,7 +581,7 @@ module.exports = class {
         let missing;
         try { await provider.request('CloudFormation', 'describeStacks', { StackName: 'no-such-stack' }); } catch (e) { missing = e.code; }
         let unsupported;
-        try { await provider.request('Lambda', 'listVersionsByFunction', {}); } catch (e) { unsupported = e.message; }
+        try { await provider.request('Lambda', 'invoke', {}); } catch (e) { unsupported = e.message; }
         console.log('ASKED ' + JSON.stringify({
           status: stacks.Stacks[0].StackStatus,
           keys: stacks.Stacks[0].Outputs.map((o) => o.OutputKey),
@@ -635,7 +635,7 @@ fn plugins_call_aws_through_the_provider_after_a_deploy() {
         asked["unsupported"]
             .as_str()
             .unwrap()
-            .contains("does not answer Lambda.listVersionsByFunction"),
+            .contains("does not answer Lambda.invoke"),
         "{asked}"
     );
 }
@@ -1435,4 +1435,60 @@ fn deploy_steps_run_their_hooks_in_v3_order() {
         stderr.contains("a plugin changed the compiled template in"),
         "{stderr}"
     );
+}
+
+/// serverless-prune-plugin 2.1.0 deletes old function versions through `provider.request`
+/// (Lambda listVersionsByFunction, listAliases, deleteFunction) after each deploy and as its
+/// own `prune` command: against moto, the versions left are the ones it keeps.
+#[test]
+fn prune_plugin_prunes_versions_after_deploy_and_as_a_command() {
+    let moto = common::Moto::start();
+    let dir = copy_fixture("prune");
+    let versions = |f: &str| -> Vec<String> {
+        let v = moto.py(&format!(
+            "print(json.dumps([v['Version'] for v in client('lambda').list_versions_by_function(FunctionName='prune-svc-dev-{f}')['Versions']]))"
+        ));
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    };
+    // Before any deploy the functions do not exist: the plugin reads AWS's 404 from
+    // `providerError.statusCode`, as under v3, and has nothing to prune.
+    let args: Vec<String> = ["prune", "-n", "1"].map(String::from).to_vec();
+    let o = common::sls(dir.path(), &args, &moto.env());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // (moto publishes a stack's new version one deploy late: four deploys leave it three)
+    for n in 1..=4 {
+        std::fs::write(
+            dir.path().join("handler.js"),
+            format!("module.exports.hello = async () => {n};\nmodule.exports.other = async () => -{n};\n"),
+        )
+        .unwrap();
+        let o = common::sls(dir.path(), &["deploy".to_string()], &moto.env());
+        assert!(
+            o.status.success(),
+            "deploy {n}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // custom.prune {automatic: true, number: 2}: the two newest versions stay, version 1 is gone.
+    let kept = |f: &str| -> Vec<u32> {
+        let v = versions(f);
+        assert_eq!(v[0], "$LATEST");
+        v[1..].iter().map(|x| x.parse().unwrap()).collect()
+    };
+    let hello = kept("hello");
+    assert_eq!(hello.len(), 2, "{hello:?}");
+    assert!(hello[0] > 1 && hello[1] == hello[0] + 1, "{hello:?}");
+    assert_eq!(kept("other"), hello);
+    // `sls-rs prune -n 1 -f hello`: the plugin's command, with its options.
+    let args: Vec<String> = ["prune", "-n", "1", "-f", "hello"]
+        .map(String::from)
+        .to_vec();
+    let o = common::sls(dir.path(), &args, &moto.env());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(kept("hello"), [hello[1]]);
+    assert_eq!(kept("other"), hello);
 }
