@@ -375,9 +375,55 @@ function snapshot() {
   return { statements: statementsOf(svc.provider).map((x) => JSON.stringify(x)), resources };
 }
 
+// The service's own settings (`provider`, and each function's but for what sls-rs takes back
+// at every hand-over: `package`, `handler`), as they were before plugins loaded. What plugins
+// change in them by the end of `initialize` (serverless-dotenv-plugin's environment in its
+// constructor, serverless-lift's references) sls-rs takes and validates; a change after that
+// would not be deployed, so it is refused.
+const TAKEN_ALWAYS = ['package', 'handler'];
+const HOST_OWN = ['compiledCloudFormationTemplate', 'shouldNotDeploy', 'deploymentBucketObject', 'iamRoleStatements'];
+let settingsBase;
+
+function settingsView() {
+  const svc = serverless.service;
+  const provider = {};
+  for (const [k, v] of Object.entries(svc.provider || {})) if (!HOST_OWN.includes(k)) provider[k] = v;
+  const functions = {};
+  for (const [key, fn] of Object.entries(svc.functions || {})) {
+    const f = {};
+    for (const [k, v] of Object.entries(fn || {})) if (!TAKEN_ALWAYS.includes(k)) f[k] = v;
+    functions[key] = f;
+  }
+  const view = clone({ provider, functions });
+  // IAM statements are compared as additions (`additions()`).
+  if (view.provider.iam && view.provider.iam.role && typeof view.provider.iam.role === 'object') delete view.provider.iam.role.statements;
+  return view;
+}
+
+// Where `now` differs from `was`, to the deepest key both hold as objects.
+function changes(was, now, segs, out) {
+  if (JSON.stringify(was) === JSON.stringify(now)) return out;
+  const isMap = (v) => v && typeof v === 'object' && !Array.isArray(v);
+  if (isMap(was) && isMap(now)) {
+    for (const k of new Set([...Object.keys(was), ...Object.keys(now)])) changes(was[k], now[k], [...segs, k], out);
+  } else {
+    out.push(now === undefined ? { path: segs, deleted: true } : { path: segs, value: now });
+  }
+  return out;
+}
+
+function settingsChanges() {
+  const now = settingsView();
+  const out = changes(settingsBase.provider, now.provider, ['provider'], []);
+  // Functions plugins add are taken as new functions (`adopt_functions`), not here.
+  for (const key of Object.keys(settingsBase.functions)) changes(settingsBase.functions[key], now.functions[key], ['functions', key], out);
+  return out;
+}
+
 function additions() {
   const svc = serverless.service;
   const out = { statements: [], resources: {}, changed: [] };
+  for (const c of settingsChanges()) out.changed.push(c.path.join('.'));
   const now = statementsOf(svc.provider);
   const kept = baseline.statements.every((s, i) => i < now.length && JSON.stringify(now[i]) === s);
   if (kept) out.statements = now.slice(baseline.statements.length);
@@ -476,6 +522,7 @@ async function main() {
   const req = receive();
   serverless = buildServerless(req);
   baseline = snapshot();
+  settingsBase = settingsView();
   const loaded = [];
   for (const name of req.plugins) {
     current = name;
@@ -541,6 +588,11 @@ async function main() {
         setAt(serverless.service, segs, clone(value));
       }
       rebase(msg.values.map((v) => v.path));
+      // The values are the configuration's, not the plugins' changes.
+      for (const { path: segs, value } of msg.values) {
+        if (segs[0] === 'provider' && !HOST_OWN.includes(segs[1])) setAt(settingsBase, segs, clone(value));
+        if (segs[0] === 'functions' && !TAKEN_ALWAYS.includes(segs[2])) setAt(settingsBase, segs, clone(value));
+      }
       send({ op: 'ok' });
       continue;
     }
@@ -550,7 +602,9 @@ async function main() {
         return v === undefined ? null : v;
       });
       rebase(msg.paths);
-      send({ op: 'values', values: clone(values), added: clone(additions()) });
+      const settings = settingsChanges();
+      settingsBase = settingsView();
+      send({ op: 'values', values: clone(values), settings: clone(settings), added: clone(additions()) });
       continue;
     }
     if (msg.op !== 'run') continue;

@@ -126,21 +126,23 @@ pub fn initialize(ctx: &Ctx, loaded: Loaded, host: Option<&mut Host>) -> Result<
             &lifecycle::state_of(&loaded.service, Value::Null),
         )
         .map_err(|e| loaded.locate(e))?;
-    if !pending.is_empty() {
-        let now = host.read_values(&pending)?;
-        let mut resolved = loaded.resolved.clone();
-        let mut changed = false;
-        for (p, v) in pending.iter().zip(now) {
-            if value_at(&resolved, p) != Some(&v) {
-                if let Some(slot) = value_at_mut(&mut resolved, p) {
-                    *slot = v;
-                    changed = true;
-                }
+    let back = host.read_back(&pending)?;
+    let mut resolved = loaded.resolved.clone();
+    let mut changed = false;
+    for (p, v) in pending.iter().zip(back.values) {
+        if value_at(&resolved, p) != Some(&v) {
+            if let Some(slot) = value_at_mut(&mut resolved, p) {
+                *slot = v;
+                changed = true;
             }
         }
-        if changed {
-            loaded = loaded.revalidate(resolved)?;
-        }
+    }
+    // What plugins changed in the service's settings by now, taken as the user's own.
+    for (p, v) in back.settings {
+        changed |= set_at(&mut resolved, &p, v);
+    }
+    if changed {
+        loaded = loaded.revalidate(resolved)?;
     }
     lifecycle::apply(&mut loaded.service, &state).map_err(|e| loaded.locate(e))?;
     Ok(loaded)
@@ -181,6 +183,29 @@ impl crate::manifest::PluginSource for NoPlugins {
         ) -> std::result::Result<Option<Value>, String>,
     ) -> std::result::Result<Option<Value>, String> {
         Ok(None)
+    }
+}
+
+/// Sets (or with `None` removes) the value at `path`, making the maps on the way; whether
+/// anything changed.
+fn set_at(root: &mut Value, path: &KeyPath, value: Option<Value>) -> bool {
+    let Some((last, parents)) = path.0.split_last() else {
+        return false;
+    };
+    let mut cur = root;
+    for seg in parents {
+        let Seg::Key(k) = seg else { return false };
+        let Value::Object(m) = cur else { return false };
+        cur = m
+            .entry(k.clone())
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+    let (Seg::Key(k), Value::Object(m)) = (last, cur) else {
+        return false;
+    };
+    match value {
+        Some(v) => m.insert(k.clone(), v.clone()).as_ref() != Some(&v),
+        None => m.remove(k).is_some(),
     }
 }
 

@@ -560,7 +560,7 @@ fn check_additions(added: &Value, statements: usize, merged: Option<&Value>) -> 
     };
     if let Some(first) = added["changed"].as_array().and_then(|c| c.first()) {
         return refuse(format!(
-            "a plugin changed `{}` of the configuration, which sls-rs takes from plugins only as additions",
+            "a plugin changed `{}` of the configuration after sls-rs took it, so the change would not be deployed (sls-rs takes plugins' changes to the service's settings until `initialize` ends, and to `resources:` and IAM statements as additions)",
             first.as_str().unwrap_or_default()
         ));
     }

@@ -71,6 +71,12 @@ pub struct Host {
     _script: tempfile::NamedTempFile,
 }
 
+/// What [`Host::read_back`] returns.
+pub struct ReadBack {
+    pub values: Vec<Value>,
+    pub settings: Vec<(KeyPath, Option<Value>)>,
+}
+
 /// What plugins may change, sent before and taken back after each run of hooks.
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -355,9 +361,11 @@ impl Host {
         }
     }
 
-    /// The values now at `paths` in the service plugins hold (serverless-lift turns the tokens
-    /// its `${construct:…}` gave into `Ref`s at `initialize`). `Null` where there is none.
-    pub fn read_values(&mut self, paths: &[KeyPath]) -> Result<Vec<Value>> {
+    /// What plugins made of the configuration by now (after `initialize`): the values at
+    /// `paths` (serverless-lift turns the tokens its `${construct:…}` gave into `Ref`s; `Null`
+    /// where there is none), and every change to the service's settings (`provider`, the
+    /// functions') — `None` for a removed key. From here on, a change to those is refused.
+    pub fn read_back(&mut self, paths: &[KeyPath]) -> Result<ReadBack> {
         let paths: Vec<Value> = paths.iter().map(path_segments).collect();
         self.send(&json!({ "op": "read", "paths": paths }))?;
         let answer = self.wait("reading resolved values")?;
@@ -366,7 +374,33 @@ impl Host {
         }
         // What the plugins added, compared with the configuration as it now reads.
         self.added = answer["added"].clone();
-        Ok(answer["values"].as_array().cloned().unwrap_or_default())
+        let settings = answer["settings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let path = KeyPath(
+                    c["path"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| {
+                            crate::error::Seg::Key(
+                                s.as_str()
+                                    .map(String::from)
+                                    .unwrap_or_else(|| s.to_string()),
+                            )
+                        })
+                        .collect(),
+                );
+                let value = (c["deleted"] != true).then(|| c["value"].clone());
+                (path, value)
+            })
+            .collect();
+        Ok(ReadBack {
+            values: answer["values"].as_array().cloned().unwrap_or_default(),
+            settings,
+        })
     }
 
     fn send(&mut self, v: &Value) -> Result<()> {

@@ -1492,3 +1492,51 @@ fn prune_plugin_prunes_versions_after_deploy_and_as_a_command() {
     assert_eq!(kept("hello"), [hello[1]]);
     assert_eq!(kept("other"), hello);
 }
+
+/// A plugin changing the service's settings, as serverless-dotenv-plugin fills
+/// `provider.environment` in its constructor: taken, and validated like the user's own, until
+/// `initialize` ends; a change after that would not be deployed and is refused.
+const SETTINGS: &str = r#"
+class Settings {
+  constructor(serverless) {
+    serverless.service.provider.environment = Object.assign({}, serverless.service.provider.environment, { FROM_DOTENV: 'yes' });
+    this.hooks = {
+      initialize: () => {
+        serverless.service.functions.hello.memorySize = 512;
+        delete serverless.service.functions.hello.description;
+      },
+      'before:package:compileFunctions': () => {
+        if (process.env.LATE) serverless.service.functions.hello.timeout = 9;
+      },
+    };
+  }
+}
+module.exports = Settings;
+"#;
+
+#[test]
+fn settings_plugins_change_are_taken_until_initialize_ends() {
+    let service = || {
+        Test::service(&format!(
+            "{HEAD}  environment:\n    KEPT: k\nplugins:\n  - settings\nfunctions:\n  hello:\n    handler: handler.hello\n    description: gone\n"
+        ))
+        .file(".serverless_plugins/settings.js", SETTINGS)
+    };
+    let (out, _) = service().args(&["package", "--dry-run"]).run();
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &t["Resources"]["HelloLambdaFunction"]["Properties"];
+    assert_eq!(
+        f["Environment"]["Variables"],
+        serde_json::json!({"KEPT": "k", "FROM_DOTENV": "yes"})
+    );
+    assert_eq!(f["MemorySize"], 512);
+    assert!(f.get("Description").is_none(), "{f}");
+    service()
+        .env("LATE", "1")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has(
+            "a plugin changed `functions.hello.timeout` of the configuration after sls-rs took it",
+        )
+        .run();
+}
