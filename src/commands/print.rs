@@ -5,21 +5,14 @@ use serde_json::Value;
 use super::Ctx;
 use crate::cli::{Format, PrintArgs};
 use crate::error::{Error, KeyPath, Result, Seg};
-use crate::plugins::Host;
 
 pub fn run(ctx: &Ctx, args: &PrintArgs) -> Result<()> {
-    let mut loaded = ctx.load()?;
-    if !loaded.pending.is_empty() {
-        // Values from the plugins' variable sources: the plugins are loaded to resolve them.
-        let options = ctx.global.options(&ctx.custom);
-        if let Some(mut host) = Host::start(&loaded, &["print"], &options, &ctx.global.skip_plugins)
-            .map_err(|e| loaded.locate(e))?
-        {
-            loaded = super::package::resolve_pending(ctx, &loaded, &mut host)?;
-        } else {
-            loaded = super::package::initialize(ctx, loaded, None)?;
-        }
-    }
+    let loaded = ctx.load()?;
+    // As v3's `print`: with the plugins loaded, their variable sources resolved and their
+    // `initialize` run (serverless-lift's tokens become references there).
+    let mut host =
+        super::package::start_plugins(ctx, &loaded, "print").map_err(|e| loaded.locate(e))?;
+    let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
     let mut value = &loaded.resolved;
     if let Some(p) = &args.path {
         for seg in KeyPath::parse_dotted(p).0 {

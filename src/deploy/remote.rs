@@ -53,8 +53,27 @@ impl RemoteSource for Remote {
         rt.block_on(async move {
             match source.as_str() {
                 "ssm" => {
-                    let name = address.trim_end_matches("~true");
-                    let ssm = aws_sdk_ssm::Client::new(&config);
+                    // `ssm(eu-west-1, raw):name`: a region and/or `raw` (no list splitting, no
+                    // JSON parsing of Secrets Manager values), as v3 reads them.
+                    let (params, name) = match address.strip_prefix("ssm(") {
+                        Some(r) => match r.split_once("):") {
+                            Some((p, n)) => (p.to_string(), n.to_string()),
+                            None => (String::new(), address.clone()),
+                        },
+                        None => (String::new(), address.clone()),
+                    };
+                    let params: Vec<&str> = params
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                    let raw = params.contains(&"raw");
+                    let name = name.trim_end_matches("~true");
+                    let mut builder = aws_sdk_ssm::config::Builder::from(&config);
+                    if let Some(region) = params.iter().find(|p| **p != "raw") {
+                        builder = builder.region(aws_config::Region::new(region.to_string()));
+                    }
+                    let ssm = aws_sdk_ssm::Client::from_conf(builder.build());
                     match ssm
                         .get_parameter()
                         .name(name)
@@ -67,6 +86,14 @@ impl RemoteSource for Remote {
                                 return Ok(None);
                             };
                             let value = p.value().unwrap_or_default().to_string();
+                            if raw {
+                                return Ok(Some(Value::String(value)));
+                            }
+                            if name.starts_with("/aws/reference/secretsmanager/") {
+                                if let Ok(parsed) = serde_json::from_str::<Value>(&value) {
+                                    return Ok(Some(parsed));
+                                }
+                            }
                             if p.r#type().map(|t| t.as_str()) == Some("StringList") {
                                 Ok(Some(Value::Array(
                                     value

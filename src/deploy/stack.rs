@@ -283,6 +283,27 @@ impl StackOptions {
             .then(|| self.settings.notification_arns.clone())
     }
 
+    /// `provider.rollbackConfiguration`, as CloudFormation takes it.
+    fn rollback(&self) -> Option<aws_sdk_cloudformation::types::RollbackConfiguration> {
+        let r = self.settings.rollback.as_ref()?;
+        let triggers: Vec<aws_sdk_cloudformation::types::RollbackTrigger> = r
+            .triggers
+            .iter()
+            .map(|(arn, kind)| {
+                aws_sdk_cloudformation::types::RollbackTrigger::builder()
+                    .arn(arn)
+                    .r#type(kind)
+                    .build()
+            })
+            .collect();
+        Some(
+            aws_sdk_cloudformation::types::RollbackConfiguration::builder()
+                .set_monitoring_time_in_minutes(r.monitoring_minutes)
+                .set_rollback_triggers(Some(triggers))
+                .build(),
+        )
+    }
+
     /// The stack policy document, when one is configured.
     fn policy(&self) -> Option<String> {
         (!self.settings.policy.is_empty())
@@ -299,6 +320,7 @@ macro_rules! stack_request {
             .set_parameters($opts.parameters())
             .set_notification_arns($opts.notification_arns())
             .set_role_arn($opts.settings.role_arn.clone())
+            .set_rollback_configuration($opts.rollback())
             .set_stack_policy_body($opts.policy())
             .disable_rollback($opts.settings.disable_rollback);
         match $body {
@@ -334,7 +356,8 @@ pub async fn update_with_change_set(
         .set_tags(Some(opts.tags()))
         .set_parameters(opts.parameters())
         .set_notification_arns(opts.notification_arns())
-        .set_role_arn(opts.settings.role_arn.clone());
+        .set_role_arn(opts.settings.role_arn.clone())
+        .set_rollback_configuration(opts.rollback());
     req = match body {
         Body::Inline(t) => req.template_body(t),
         Body::Url(u) => req.template_url(u),

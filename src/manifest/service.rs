@@ -109,8 +109,19 @@ pub struct StackSettings {
     pub policy: Vec<Value>,
     pub notification_arns: Vec<String>,
     pub disable_rollback: bool,
+    /// `provider.iam.deploymentRole` (or the older `cfnRole`): the role CloudFormation acts as.
     pub role_arn: Option<String>,
     pub parameters: Vec<(String, String)>,
+    /// `provider.rollbackConfiguration`: alarms that roll a deploy back, and how long they are
+    /// watched (minutes).
+    pub rollback: Option<RollbackConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollbackConfiguration {
+    pub monitoring_minutes: Option<i32>,
+    /// `(Arn, Type)` of each trigger.
+    pub triggers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -232,6 +243,18 @@ pub struct Function {
     pub logging: Option<Logging>,
     /// `versionFunction: false` turns versions off for this function alone.
     pub version: Option<bool>,
+}
+
+impl Function {
+    /// The VPC the function runs in: its own `vpc`, else the provider's. `vpc: ~` on the
+    /// function takes it out of the provider's VPC, as in v3.
+    pub fn vpc<'a>(&'a self, provider: &'a Provider) -> Option<&'a Value> {
+        match &self.vpc {
+            Some(Value::Null) => None,
+            Some(v) => Some(v),
+            None => provider.vpc.as_ref().filter(|v| !v.is_null()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

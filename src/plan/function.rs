@@ -231,7 +231,7 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
             .collect();
         p.insert("Layers".into(), Value::Array(layers));
     }
-    if let Some(vpc) = f.vpc.as_ref().or(s.provider.vpc.as_ref()) {
+    if let Some(vpc) = f.vpc(&s.provider) {
         let g = |k: &str| vpc.get(k).cloned().unwrap_or(Value::Null);
         p.insert(
             "VpcConfig".into(),

@@ -71,10 +71,7 @@ pub(super) fn finish_role(c: &mut Compiler) {
     }
     let shared: Vec<_> = s.functions.values().filter(|f| f.role.is_none()).collect();
     let mut managed: Vec<Value> = iam.managed_policies.clone();
-    if shared
-        .iter()
-        .any(|f| f.vpc.is_some() || s.provider.vpc.is_some())
-    {
+    if shared.iter().any(|f| f.vpc(&s.provider).is_some()) {
         managed.push(json!({ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]] }));
     }
     let mut p = Map::new();

@@ -245,8 +245,8 @@ fn blocked_runtimes_are_refused_before_anything_is_uploaded() {
 #[test]
 fn deploy_a_prepared_package_and_resolve_aws_variables() {
     let moto = Moto::start();
-    moto.py("client('ssm').put_parameter(Name='/shop/secret', Value='s3cr3t', Type='SecureString')\ns3 = client('s3')\ns3.create_bucket(Bucket='cfg-bucket')\ns3.put_object(Bucket='cfg-bucket', Key='v.txt', Body=b'from-s3')\nclient('cloudformation').create_stack(StackName='other', TemplateBody=json.dumps({'Resources': {'T': {'Type': 'AWS::SNS::Topic'}}, 'Outputs': {'Out': {'Value': 'from-cf'}}}))\nprint(json.dumps(1))");
-    let t = Test::service("service: pkg\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    SECRET: ${ssm:/shop/secret}\n    ACCOUNT: ${aws:accountId}\n    MISSING: ${ssm:/nope, 'fallback'}\n    FROM_S3: ${s3:cfg-bucket/v.txt}\n    FROM_CF: ${cf:other.Out}\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    moto.py("client('ssm').put_parameter(Name='/shop/secret', Value='s3cr3t', Type='SecureString')\nclient('ssm').put_parameter(Name='/shop/list', Value='a,b', Type='StringList')\nboto3.client('ssm', endpoint_url=client('ssm').meta.endpoint_url, region_name='eu-west-1').put_parameter(Name='/shop/eu', Value='from-eu', Type='String')\ns3 = client('s3')\ns3.create_bucket(Bucket='cfg-bucket')\ns3.put_object(Bucket='cfg-bucket', Key='v.txt', Body=b'from-s3')\nclient('cloudformation').create_stack(StackName='other', TemplateBody=json.dumps({'Resources': {'T': {'Type': 'AWS::SNS::Topic'}}, 'Outputs': {'Out': {'Value': 'from-cf'}}}))\nprint(json.dumps(1))");
+    let t = Test::service("service: pkg\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    SECRET: ${ssm:/shop/secret}\n    ACCOUNT: ${aws:accountId}\n    MISSING: ${ssm:/nope, 'fallback'}\n    FROM_S3: ${s3:cfg-bucket/v.txt}\n    FROM_CF: ${cf:other.Out}\n    FROM_EU: ${ssm(eu-west-1):/shop/eu}\n    RAW_LIST: ${ssm(raw):/shop/list}\nfunctions:\n  hello:\n    handler: handler.hello\n");
     let dir = t.path().to_path_buf();
     let out = sls(&dir, &moto, &["package", "--package", "build"]);
     assert!(
@@ -263,6 +263,16 @@ fn deploy_a_prepared_package_and_resolve_aws_variables() {
             && tpl.contains("from-s3")
             && tpl.contains("from-cf"),
         "variables resolved through AWS"
+    );
+    let t: serde_json::Value = serde_json::from_str(&tpl).unwrap();
+    let vars = &t["Resources"]["HelloLambdaFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        vars["FROM_EU"], "from-eu",
+        "`ssm(region):` reads that region"
+    );
+    assert_eq!(
+        vars["RAW_LIST"], "a,b",
+        "`ssm(raw):` keeps a list as AWS stores it"
     );
     let out = sls(&dir, &moto, &["deploy", "--package", "build"]);
     assert!(

@@ -409,3 +409,32 @@ fn empty_400_endpoint(request_id: &'static str) -> String {
     });
     url
 }
+
+#[test]
+fn deployment_role_and_rollback_triggers_reach_cloudformation() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let t = Test::service("service: shop\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  iam:\n    deploymentRole: arn:aws:iam::123456789012:role/deployer\n  rollbackConfiguration:\n    MonitoringTimeInMinutes: 5\n    RollbackTriggers:\n      - Arn: arn:aws:cloudwatch:us-east-1:123456789012:alarm:errors\n        Type: AWS::CloudWatch::Alarm\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    for call in ["CreateStack", "CreateChangeSet"] {
+        let body = proxy.bodies(call).join("&");
+        for part in [
+            "RoleARN=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeployer",
+            "RollbackConfiguration.MonitoringTimeInMinutes=5",
+            "RollbackConfiguration.RollbackTriggers.member.1.Type=AWS%3A%3ACloudWatch%3A%3AAlarm",
+        ] {
+            assert!(body.contains(part), "{call} lacks {part}: {body}");
+        }
+    }
+    // The role is on the stack (as moto records it).
+    let role = moto.py("print(json.dumps(client('cloudformation').describe_stacks(StackName='shop-dev')['Stacks'][0].get('RoleARN')))");
+    assert_eq!(role, "arn:aws:iam::123456789012:role/deployer");
+    // Two different roles are a mistake, not a choice.
+    Test::service("service: shop\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  cfnRole: arn:aws:iam::123456789012:role/a\n  iam:\n    deploymentRole: arn:aws:iam::123456789012:role/b\nfunctions:\n  hello:\n    handler: handler.hello\n")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("name different roles")
+        .stderr_has("provider.iam.deploymentRole")
+        .run();
+}

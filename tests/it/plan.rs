@@ -636,13 +636,14 @@ fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
         e.contains("API access logging (`provider.logs.restApi`) is not supported by sls-rs yet"),
         "{e}"
     );
-    let (out, _d) = Test::service(&format!(
+    Test::service(&format!(
         "{HEAD}  alb: {{targetGroupPrefix: x}}\nfunctions:\n  a:\n    handler: handler.hello\n"
     ))
     .args(&["package", "--dry-run"])
-    .stderr_has("warning: `provider.alb` is not supported by sls-rs yet and is ignored")
+    .status(1)
+    .stderr_has("error: `provider.alb` is not supported by sls-rs yet")
+    .stderr_has("(provider.alb)")
     .run();
-    assert!(out.status.success());
 }
 
 #[test]

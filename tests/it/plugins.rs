@@ -1089,6 +1089,11 @@ fn plugin_variable_sources_resolve_through_the_plugins() {
         .stdout_has("TABLE: tbl-dev")
         .stdout_has("QUEUE: QUEUE-JOBS.URL")
         .run();
+    // … after `initialize`, as v3 prints them: the token is a reference by then.
+    source_service("")
+        .args(&["print", "--path", "functions.hello.environment.TOPIC"])
+        .stdout_has("Ref: Topic")
+        .run();
 }
 
 #[test]

@@ -46,6 +46,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "notificationArns",
     "disableRollback",
     "cfnRole",
+    "rollbackConfiguration",
     "lambdaHashingVersion",
     "eventBridge",
     "s3",
@@ -190,25 +191,14 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
             }
         }
     }
+    // What these configure (S3 event buckets, ALB authorizers, CloudFront cache policies,
+    // container images) sls-rs does not compile yet: refused, never dropped.
     for key in ["s3", "alb", "cloudFront", "ecr"] {
         if pm.get(key).is_some_and(|v| !v.is_null()) {
-            let d = crate::error::Diagnostic::error(format!(
-                "`provider.{key}` is not supported by sls-rs yet"
-            ));
-            let d = if c.strict {
-                d
-            } else {
-                crate::error::Diagnostic {
-                    severity: crate::error::Severity::Warning,
-                    message: format!(
-                        "`provider.{key}` is not supported by sls-rs yet and is ignored"
-                    ),
-                    ..d
-                }
-            };
-            c.diags.push(
-                d.at(&pp.key(key))
-                    .hint("define what it configures under `resources:`"),
+            c.error(
+                &pp.key(key),
+                format!("`provider.{key}` is not supported by sls-rs yet"),
+                "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
             );
         }
     }
@@ -219,7 +209,8 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
             .filter_map(|v| v.as_str().map(String::from))
             .collect(),
         disable_rollback: c.opt_bool(pm, "disableRollback", pp).unwrap_or(false),
-        role_arn: c.opt_string(pm, "cfnRole", pp),
+        role_arn: deployment_role(pm, pp, c),
+        rollback: rollback_configuration(pm, pp, c),
         parameters: match pm.get("stackParameters") {
             Some(Value::Array(list)) => list
                 .iter()
@@ -290,6 +281,76 @@ fn statements(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<Value> {
         }
     }
     list
+}
+
+/// `provider.iam.deploymentRole`, or v3's older `cfnRole`: one role, so two different ones are
+/// an error.
+fn deployment_role(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Option<String> {
+    let legacy = c.opt_string(pm, "cfnRole", pp);
+    let modern = match pm.get("iam") {
+        Some(Value::Object(im)) => c.opt_string(im, "deploymentRole", &pp.key("iam")),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (&legacy, &modern) {
+        if a != b {
+            c.error(
+                &pp.key("iam").key("deploymentRole"),
+                format!("`iam.deploymentRole` ({b}) and `cfnRole` ({a}) name different roles"),
+                "keep `iam.deploymentRole` and remove `cfnRole`, which it replaces",
+            );
+        }
+    }
+    modern.or(legacy)
+}
+
+/// `provider.rollbackConfiguration`, CloudFormation's own shape.
+fn rollback_configuration(
+    pm: &Map<String, Value>,
+    pp: &KeyPath,
+    c: &mut Checker,
+) -> Option<crate::manifest::service::RollbackConfiguration> {
+    let rp = pp.key("rollbackConfiguration");
+    let rm = match pm.get("rollbackConfiguration") {
+        None | Some(Value::Null) => return None,
+        Some(v) => c.map(v, &rp)?,
+    };
+    c.unknown_keys(rm, &["MonitoringTimeInMinutes", "RollbackTriggers"], &rp);
+    let mut out = crate::manifest::service::RollbackConfiguration {
+        monitoring_minutes: c
+            .opt_int(rm, "MonitoringTimeInMinutes", &rp, 0, 180)
+            .map(|n| n as i32),
+        triggers: Vec::new(),
+    };
+    let tp = rp.key("RollbackTriggers");
+    match rm.get("RollbackTriggers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(list)) => {
+            for (i, t) in list.iter().enumerate() {
+                let ip = tp.index(i);
+                let Some(tm) = c.map(t, &ip) else { continue };
+                c.unknown_keys(tm, &["Arn", "Type"], &ip);
+                let arn = c.opt_string(tm, "Arn", &ip);
+                let kind = c.opt_string(tm, "Type", &ip);
+                match (arn, kind) {
+                    (Some(a), Some(k)) => out.triggers.push((a, k)),
+                    _ => c.error(
+                        &ip,
+                        "a rollback trigger needs `Arn` and `Type`",
+                        "write `- Arn: arn:aws:cloudwatch:…:alarm:name` and `Type: AWS::CloudWatch::Alarm`",
+                    ),
+                }
+            }
+        }
+        Some(other) => c.error(
+            &tp,
+            format!(
+                "`RollbackTriggers` must be a list, not {}",
+                type_name(other)
+            ),
+            "write `RollbackTriggers: [{Arn: …, Type: AWS::CloudWatch::Alarm}]`",
+        ),
+    }
+    Some(out)
 }
 
 fn iam(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Iam {
