@@ -77,6 +77,9 @@ pub struct DeployArgs {
     /// Stop waiting for CloudFormation after this many seconds
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// v3's flag to hide secrets in the summary: sls-rs never prints API key values
+    #[arg(long)]
+    pub conceal: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -94,6 +97,9 @@ pub struct RemoveArgs {
     /// Stop waiting for CloudFormation after this many seconds
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// v3's flag to hide secrets in the summary: sls-rs never prints API key values
+    #[arg(long)]
+    pub conceal: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -101,6 +107,9 @@ pub struct InfoArgs {
     /// Print JSON for machines
     #[arg(long)]
     pub json: bool,
+    /// v3's flag to hide secrets: sls-rs never prints API key values
+    #[arg(long)]
+    pub conceal: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -119,6 +128,23 @@ pub struct PrintArgs {
     #[arg(long, value_name = "PATH")]
     pub path: Option<String>,
 }
+
+/// Options of v3's own commands that sls-rs does not implement, with why: refused, rather than
+/// passed on as custom options (`${opt:…}`) that change nothing.
+pub const V3_FLAGS_NOT_SUPPORTED: &[(&str, &str)] = &[
+    (
+        "aws-s3-accelerate",
+        "sls-rs does not upload through S3 Transfer Acceleration yet; deploy without it",
+    ),
+    (
+        "no-aws-s3-accelerate",
+        "sls-rs never uploads through S3 Transfer Acceleration; leave the flag out",
+    ),
+    (
+        "enforce-hash-update",
+        "it migrated v3 services to a newer function hashing, which sls-rs does not have: its version IDs hash the code and configuration one way; leave the flag out",
+    ),
+];
 
 /// The parsed command line and the custom options clap does not know.
 pub struct Invocation {

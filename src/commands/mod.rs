@@ -19,6 +19,11 @@ use crate::manifest::{self, Loaded, RemoteSource};
 
 pub fn run(inv: Invocation) -> Result<()> {
     let Invocation { cli, custom } = inv;
+    for (flag, why) in crate::cli::V3_FLAGS_NOT_SUPPORTED {
+        if custom.contains_key(*flag) {
+            return Err(Error::Usage(format!("--{flag}: {why}")));
+        }
+    }
     let ctx = Ctx {
         global: cli.global,
         custom,

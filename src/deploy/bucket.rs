@@ -15,6 +15,38 @@ use crate::error::{Error, Result};
 pub const HASH_KEY: &str = "filesha256";
 /// How many deployment directories are kept in the bucket.
 pub const KEEP: usize = 5;
+
+/// How uploads are encrypted (`provider.deploymentBucket.serverSideEncryption` and the rest),
+/// sent with every object sls-rs writes and copies.
+#[derive(Debug, Clone, Default)]
+pub struct Encryption {
+    pub algorithm: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub customer_algorithm: Option<String>,
+    pub customer_key: Option<String>,
+    pub customer_key_md5: Option<String>,
+}
+
+impl Encryption {
+    pub fn of(bucket: Option<&crate::manifest::service::DeploymentBucket>) -> Encryption {
+        let Some(b) = bucket else {
+            return Encryption::default();
+        };
+        Encryption {
+            algorithm: b.server_side_encryption.clone(),
+            kms_key_id: b.sse_kms_key_id.clone(),
+            customer_algorithm: b.sse_customer_algorithm.clone(),
+            customer_key: b.sse_customer_key.clone(),
+            customer_key_md5: b.sse_customer_key_md5.clone(),
+        }
+    }
+
+    /// A customer-provided key: S3 cannot copy such an object without the key of the source,
+    /// so every file is sent.
+    fn customer(&self) -> bool {
+        self.customer_algorithm.is_some() || self.customer_key.is_some()
+    }
+}
 /// Uploads in flight at once.
 const PARALLEL: usize = 8;
 
@@ -124,17 +156,24 @@ pub async fn upload(
     dir: &str,
     files: Vec<Upload>,
     previous: Option<(&str, &BTreeMap<String, String>)>,
+    sse: &Encryption,
 ) -> Result<(usize, usize)> {
     let results: Vec<bool> = stream::iter(files)
         .map(|f| async move {
             let key = format!("{dir}/{}", f.name);
             if let Some((prev_dir, prev)) = previous {
-                if f.copyable && prev.get(&f.name) == Some(&f.sha256) && !f.sha256.is_empty() {
+                if f.copyable
+                    && !sse.customer()
+                    && prev.get(&f.name) == Some(&f.sha256)
+                    && !f.sha256.is_empty()
+                {
                     aws.s3
                         .copy_object()
                         .bucket(bucket)
                         .key(&key)
                         .copy_source(format!("{bucket}/{prev_dir}/{}", f.name))
+                        .set_server_side_encryption(sse.algorithm.as_deref().map(Into::into))
+                        .set_ssekms_key_id(sse.kms_key_id.clone())
                         .send()
                         .await
                         .map_err(|e| aws_error("CopyObject", &e))?;
@@ -154,6 +193,11 @@ pub async fn upload(
                 .body(body)
                 .content_type(f.content_type)
                 .metadata(HASH_KEY, &f.sha256)
+                .set_server_side_encryption(sse.algorithm.as_deref().map(Into::into))
+                .set_ssekms_key_id(sse.kms_key_id.clone())
+                .set_sse_customer_algorithm(sse.customer_algorithm.clone())
+                .set_sse_customer_key(sse.customer_key.clone())
+                .set_sse_customer_key_md5(sse.customer_key_md5.clone())
                 .send()
                 .await
                 .map_err(|e| aws_error(&format!("uploading {}", f.name), &e))?;
@@ -167,12 +211,12 @@ pub async fn upload(
 }
 
 /// Deletes every deployment directory but the newest [`KEEP`].
-pub async fn prune(aws: &Aws, bucket: &str, prefix: &str) -> Result<usize> {
+pub async fn prune(aws: &Aws, bucket: &str, prefix: &str, keep: usize) -> Result<usize> {
     let dirs = deployment_dirs(aws, bucket, prefix).await?;
-    if dirs.len() <= KEEP {
+    if dirs.len() <= keep {
         return Ok(0);
     }
-    let old = &dirs[..dirs.len() - KEEP];
+    let old = &dirs[..dirs.len() - keep];
     let mut removed = 0;
     for dir in old {
         let ids: Vec<ObjectIdentifier> = keys_in(aws, bucket, dir)

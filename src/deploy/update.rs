@@ -178,6 +178,7 @@ pub async fn deploy(
         &p.plan.directory,
         uploads,
         previous.as_ref().map(|(d, h)| (d.as_str(), h)),
+        &bucket::Encryption::of(service.provider.deployment_bucket.as_ref()),
     )
     .await?;
     progress.line(&format!(
@@ -232,12 +233,17 @@ pub async fn deploy(
         }
     }
     hook(&step_events(Some(STEPS[4]), None))?;
-    let removed = bucket::prune(aws, &bucket, &prefix).await?;
+    let keep = service
+        .provider
+        .deployment_bucket
+        .as_ref()
+        .and_then(|b| b.max_previous_deployments)
+        .unwrap_or(bucket::KEEP);
+    let removed = bucket::prune(aws, &bucket, &prefix, keep).await?;
     if removed > 0 {
         progress.line(&format!(
-            "removed {removed} old deployment{} from the bucket (keeping {})",
+            "removed {removed} old deployment{} from the bucket (keeping {keep})",
             if removed == 1 { "" } else { "s" },
-            bucket::KEEP
         ));
     }
     Ok(if changed {

@@ -142,8 +142,18 @@ impl Provider {
 #[derive(Debug, Clone, Default)]
 pub struct DeploymentBucket {
     pub name: Option<String>,
+    /// `serverSideEncryption` (`AES256`, `aws:kms`), `sseKMSKeyId`, and the customer key
+    /// settings: sent with every upload.
     pub server_side_encryption: Option<String>,
+    pub sse_kms_key_id: Option<String>,
+    pub sse_customer_algorithm: Option<String>,
+    pub sse_customer_key: Option<String>,
+    pub sse_customer_key_md5: Option<String>,
     pub tags: IndexMap<String, Value>,
+    /// `maxPreviousDeploymentArtifacts`: how many deployments the bucket keeps.
+    pub max_previous_deployments: Option<usize>,
+    /// `skipPolicySetup`: no TLS-only bucket policy on the bucket sls-rs creates.
+    pub skip_policy_setup: bool,
 }
 
 /// The shared execution role, from `provider.iam` or the legacy keys.

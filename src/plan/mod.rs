@@ -279,8 +279,30 @@ pub fn plan_with(
 ) -> Result<Plan> {
     let bucket: Value = serde_json::from_str(DEPLOYMENT_BUCKET)
         .map_err(|e| Error::failed(format!("internal: templates/deployment-bucket.json: {e}")))?;
-    let bucket_resources = bucket["Resources"].as_object().cloned().unwrap_or_default();
+    let mut bucket_resources = bucket["Resources"].as_object().cloned().unwrap_or_default();
     let own_bucket = service.provider.custom_bucket().is_none();
+    if let Some(settings) = &service.provider.deployment_bucket {
+        // v3's settings of the bucket it creates: its tags, and no TLS-only policy with
+        // `skipPolicySetup` (versioning and the public access block are always on here).
+        if !settings.tags.is_empty() {
+            let tags: Vec<Value> = settings
+                .tags
+                .iter()
+                .map(
+                    |(k, v)| json!({ "Key": k, "Value": crate::manifest::variables::stringify(v) }),
+                )
+                .collect();
+            if let Some(props) = bucket_resources
+                .get_mut(naming::BUCKET_ID)
+                .and_then(|b| b["Properties"].as_object_mut())
+            {
+                props.insert("Tags".into(), Value::Array(tags));
+            }
+        }
+        if settings.skip_policy_setup {
+            bucket_resources.shift_remove(naming::BUCKET_POLICY_ID);
+        }
+    }
 
     let mut c = Compiler {
         service,

@@ -291,3 +291,39 @@ fn deploy_a_prepared_package_and_resolve_aws_variables() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("was packaged for"));
 }
+
+/// `provider.deploymentBucket`'s encryption goes with every upload (moto records it on each
+/// object), and `maxPreviousDeploymentArtifacts` is how many deployments the bucket keeps.
+#[test]
+fn deployment_bucket_encryption_and_retention() {
+    let moto = Moto::start();
+    let t = Test::service("service: enc\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  deploymentBucket:\n    serverSideEncryption: aws:kms\n    sseKMSKeyId: arn:aws:kms:us-east-1:123456789012:key/abcd\n    maxPreviousDeploymentArtifacts: 2\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let dir = t.path().to_path_buf();
+    for n in 0..4 {
+        std::fs::write(
+            dir.join("handler.js"),
+            format!("module.exports.hello = async () => {n};\n"),
+        )
+        .unwrap();
+        let out = sls(&dir, &moto, &["deploy"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let found = moto.py(
+        "s3 = client('s3')
+b = [x['Name'] for x in s3.list_buckets()['Buckets'] if x['Name'].startswith('enc-dev-')][0]
+keys = [o['Key'] for o in s3.list_objects_v2(Bucket=b)['Contents']]
+heads = [s3.head_object(Bucket=b, Key=k) for k in keys]
+print(json.dumps({'dirs': sorted({k.rsplit('/', 1)[0] for k in keys}), 'sse': sorted({h.get('ServerSideEncryption', '') for h in heads}), 'kms': sorted({h.get('SSEKMSKeyId', '') for h in heads}), 'n': len(keys)}))",
+    );
+    assert_eq!(found["dirs"].as_array().unwrap().len(), 2, "{found}");
+    assert_eq!(found["sse"], serde_json::json!(["aws:kms"]), "{found}");
+    assert_eq!(
+        found["kms"],
+        serde_json::json!(["arn:aws:kms:us-east-1:123456789012:key/abcd"]),
+        "{found}"
+    );
+}

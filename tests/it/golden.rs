@@ -150,9 +150,9 @@ fn normalize(id: &str, r: &Value) -> Value {
     let props = r.get_mut("Properties").and_then(Value::as_object_mut);
     match (ty.as_str(), props) {
         // Hardened beyond v3: public access blocked, owner-enforced, versioned, old versions
-        // expire (templates/README.md). Encryption and the TLS-only policy are v3's.
+        // expire (templates/README.md). Encryption, tags and the TLS-only policy are v3's.
         ("AWS::S3::Bucket", Some(p)) if id == "ServerlessDeploymentBucket" => {
-            p.retain(|k, _| k == "BucketEncryption");
+            p.retain(|k, _| k == "BucketEncryption" || k == "Tags");
         }
         ("AWS::Lambda::Function", Some(p)) => {
             // The S3 key holds the deployment timestamp: compare the directory's fixed part and

@@ -540,3 +540,23 @@ fn a_layer_change_alone_publishes_a_new_function_version() {
     assert_ne!(after["Hello"], before["Hello"], "uses the layer");
     assert_eq!(after["Plain"], before["Plain"], "does not use it");
 }
+
+#[test]
+fn v3_flags_sls_rs_does_not_implement_are_refused_not_taken_as_custom_options() {
+    for (flag, says) in [
+        ("--aws-s3-accelerate", "Transfer Acceleration"),
+        ("--enforce-hash-update", "hashing"),
+    ] {
+        Test::service("service: f\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  hello:\n    handler: handler.hello\n")
+            .args(&["deploy", flag])
+            .status(2)
+            .stderr_has(&format!("error: {flag}: "))
+            .stderr_has(says)
+            .run();
+    }
+    // A custom option of the user's own is still an `${opt:…}` value.
+    let (out, _) = Test::service("service: f\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    X: ${opt:domain}\nfunctions:\n  hello:\n    handler: handler.hello\n")
+        .args(&["print", "--path", "provider.environment.X", "--domain", "example.com"])
+        .run();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "example.com");
+}

@@ -145,10 +145,24 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
                 ],
                 &bp,
             );
+            // `blockPublicAccess` and `versioning` turn on what the bucket sls-rs creates
+            // always has (templates/deployment-bucket.json): either value is honoured, so only
+            // their type is checked.
+            c.opt_bool(bm, "blockPublicAccess", &bp);
+            c.opt_bool(bm, "versioning", &bp);
             Some(DeploymentBucket {
                 name: c.opt_string(bm, "name", &bp),
                 server_side_encryption: c.opt_string(bm, "serverSideEncryption", &bp),
+                sse_kms_key_id: c.opt_string(bm, "sseKMSKeyId", &bp),
+                // v3 spells it so.
+                sse_customer_algorithm: c.opt_string(bm, "sseCustomerAlgorithim", &bp),
+                sse_customer_key: c.opt_string(bm, "sseCustomerKey", &bp),
+                sse_customer_key_md5: c.opt_string(bm, "sseCustomerKeyMD5", &bp),
                 tags: c.string_map(bm, "tags", &bp),
+                max_previous_deployments: c
+                    .opt_int(bm, "maxPreviousDeploymentArtifacts", &bp, 1, 1000)
+                    .map(|n| n as usize),
+                skip_policy_setup: c.opt_bool(bm, "skipPolicySetup", &bp).unwrap_or(false),
             })
         }
         Some(other) => {
