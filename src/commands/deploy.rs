@@ -61,12 +61,16 @@ pub fn check_runtimes(service: &Service) -> Result<()> {
     }
 }
 
-pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
-    let rt = runtime()?;
-    let (aws, loaded) = connect_and_load(ctx, &rt)?;
-    check_runtimes(&loaded.service).map_err(|e| loaded.locate(e))?;
+/// The service's plugins for `command`, calling AWS through this command's connection.
+pub fn start_connected(
+    ctx: &Ctx,
+    loaded: &Loaded,
+    command: &str,
+    aws: &Aws,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Option<crate::plugins::Host>> {
     let mut host =
-        super::package::start_plugins(ctx, &loaded, "deploy").map_err(|e| loaded.locate(e))?;
+        super::package::start_plugins(ctx, loaded, command).map_err(|e| loaded.locate(e))?;
     if let Some(h) = host.as_mut() {
         h.connect(crate::plugins::aws::Bridge::new(
             aws.clone(),
@@ -75,6 +79,14 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
             loaded.service.provider.custom_bucket(),
         ));
     }
+    Ok(host)
+}
+
+pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
+    let rt = runtime()?;
+    let (aws, loaded) = connect_and_load(ctx, &rt)?;
+    check_runtimes(&loaded.service).map_err(|e| loaded.locate(e))?;
+    let mut host = start_connected(ctx, &loaded, "deploy", &aws, &rt)?;
     let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
     let progress = Progress::new(ctx.global.quiet);
     let started = Instant::now();

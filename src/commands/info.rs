@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::manifest::Service;
 use crate::naming;
+use crate::plugins::lifecycle;
 
 pub struct Summary {
     pub service: String,
@@ -174,13 +175,34 @@ pub fn to_json(s: &Summary) -> Value {
 pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<()> {
     let rt = super::deploy::runtime()?;
     let (aws, loaded) = super::deploy::connect_and_load(ctx, &rt)?;
+    let mut host = super::deploy::start_connected(ctx, &loaded, "info", &aws, &rt)?;
+    let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
+    let mut hooks = |events: Vec<String>| -> Result<()> {
+        match host.as_mut() {
+            Some(h) => h
+                .run(&events, &lifecycle::state_of(&loaded.service, Value::Null))
+                .map(|_| ()),
+            None => Ok(()),
+        }
+    };
+    // v3's `info:info` gathers, then displays: the plugins' hooks of its steps run around
+    // sls-rs's summary (which is printed whole), then their own `info:info`.
+    let steps = lifecycle::around(lifecycle::INFO_STEPS);
+    // Up to `before:aws:info:gatherData`; sls-rs gathers there.
+    let (before, after) = steps.split_at(4);
+    let mut first = vec!["before:info:info".to_string()];
+    first.extend_from_slice(before);
+    hooks(first)?;
     let summary = rt.block_on(gather(&aws, &loaded.service))?;
     if args.json {
         super::stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(&to_json(&summary)).unwrap_or_default()
-        ))
+        ))?;
     } else {
-        super::stdout(&render(&summary))
+        super::stdout(&render(&summary))?;
     }
+    let mut rest = after.to_vec();
+    rest.extend(["info:info", "after:info:info", "finalize"].map(String::from));
+    hooks(rest)
 }

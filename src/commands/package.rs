@@ -80,8 +80,19 @@ pub fn start_plugins(ctx: &Ctx, loaded: &Loaded, command: &str) -> Result<Option
     }
     if let Some(h) = &host {
         let mut runs: Vec<String> = vec!["initialize".into(), "finalize".into()];
-        runs.extend(lifecycle::around(lifecycle::PACKAGE_EVENTS));
         let mut namespaces = vec!["package:", "aws:package:", "aws:common:"];
+        match command {
+            "remove" => {
+                runs.extend(lifecycle::around(lifecycle::REMOVE_EVENTS));
+                namespaces = vec!["remove:", "aws:remove:"];
+            }
+            "info" => {
+                runs.extend(lifecycle::around(lifecycle::INFO_EVENTS));
+                runs.extend(lifecycle::around(lifecycle::INFO_STEPS));
+                namespaces = vec!["info:", "aws:info:"];
+            }
+            _ => runs.extend(lifecycle::around(lifecycle::PACKAGE_EVENTS)),
+        }
         if command == "deploy" {
             runs.extend(lifecycle::around(lifecycle::DEPLOY_EVENTS));
             runs.extend(lifecycle::around(crate::deploy::update::STEPS));

@@ -34,6 +34,22 @@ pub const PACKAGE_EVENTS: &[&str] = &[
     "aws:package:finalize:saveServiceState",
 ];
 
+/// `remove`: v3's core work (empty the bucket, delete the stack) is `remove:remove`.
+pub const REMOVE_EVENTS: &[&str] = &["remove:remove"];
+
+/// `info`: v3's core `info:info` runs [`INFO_STEPS`], then come the plugins' `info:info` hooks.
+pub const INFO_EVENTS: &[&str] = &["info:info"];
+pub const INFO_STEPS: &[&str] = &[
+    "aws:info:validate",
+    "aws:info:gatherData",
+    "aws:info:displayServiceInfo",
+    "aws:info:displayApiKeys",
+    "aws:info:displayEndpoints",
+    "aws:info:displayFunctions",
+    "aws:info:displayLayers",
+    "aws:info:displayStackOutputs",
+];
+
 /// The events of `deploy` after packaging that sls-rs runs.
 pub const DEPLOY_EVENTS: &[&str] = &["deploy:deploy", "deploy:finalize"];
 

@@ -1545,3 +1545,63 @@ fn settings_plugins_change_are_taken_until_initialize_ends() {
         )
         .run();
 }
+
+/// A plugin hooking `info` and `remove`: its hooks run in v3's order around sls-rs's own work
+/// (the stack still exists in `before:remove:remove`, and is gone by `after:remove:remove`).
+const INFO_AND_REMOVE: &str = r#"
+const fs = require('fs');
+class Rec {
+  constructor(serverless) {
+    const provider = serverless.getProvider('aws');
+    const rec = (e) => async () => {
+      let note = e;
+      if (e.endsWith('remove:remove')) {
+        const stacks = await provider.request('CloudFormation', 'describeStacks', {}).then((r) => r.Stacks.filter((s) => s.StackName === 'pt-dev' && s.StackStatus !== 'DELETE_COMPLETE').length);
+        note += ' ' + stacks;
+      }
+      fs.appendFileSync('events.log', note + '\n');
+    };
+    this.hooks = {};
+    for (const e of ['before:info:info', 'after:aws:info:displayStackOutputs', 'info:info', 'after:info:info', 'before:remove:remove', 'remove:remove', 'after:remove:remove']) this.hooks[e] = rec(e);
+  }
+}
+module.exports = Rec;
+"#;
+
+#[test]
+fn info_and_remove_run_their_hooks_in_v3_order() {
+    let moto = common::Moto::start();
+    let t = Test::service(&format!(
+        "{HEAD}  region: us-east-1\nplugins:\n  - rec\nfunctions:\n  hello:\n    handler: handler.hello\n"
+    ))
+    .file(".serverless_plugins/rec.js", INFO_AND_REMOVE);
+    let dir = t.path().to_path_buf();
+    let run = |cmd: &str| {
+        let _ = std::fs::remove_file(dir.join("events.log"));
+        let o = common::sls(&dir, &[cmd.to_string()], &moto.env());
+        assert!(
+            o.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::read_to_string(dir.join("events.log")).unwrap_or_default()
+    };
+    assert_eq!(run("deploy"), "", "no deploy hooks");
+    assert_eq!(
+        run("info").lines().collect::<Vec<_>>(),
+        [
+            "before:info:info",
+            "after:aws:info:displayStackOutputs",
+            "info:info",
+            "after:info:info"
+        ]
+    );
+    assert_eq!(
+        run("remove").lines().collect::<Vec<_>>(),
+        [
+            "before:remove:remove 1",
+            "remove:remove 0",
+            "after:remove:remove 0"
+        ]
+    );
+}
