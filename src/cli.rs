@@ -117,6 +117,14 @@ pub enum Format {
     #[default]
     Yaml,
     Json,
+    /// A scalar as it is, a list one item per line (v3's `--format text`).
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Transform {
+    /// The keys of the map printed, not the map.
+    Keys,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -127,6 +135,9 @@ pub struct PrintArgs {
     /// Print only the value at this dotted path (e.g. provider.environment)
     #[arg(long, value_name = "PATH")]
     pub path: Option<String>,
+    /// Print the keys of the value (`--transform keys`)
+    #[arg(long, value_enum)]
+    pub transform: Option<Transform>,
 }
 
 /// Options of v3's own commands that sls-rs does not implement, with why: refused, rather than

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::Ctx;
-use crate::cli::{Format, PrintArgs};
+use crate::cli::{Format, PrintArgs, Transform};
 use crate::error::{Error, KeyPath, Result, Seg};
 
 pub fn run(ctx: &Ctx, args: &PrintArgs) -> Result<()> {
@@ -30,9 +30,43 @@ pub fn run(ctx: &Ctx, args: &PrintArgs) -> Result<()> {
             })?;
         }
     }
-    let out = match args.format {
-        Format::Yaml => crate::yaml::to_string(value),
-        Format::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
-    };
+    let keys;
+    if let Some(Transform::Keys) = args.transform {
+        let Value::Object(m) = value else {
+            return Err(Error::failed_with_hint(
+                format!(
+                    "`--transform keys` needs a map, and {} is {}",
+                    args.path.as_deref().unwrap_or("the configuration"),
+                    crate::manifest::checker::type_name(value)
+                ),
+                "point --path at a map, such as functions or provider.environment",
+            ));
+        };
+        keys = Value::Array(m.keys().map(|k| Value::String(k.clone())).collect());
+        value = &keys;
+    }
+    let out =
+        match args.format {
+            Format::Yaml => crate::yaml::to_string(value),
+            Format::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
+            Format::Text => match value {
+                Value::Object(_) => return Err(Error::failed_with_hint(
+                    format!(
+                        "{} is a map, which `--format text` cannot print",
+                        args.path.as_deref().unwrap_or("the configuration")
+                    ),
+                    "use --format yaml or json, add --transform keys, or point --path at a value",
+                )),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| match i {
+                        Value::Object(_) | Value::Array(_) => i.to_string(),
+                        other => crate::manifest::variables::stringify(other),
+                    })
+                    .map(|l| l + "\n")
+                    .collect(),
+                other => crate::manifest::variables::stringify(other) + "\n",
+            },
+        };
     super::stdout(&out)
 }

@@ -1086,3 +1086,50 @@ fn aliases_of_a_large_anchor_used_thousands_of_times_are_refused() {
         .stderr_has("--> serverless.yml:")
         .run();
 }
+
+#[test]
+fn print_text_and_keys_as_v3_prints_them() {
+    let yaml = "service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    A: one\n    B: two\nfunctions:\n  hello:\n    handler: handler.hello\n  bye:\n    handler: handler.bye\n";
+    let text = |args: &[&str]| {
+        let (out, _) = Test::service(yaml).args(args).run();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert_eq!(
+        text(&["print", "--path", "service", "--format", "text"]),
+        "s\n"
+    );
+    assert_eq!(
+        text(&[
+            "print",
+            "--path",
+            "functions",
+            "--transform",
+            "keys",
+            "--format",
+            "text"
+        ]),
+        "hello\nbye\n"
+    );
+    assert_eq!(
+        text(&[
+            "print",
+            "--path",
+            "provider.environment",
+            "--transform",
+            "keys",
+            "--format",
+            "json"
+        ]),
+        "[\n  \"A\",\n  \"B\"\n]\n"
+    );
+    Test::service(yaml)
+        .args(&["print", "--path", "provider", "--format", "text"])
+        .status(1)
+        .stderr_has("provider is a map, which `--format text` cannot print")
+        .run();
+    Test::service(yaml)
+        .args(&["print", "--path", "service", "--transform", "keys"])
+        .status(1)
+        .stderr_has("`--transform keys` needs a map")
+        .run();
+}
