@@ -72,7 +72,7 @@ pub struct DeployArgs {
     #[arg(long)]
     pub force: bool,
     /// Deploy a package already built by `sls-rs package --package DIR`
-    #[arg(long, value_name = "DIR")]
+    #[arg(short = 'p', long, value_name = "DIR")]
     pub package: Option<PathBuf>,
     /// Stop waiting for CloudFormation after this many seconds
     #[arg(long, value_name = "SECONDS")]
@@ -88,7 +88,7 @@ pub struct PackageArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Where to write the package (default: .serverless in the service directory)
-    #[arg(long, value_name = "DIR")]
+    #[arg(short = 'p', long, value_name = "DIR")]
     pub package: Option<PathBuf>,
 }
 

@@ -560,3 +560,20 @@ fn v3_flags_sls_rs_does_not_implement_are_refused_not_taken_as_custom_options() 
         .run();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "example.com");
 }
+
+#[test]
+fn package_and_deploy_take_v3s_short_p_for_the_package_directory() {
+    let (_, dir) = Test::service("service: f\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  hello:\n    handler: handler.hello\n")
+        .args(&["package", "-p", "build"])
+        .run();
+    assert!(dir.path().join("build/f.zip").is_file());
+    assert!(!dir.path().join(".serverless").exists());
+    // `deploy -p DIR` reads that directory (here missing: an error naming it, not a usage error).
+    Test::service("service: f\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  hello:\n    handler: handler.hello\n")
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .args(&["deploy", "-p", "no-such-package"])
+        .status(1)
+        .stderr_has("no-such-package")
+        .run();
+}
