@@ -405,6 +405,37 @@ pub fn schedule_target_id(function: &str) -> String {
     format!("{function}Schedule")
 }
 
+// ── cloudwatchEvent, cloudwatchLog ───────────────────────────────────────────────────────
+
+/// `watch`, `1` → `WatchEventsRuleCloudWatchEvent1`.
+pub fn cloudwatch_event_rule_id(function: &str, n: usize) -> String {
+    format!("{}EventsRuleCloudWatchEvent{n}", normalize_name(function))
+}
+
+/// `watch`, `1` → `WatchLambdaPermissionEventsRuleCloudWatchEvent1`.
+pub fn cloudwatch_event_permission_id(function: &str, n: usize) -> String {
+    lambda_permission_id(function, &format!("EventsRuleCloudWatchEvent{n}"))
+}
+
+/// The `Id` of a cloudwatchEvent rule's target: `watch` → `watchCloudWatchEvent`.
+pub fn cloudwatch_event_target_id(function: &str) -> String {
+    format!("{function}CloudWatchEvent")
+}
+
+/// `logs`, `1` → `LogsLogsSubscriptionFilterCloudWatchLog1`.
+pub fn cloudwatch_log_filter_id(function: &str, n: usize) -> String {
+    format!(
+        "{}LogsSubscriptionFilterCloudWatchLog{n}",
+        normalize_name(function)
+    )
+}
+
+/// One permission per function for all its log subscriptions:
+/// `logs` → `LogsLambdaPermissionLogsSubscriptionFilterCloudWatchLog`.
+pub fn cloudwatch_log_permission_id(function: &str) -> String {
+    lambda_permission_id(function, "LogsSubscriptionFilterCloudWatchLog")
+}
+
 // ── eventBridge ──────────────────────────────────────────────────────────────────────────
 
 /// A rule's default name: `fanout`, `dev`, `first`, `3` → `fanout-dev-first-rule-3` (n: the

@@ -2,6 +2,7 @@
 //! the user's YAML, with diagnostics) and `compile` (the CloudFormation resources it becomes).
 //! Adding an event kind touches one new file and the match arms below.
 
+pub mod cloudwatch;
 pub mod event_bridge;
 pub mod http;
 pub mod http_api;
@@ -28,6 +29,8 @@ pub enum Event {
     Stream(stream::Stream),
     EventBridge(event_bridge::EventBridge),
     Websocket(websocket::Websocket),
+    CloudwatchEvent(cloudwatch::CloudwatchEvent),
+    CloudwatchLog(cloudwatch::CloudwatchLog),
 }
 
 /// The event kinds sls-rs compiles.
@@ -41,6 +44,8 @@ pub const KINDS: &[&str] = &[
     "stream",
     "eventBridge",
     "websocket",
+    "cloudwatchEvent",
+    "cloudwatchLog",
 ];
 
 /// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
@@ -51,8 +56,6 @@ const NOT_YET: &[&str] = &[
     "alexaSmartHome",
     "iot",
     "iotFleetProvisioning",
-    "cloudwatchEvent",
-    "cloudwatchLog",
     "cognitoUserPool",
     "msk",
     "activemq",
@@ -100,6 +103,8 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         "stream" => Event::Stream(stream::parse(spec, &p, c)?),
         "eventBridge" => Event::EventBridge(event_bridge::parse(spec, &p, c)?),
         "websocket" => Event::Websocket(websocket::parse(spec, &p, c)?),
+        "cloudwatchEvent" => Event::CloudwatchEvent(cloudwatch::parse_event(spec, &p, c)?),
+        "cloudwatchLog" => Event::CloudwatchLog(cloudwatch::parse_log(spec, &p, c)?),
         k if NOT_YET.contains(&k) => {
             c.error(
                 &p,
