@@ -436,6 +436,28 @@ pub fn cloudwatch_log_permission_id(function: &str) -> String {
     lambda_permission_id(function, "LogsSubscriptionFilterCloudWatchLog")
 }
 
+// ── iot, alexaSkill, alexaSmartHome ──────────────────────────────────────────────────────
+
+/// `things`, `1` → `ThingsIotTopicRule1`.
+pub fn iot_rule_id(function: &str, n: usize) -> String {
+    format!("{}IotTopicRule{n}", normalize_name(function))
+}
+
+/// `things`, `1` → `ThingsLambdaPermissionIotTopicRule1`.
+pub fn iot_permission_id(function: &str, n: usize) -> String {
+    lambda_permission_id(function, &format!("IotTopicRule{n}"))
+}
+
+/// `skill`, `1` → `SkillLambdaPermissionAlexaSkill1`.
+pub fn alexa_skill_permission_id(function: &str, n: usize) -> String {
+    lambda_permission_id(function, &format!("AlexaSkill{n}"))
+}
+
+/// `home`, `1` → `HomeLambdaPermissionAlexaSmartHome1`.
+pub fn alexa_smart_home_permission_id(function: &str, n: usize) -> String {
+    lambda_permission_id(function, &format!("AlexaSmartHome{n}"))
+}
+
 // ── eventBridge ──────────────────────────────────────────────────────────────────────────
 
 /// A rule's default name: `fanout`, `dev`, `first`, `3` → `fanout-dev-first-rule-3` (n: the

@@ -6,6 +6,7 @@ pub mod cloudwatch;
 pub mod event_bridge;
 pub mod http;
 pub mod http_api;
+pub mod iot;
 pub mod s3;
 pub mod schedule;
 pub mod sns;
@@ -31,6 +32,9 @@ pub enum Event {
     Websocket(websocket::Websocket),
     CloudwatchEvent(cloudwatch::CloudwatchEvent),
     CloudwatchLog(cloudwatch::CloudwatchLog),
+    Iot(iot::Iot),
+    AlexaSkill(iot::Alexa),
+    AlexaSmartHome(iot::Alexa),
 }
 
 /// The event kinds sls-rs compiles.
@@ -46,15 +50,15 @@ pub const KINDS: &[&str] = &[
     "websocket",
     "cloudwatchEvent",
     "cloudwatchLog",
+    "iot",
+    "alexaSkill",
+    "alexaSmartHome",
 ];
 
 /// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
 /// unknown events, so nothing the user asked for is lost without a word.
 const NOT_YET: &[&str] = &[
     "alb",
-    "alexaSkill",
-    "alexaSmartHome",
-    "iot",
     "iotFleetProvisioning",
     "cognitoUserPool",
     "msk",
@@ -66,6 +70,17 @@ const NOT_YET: &[&str] = &[
 
 /// Parses one item of `functions.<f>.events`.
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
+    if let Value::String(kind) = v {
+        if KINDS.contains(&kind.as_str()) {
+            let hint = if kind == "alexaSkill" {
+                "without the skill's ID any Alexa skill could invoke the function (and osls compiles nothing for it); write `- alexaSkill: amzn1.ask.skill.…`".to_string()
+            } else {
+                format!("write `- {kind}: <settings>`")
+            };
+            c.error(path, format!("the `{kind}` event needs its settings"), hint);
+            return None;
+        }
+    }
     let Value::Object(m) = v else {
         c.error(
             path,
@@ -105,6 +120,9 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         "websocket" => Event::Websocket(websocket::parse(spec, &p, c)?),
         "cloudwatchEvent" => Event::CloudwatchEvent(cloudwatch::parse_event(spec, &p, c)?),
         "cloudwatchLog" => Event::CloudwatchLog(cloudwatch::parse_log(spec, &p, c)?),
+        "iot" => Event::Iot(iot::parse_iot(spec, &p, c)?),
+        "alexaSkill" => Event::AlexaSkill(iot::parse_alexa(kind, spec, &p, c)?),
+        "alexaSmartHome" => Event::AlexaSmartHome(iot::parse_alexa(kind, spec, &p, c)?),
         k if NOT_YET.contains(&k) => {
             c.error(
                 &p,

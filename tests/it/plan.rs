@@ -727,3 +727,18 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
         assert!(e.contains(needle), "{event}: {e}");
     }
 }
+
+#[test]
+fn a_bare_event_kind_names_what_it_lacks() {
+    let e = fails(&format!(
+        "{HEAD}functions:\n  a:\n    handler: handler.hello\n    events:\n      - alexaSkill\n"
+    ));
+    assert!(
+        e.contains("the `alexaSkill` event needs its settings"),
+        "{e}"
+    );
+    assert!(
+        e.contains("any Alexa skill could invoke the function"),
+        "{e}"
+    );
+}
