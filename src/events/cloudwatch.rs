@@ -157,43 +157,23 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     }) {
         let n = events.entry(f.key.as_str()).or_insert(0);
         *n += 1;
-        let rule_id = crate::naming::cloudwatch_event_rule_id(&f.key, *n);
-        let mut target = Map::new();
-        super::rule_input(
-            &mut target,
-            e.input.as_ref(),
-            e.input_path.as_ref(),
-            e.input_transformer.as_ref(),
-        );
-        target.insert("Arn".into(), crate::plan::Compiler::function_arn(&f.key));
-        target.insert(
-            "Id".into(),
-            json!(crate::naming::cloudwatch_event_target_id(&f.key)),
-        );
-        let mut p = Map::new();
-        p.insert("EventPattern".into(), e.pattern.clone());
-        p.insert(
-            "State".into(),
-            json!(if e.enabled { "ENABLED" } else { "DISABLED" }),
-        );
-        if let Some(d) = &e.description {
-            p.insert("Description".into(), json!(d));
-        }
-        if let Some(name) = &e.name {
-            p.insert("Name".into(), json!(name));
-        }
-        p.insert("Targets".into(), json!([target]));
-        c.add(
-            rule_id.clone(),
-            json!({ "Type": "AWS::Events::Rule", "Properties": p }),
-        );
-        c.add(
-            crate::naming::cloudwatch_event_permission_id(&f.key, *n),
-            crate::plan::permission(
-                &f.key,
-                "events.amazonaws.com",
-                Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] })),
+        super::add_rule(
+            c,
+            &f.key,
+            (
+                crate::naming::cloudwatch_event_rule_id(&f.key, *n),
+                crate::naming::cloudwatch_event_permission_id(&f.key, *n),
+                crate::naming::cloudwatch_event_target_id(&f.key),
             ),
+            super::Rule {
+                trigger: ("EventPattern", e.pattern.clone()),
+                enabled: e.enabled,
+                name: e.name.as_ref(),
+                description: e.description.as_ref(),
+                input: e.input.as_ref(),
+                input_path: e.input_path.as_ref(),
+                input_transformer: e.input_transformer.as_ref(),
+            },
         );
     }
 

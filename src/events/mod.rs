@@ -145,6 +145,63 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
     })
 }
 
+/// What a rule on the default bus that invokes the function carries (schedule, cloudwatchEvent).
+pub(crate) struct Rule<'a> {
+    /// `("ScheduleExpression", rate)` or `("EventPattern", pattern)`.
+    pub trigger: (&'static str, Value),
+    pub enabled: bool,
+    pub name: Option<&'a String>,
+    pub description: Option<&'a String>,
+    pub input: Option<&'a Value>,
+    pub input_path: Option<&'a String>,
+    pub input_transformer: Option<&'a serde_json::Map<String, Value>>,
+}
+
+/// `rule` as `rule_id` (an `AWS::Events::Rule` with the function as its one target, `target_id`)
+/// and `permission_id`, the permission EventBridge invokes it with.
+pub(crate) fn add_rule(
+    c: &mut crate::plan::Compiler,
+    function: &str,
+    (rule_id, permission_id, target_id): (String, String, String),
+    rule: Rule,
+) {
+    use serde_json::json;
+    let mut target = serde_json::Map::new();
+    rule_input(
+        &mut target,
+        rule.input,
+        rule.input_path,
+        rule.input_transformer,
+    );
+    target.insert("Arn".into(), crate::plan::Compiler::function_arn(function));
+    target.insert("Id".into(), json!(target_id));
+    let mut p = serde_json::Map::new();
+    p.insert(rule.trigger.0.into(), rule.trigger.1);
+    p.insert(
+        "State".into(),
+        json!(if rule.enabled { "ENABLED" } else { "DISABLED" }),
+    );
+    if let Some(name) = rule.name {
+        p.insert("Name".into(), json!(name));
+    }
+    if let Some(d) = rule.description {
+        p.insert("Description".into(), json!(d));
+    }
+    p.insert("Targets".into(), json!([target]));
+    c.add(
+        rule_id.clone(),
+        json!({ "Type": "AWS::Events::Rule", "Properties": p }),
+    );
+    c.add(
+        permission_id,
+        crate::plan::permission(
+            function,
+            "events.amazonaws.com",
+            Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] })),
+        ),
+    );
+}
+
 /// `input`, `inputPath` or `inputTransformer` of a schedule or EventBridge rule, onto its target.
 pub(crate) fn rule_input(
     target: &mut serde_json::Map<String, Value>,

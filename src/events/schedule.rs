@@ -184,43 +184,23 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         for rate in &s.rates {
             let n = counters.entry(f.key.as_str()).or_insert(0);
             *n += 1;
-            let rule_id = crate::naming::schedule_rule_id(&f.key, *n);
-            let mut target = Map::new();
-            super::rule_input(
-                &mut target,
-                s.input.as_ref(),
-                s.input_path.as_ref(),
-                s.input_transformer.as_ref(),
-            );
-            target.insert("Arn".into(), crate::plan::Compiler::function_arn(&f.key));
-            target.insert(
-                "Id".into(),
-                json!(crate::naming::schedule_target_id(&f.key)),
-            );
-            let mut p = Map::new();
-            p.insert("ScheduleExpression".into(), json!(rate));
-            p.insert(
-                "State".into(),
-                json!(if s.enabled { "ENABLED" } else { "DISABLED" }),
-            );
-            if let Some(name) = &s.name {
-                p.insert("Name".into(), json!(name));
-            }
-            if let Some(d) = &s.description {
-                p.insert("Description".into(), json!(d));
-            }
-            p.insert("Targets".into(), json!([target]));
-            c.add(
-                rule_id.clone(),
-                json!({ "Type": "AWS::Events::Rule", "Properties": p }),
-            );
-            c.add(
-                crate::naming::schedule_permission_id(&f.key, *n),
-                crate::plan::permission(
-                    &f.key,
-                    "events.amazonaws.com",
-                    Some(json!({ "Fn::GetAtt": [rule_id, "Arn"] })),
+            super::add_rule(
+                c,
+                &f.key,
+                (
+                    crate::naming::schedule_rule_id(&f.key, *n),
+                    crate::naming::schedule_permission_id(&f.key, *n),
+                    crate::naming::schedule_target_id(&f.key),
                 ),
+                super::Rule {
+                    trigger: ("ScheduleExpression", json!(rate)),
+                    enabled: s.enabled,
+                    name: s.name.as_ref(),
+                    description: s.description.as_ref(),
+                    input: s.input.as_ref(),
+                    input_path: s.input_path.as_ref(),
+                    input_transformer: s.input_transformer.as_ref(),
+                },
             );
         }
     }
