@@ -177,22 +177,16 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<()> {
     let (aws, loaded) = super::deploy::connect_and_load(ctx, &rt)?;
     let mut host = super::deploy::start_connected(ctx, &loaded, "info", &aws, &rt)?;
     let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
-    let mut hooks = |events: Vec<String>| -> Result<()> {
-        match host.as_mut() {
-            Some(h) => h
-                .run(&events, &lifecycle::state_of(&loaded.service, Value::Null))
-                .map(|_| ()),
-            None => Ok(()),
-        }
-    };
     // v3's `info:info` gathers, then displays: the plugins' hooks of its steps run around
     // sls-rs's summary (which is printed whole), then their own `info:info`.
-    let steps = lifecycle::around(lifecycle::INFO_STEPS);
-    // Up to `before:aws:info:gatherData`; sls-rs gathers there.
-    let (before, after) = steps.split_at(4);
-    let mut first = vec!["before:info:info".to_string()];
-    first.extend_from_slice(before);
-    hooks(first)?;
+    let mut steps = vec!["before:info:info".to_string()];
+    steps.extend(lifecycle::around(lifecycle::INFO_STEPS));
+    let gather_at = steps
+        .iter()
+        .position(|e| e == "aws:info:gatherData")
+        .unwrap_or(steps.len());
+    let (before, after) = steps.split_at(gather_at);
+    lifecycle::run_hooks(host.as_mut(), &loaded.service, before)?;
     let summary = rt.block_on(gather(&aws, &loaded.service))?;
     if args.json {
         super::stdout(&format!(
@@ -204,5 +198,5 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<()> {
     }
     let mut rest = after.to_vec();
     rest.extend(["info:info", "after:info:info", "finalize"].map(String::from));
-    hooks(rest)
+    lifecycle::run_hooks(host.as_mut(), &loaded.service, &rest)
 }

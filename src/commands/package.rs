@@ -79,25 +79,7 @@ pub fn start_plugins(ctx: &Ctx, loaded: &Loaded, command: &str) -> Result<Option
         h.connect(bridge);
     }
     if let Some(h) = &host {
-        let mut runs: Vec<String> = vec!["initialize".into(), "finalize".into()];
-        let mut namespaces = vec!["package:", "aws:package:", "aws:common:"];
-        match command {
-            "remove" => {
-                runs.extend(lifecycle::around(lifecycle::REMOVE_EVENTS));
-                namespaces = vec!["remove:", "aws:remove:"];
-            }
-            "info" => {
-                runs.extend(lifecycle::around(lifecycle::INFO_EVENTS));
-                runs.extend(lifecycle::around(lifecycle::INFO_STEPS));
-                namespaces = vec!["info:", "aws:info:"];
-            }
-            _ => runs.extend(lifecycle::around(lifecycle::PACKAGE_EVENTS)),
-        }
-        if command == "deploy" {
-            runs.extend(lifecycle::around(lifecycle::DEPLOY_EVENTS));
-            runs.extend(lifecycle::around(crate::deploy::update::STEPS));
-            namespaces.extend(["deploy:", "aws:deploy:"]);
-        }
+        let (namespaces, runs) = lifecycle::command_events(command);
         h.check_events(&namespaces, &runs)?;
     }
     Ok(host)
@@ -140,16 +122,13 @@ pub fn initialize(ctx: &Ctx, loaded: Loaded, host: Option<&mut Host>) -> Result<
     let back = host.read_back(&pending)?;
     let mut resolved = loaded.resolved.clone();
     let mut changed = false;
-    for (p, v) in pending.iter().zip(back.values) {
-        if value_at(&resolved, p) != Some(&v) {
-            if let Some(slot) = value_at_mut(&mut resolved, p) {
-                *slot = v;
-                changed = true;
-            }
-        }
-    }
-    // What plugins changed in the service's settings by now, taken as the user's own.
-    for (p, v) in back.settings {
+    // The values of plugins' sources as the plugins left them, and what they changed in the
+    // service's settings by now, taken as the user's own.
+    let values = pending
+        .iter()
+        .cloned()
+        .zip(back.values.into_iter().map(Some));
+    for (p, v) in values.chain(back.settings) {
         changed |= set_at(&mut resolved, &p, v);
     }
     if changed {
@@ -197,35 +176,39 @@ impl crate::manifest::PluginSource for NoPlugins {
     }
 }
 
-/// Sets (or with `None` removes) the value at `path`, making the maps on the way; whether
-/// anything changed.
+/// Sets (or with `None` removes) the value at `path`, making the maps on the way (list items
+/// must exist); whether anything changed.
 fn set_at(root: &mut Value, path: &KeyPath, value: Option<Value>) -> bool {
     let Some((last, parents)) = path.0.split_last() else {
         return false;
     };
     let mut cur = root;
     for seg in parents {
-        let Seg::Key(k) = seg else { return false };
-        let Value::Object(m) = cur else { return false };
-        cur = m
-            .entry(k.clone())
-            .or_insert_with(|| Value::Object(Default::default()));
+        let next = match (cur, seg) {
+            (Value::Object(m), Seg::Key(k)) => Some(
+                m.entry(k.clone())
+                    .or_insert_with(|| Value::Object(Default::default())),
+            ),
+            (Value::Array(a), Seg::Index(i)) => a.get_mut(*i),
+            _ => None,
+        };
+        let Some(n) = next else { return false };
+        cur = n;
     }
-    let (Seg::Key(k), Value::Object(m)) = (last, cur) else {
-        return false;
-    };
-    match value {
-        Some(v) => m.insert(k.clone(), v.clone()).as_ref() != Some(&v),
-        None => m.remove(k).is_some(),
+    match (last, cur, value) {
+        (Seg::Key(k), Value::Object(m), Some(v)) => {
+            m.insert(k.clone(), v.clone()).as_ref() != Some(&v)
+        }
+        (Seg::Key(k), Value::Object(m), None) => m.remove(k).is_some(),
+        (Seg::Index(i), Value::Array(a), Some(v)) => match a.get_mut(*i) {
+            Some(slot) if *slot != v => {
+                *slot = v;
+                true
+            }
+            _ => false,
+        },
+        _ => false,
     }
-}
-
-fn value_at_mut<'v>(v: &'v mut Value, path: &KeyPath) -> Option<&'v mut Value> {
-    path.0.iter().try_fold(v, |cur, seg| match (cur, seg) {
-        (Value::Object(m), Seg::Key(k)) => m.get_mut(k),
-        (Value::Array(a), Seg::Index(i)) => a.get_mut(*i),
-        _ => None,
-    })
 }
 
 /// Packages the service, through its plugins' lifecycle when it has any: into `out`, or

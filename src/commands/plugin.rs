@@ -106,8 +106,7 @@ pub fn run(ctx: &Ctx, words: &[String]) -> Result<()> {
     let loaded = super::package::initialize(&ctx, loaded, Some(&mut host))?;
     let mut all = lifecycle::around(&events.iter().map(String::as_str).collect::<Vec<_>>());
     all.push("finalize".into());
-    host.run(&all, &lifecycle::state_of(&loaded.service, Value::Null))
-        .map(|_| ())
+    lifecycle::run_hooks(Some(&mut host), &loaded.service, &all)
 }
 
 /// `--help` for a plugin's command: its usage, options and subcommands, as declared (the

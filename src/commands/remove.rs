@@ -19,20 +19,14 @@ pub fn run(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
     let mut host = super::deploy::start_connected(ctx, &loaded, "remove", &aws, &rt)?;
     let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
     let service = &loaded.service;
-    let mut hooks = |events: &[&str]| -> Result<()> {
-        match host.as_mut() {
-            Some(h) => h
-                .run(
-                    &events.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
-                    &lifecycle::state_of(service, serde_json::Value::Null),
-                )
-                .map(|_| ()),
-            None => Ok(()),
-        }
-    };
-    hooks(&["before:remove:remove"])?;
+    let events = |e: &[&str]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    lifecycle::run_hooks(host.as_mut(), service, &events(&["before:remove:remove"]))?;
     remove_stack(ctx, args, &aws, &rt, service)?;
-    hooks(&["remove:remove", "after:remove:remove", "finalize"])
+    lifecycle::run_hooks(
+        host.as_mut(),
+        service,
+        &events(&["remove:remove", "after:remove:remove", "finalize"]),
+    )
 }
 
 /// v3's core `remove:remove`.

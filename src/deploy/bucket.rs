@@ -11,42 +11,12 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{aws_error, Aws};
 use crate::error::{Error, Result};
+use crate::manifest::service::UploadEncryption;
 
 pub const HASH_KEY: &str = "filesha256";
 /// How many deployment directories are kept in the bucket.
 pub const KEEP: usize = 5;
 
-/// How uploads are encrypted (`provider.deploymentBucket.serverSideEncryption` and the rest),
-/// sent with every object sls-rs writes and copies.
-#[derive(Debug, Clone, Default)]
-pub struct Encryption {
-    pub algorithm: Option<String>,
-    pub kms_key_id: Option<String>,
-    pub customer_algorithm: Option<String>,
-    pub customer_key: Option<String>,
-    pub customer_key_md5: Option<String>,
-}
-
-impl Encryption {
-    pub fn of(bucket: Option<&crate::manifest::service::DeploymentBucket>) -> Encryption {
-        let Some(b) = bucket else {
-            return Encryption::default();
-        };
-        Encryption {
-            algorithm: b.server_side_encryption.clone(),
-            kms_key_id: b.sse_kms_key_id.clone(),
-            customer_algorithm: b.sse_customer_algorithm.clone(),
-            customer_key: b.sse_customer_key.clone(),
-            customer_key_md5: b.sse_customer_key_md5.clone(),
-        }
-    }
-
-    /// A customer-provided key: S3 cannot copy such an object without the key of the source,
-    /// so every file is sent.
-    fn customer(&self) -> bool {
-        self.customer_algorithm.is_some() || self.customer_key.is_some()
-    }
-}
 /// Uploads in flight at once.
 const PARALLEL: usize = 8;
 
@@ -156,7 +126,7 @@ pub async fn upload(
     dir: &str,
     files: Vec<Upload>,
     previous: Option<(&str, &BTreeMap<String, String>)>,
-    sse: &Encryption,
+    sse: &UploadEncryption,
 ) -> Result<(usize, usize)> {
     let results: Vec<bool> = stream::iter(files)
         .map(|f| async move {

@@ -29,7 +29,12 @@ impl Remote {
 }
 
 impl RemoteSource for Remote {
-    fn resolve(&self, source: &str, address: &str) -> Result<Option<Value>, String> {
+    fn resolve(
+        &self,
+        source: &str,
+        params: &[String],
+        address: &str,
+    ) -> Result<Option<Value>, String> {
         let connected = self.connected.get_or_init(|| {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -55,23 +60,11 @@ impl RemoteSource for Remote {
                 "ssm" => {
                     // `ssm(eu-west-1, raw):name`: a region and/or `raw` (no list splitting, no
                     // JSON parsing of Secrets Manager values), as v3 reads them.
-                    let (params, name) = match address.strip_prefix("ssm(") {
-                        Some(r) => match r.split_once("):") {
-                            Some((p, n)) => (p.to_string(), n.to_string()),
-                            None => (String::new(), address.clone()),
-                        },
-                        None => (String::new(), address.clone()),
-                    };
-                    let params: Vec<&str> = params
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .collect();
-                    let raw = params.contains(&"raw");
-                    let name = name.trim_end_matches("~true");
+                    let raw = params.iter().any(|p| p == "raw");
+                    let name = address.trim_end_matches("~true");
                     let mut builder = aws_sdk_ssm::config::Builder::from(&config);
-                    if let Some(region) = params.iter().find(|p| **p != "raw") {
-                        builder = builder.region(aws_config::Region::new(region.to_string()));
+                    if let Some(region) = params.iter().find(|p| *p != "raw") {
+                        builder = builder.region(aws_config::Region::new(region.clone()));
                     }
                     let ssm = aws_sdk_ssm::Client::from_conf(builder.build());
                     match ssm
@@ -110,20 +103,13 @@ impl RemoteSource for Remote {
                     }
                 }
                 "cf" => {
-                    // `stack.Output`, or `cf(region):stack.Output` passed as `cf(region):…`.
-                    let (region, rest) = match address.strip_prefix("cf(") {
-                        Some(r) => match r.split_once("):") {
-                            Some((reg, rest)) => (Some(reg.to_string()), rest.to_string()),
-                            None => (None, address.clone()),
-                        },
-                        None => (None, address.clone()),
-                    };
-                    let Some((stack, output)) = rest.split_once('.') else {
-                        return Err(format!("`{rest}` must be <stack>.<output>"));
+                    // `stack.Output`; `cf(region):stack.Output` reads another region.
+                    let Some((stack, output)) = address.split_once('.') else {
+                        return Err(format!("`{address}` must be <stack>.<output>"));
                     };
                     let mut builder = aws_sdk_cloudformation::config::Builder::from(&config);
-                    if let Some(r) = region {
-                        builder = builder.region(aws_config::Region::new(r));
+                    if let Some(r) = params.first() {
+                        builder = builder.region(aws_config::Region::new(r.clone()));
                     }
                     let cfn = aws_sdk_cloudformation::Client::from_conf(builder.build());
                     match cfn.describe_stacks().stack_name(stack).send().await {

@@ -178,7 +178,12 @@ pub async fn deploy(
         &p.plan.directory,
         uploads,
         previous.as_ref().map(|(d, h)| (d.as_str(), h)),
-        &bucket::Encryption::of(service.provider.deployment_bucket.as_ref()),
+        &service
+            .provider
+            .deployment_bucket
+            .as_ref()
+            .map(|b| b.encryption.clone())
+            .unwrap_or_default(),
     )
     .await?;
     progress.line(&format!(

@@ -142,18 +142,31 @@ impl Provider {
 #[derive(Debug, Clone, Default)]
 pub struct DeploymentBucket {
     pub name: Option<String>,
-    /// `serverSideEncryption` (`AES256`, `aws:kms`), `sseKMSKeyId`, and the customer key
-    /// settings: sent with every upload.
-    pub server_side_encryption: Option<String>,
-    pub sse_kms_key_id: Option<String>,
-    pub sse_customer_algorithm: Option<String>,
-    pub sse_customer_key: Option<String>,
-    pub sse_customer_key_md5: Option<String>,
+    /// How every upload is encrypted.
+    pub encryption: UploadEncryption,
     pub tags: IndexMap<String, Value>,
     /// `maxPreviousDeploymentArtifacts`: how many deployments the bucket keeps.
     pub max_previous_deployments: Option<usize>,
     /// `skipPolicySetup`: no TLS-only bucket policy on the bucket sls-rs creates.
     pub skip_policy_setup: bool,
+}
+
+/// `deploymentBucket.serverSideEncryption` (`AES256`, `aws:kms`), `sseKMSKeyId`, and the
+/// customer key settings: sent with every object sls-rs writes and copies.
+#[derive(Debug, Clone, Default)]
+pub struct UploadEncryption {
+    pub algorithm: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub customer_algorithm: Option<String>,
+    pub customer_key: Option<String>,
+    pub customer_key_md5: Option<String>,
+}
+
+impl UploadEncryption {
+    /// A customer-provided key: S3 cannot copy such an object without the key of the source.
+    pub fn customer(&self) -> bool {
+        self.customer_algorithm.is_some() || self.customer_key.is_some()
+    }
 }
 
 /// The shared execution role, from `provider.iam` or the legacy keys.

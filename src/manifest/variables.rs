@@ -36,9 +36,15 @@ pub struct Context {
 
 /// Variables that need AWS: implemented by the deployer.
 pub trait RemoteSource {
-    /// `source` is `ssm`, `cf`, `s3` or `aws`; `address` what follows the colon. `Ok(None)` when
-    /// the value does not exist (so a fallback may apply).
-    fn resolve(&self, source: &str, address: &str) -> Result<Option<Value>, String>;
+    /// `source` is `ssm`, `cf`, `s3` or `aws`, `params` what its parentheses hold
+    /// (`ssm(eu-west-1, raw)`), `address` what follows the colon. `Ok(None)` when the value does
+    /// not exist (so a fallback may apply).
+    fn resolve(
+        &self,
+        source: &str,
+        params: &[String],
+        address: &str,
+    ) -> Result<Option<Value>, String>;
 }
 
 /// The variable sources plugins declare (`configurationVariablesSources`), which the plugin
@@ -497,20 +503,7 @@ impl Resolver<'_, '_> {
             self.report(d);
             return Err(Reported);
         }
-        let params: Vec<String> = source
-            .split_once('(')
-            .and_then(|(_, rest)| rest.strip_suffix(')'))
-            .map(|inside| {
-                split_alternatives(inside)
-                    .into_iter()
-                    .map(|p| {
-                        let p = p.trim();
-                        quoted(p).unwrap_or(p).to_string()
-                    })
-                    .filter(|p| !p.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let params = source_params(source);
         let Plugins::Loaded(plugins) = std::mem::replace(&mut self.plugins, Plugins::Busy) else {
             unreachable!("checked above");
         };
@@ -551,12 +544,7 @@ impl Resolver<'_, '_> {
             return Err(Reported);
         };
         let name = source.split('(').next().unwrap_or(source);
-        let qualified = if source.contains('(') {
-            format!("{}:{address}", source)
-        } else {
-            address.to_string()
-        };
-        match remote.resolve(name, &qualified) {
+        match remote.resolve(name, &source_params(source), address) {
             Ok(v) => Ok(v),
             Err(e) => {
                 self.report(
@@ -779,6 +767,24 @@ fn quoted(s: &str) -> Option<&str> {
     } else {
         None
     }
+}
+
+/// The parameters of a source: `ssm(eu-west-1, raw)` → `["eu-west-1", "raw"]`.
+fn source_params(source: &str) -> Vec<String> {
+    source
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .map(|inside| {
+            split_alternatives(inside)
+                .into_iter()
+                .map(|p| {
+                    let p = p.trim();
+                    quoted(p).unwrap_or(p).to_string()
+                })
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether the inside of a `${…}` is one of ours. `${AWS::Region}` and `${Resource.Attr}` belong

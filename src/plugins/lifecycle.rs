@@ -53,6 +53,48 @@ pub const INFO_STEPS: &[&str] = &[
 /// The events of `deploy` after packaging that sls-rs runs.
 pub const DEPLOY_EVENTS: &[&str] = &["deploy:deploy", "deploy:finalize"];
 
+/// For `command`: the namespaces of its events (`package:`, `aws:package:` …) and every event
+/// of them sls-rs runs, so that a plugin hooking one it does not run can be refused.
+pub fn command_events(command: &str) -> (Vec<&'static str>, Vec<String>) {
+    let mut runs: Vec<String> = vec!["initialize".into(), "finalize".into()];
+    let namespaces = match command {
+        "remove" => {
+            runs.extend(around(REMOVE_EVENTS));
+            vec!["remove:", "aws:remove:"]
+        }
+        "info" => {
+            runs.extend(around(INFO_EVENTS));
+            runs.extend(around(INFO_STEPS));
+            vec!["info:", "aws:info:"]
+        }
+        "deploy" => {
+            runs.extend(around(PACKAGE_EVENTS));
+            runs.extend(around(DEPLOY_EVENTS));
+            runs.extend(around(crate::deploy::update::STEPS));
+            vec![
+                "package:",
+                "aws:package:",
+                "aws:common:",
+                "deploy:",
+                "aws:deploy:",
+            ]
+        }
+        _ => {
+            runs.extend(around(PACKAGE_EVENTS));
+            vec!["package:", "aws:package:", "aws:common:"]
+        }
+    };
+    (namespaces, runs)
+}
+
+/// Runs the plugins' hooks of `events` on the service as it stands; nothing without plugins.
+pub fn run_hooks(host: Option<&mut Host>, service: &Service, events: &[String]) -> Result<()> {
+    match host {
+        Some(h) => h.run(events, &state_of(service, Value::Null)).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
 /// `before:E`, `E`, `after:E` for each of `events`.
 pub fn around(events: &[&str]) -> Vec<String> {
     events

@@ -513,15 +513,20 @@ impl Host {
         ))
     }
 
+    /// What a plugin's error says, with its stack under `--verbose`.
+    fn message_of(&self, answer: &Value) -> String {
+        let message = answer["message"]
+            .as_str()
+            .unwrap_or("failed without a message");
+        match (self.verbose, answer["stack"].as_str()) {
+            (true, Some(stack)) => format!("{message}\n{stack}"),
+            _ => message.to_string(),
+        }
+    }
+
     /// A plugin's failure, named.
     fn failure(&self, answer: &Value, during: &str) -> Error {
-        let mut message = answer["message"]
-            .as_str()
-            .unwrap_or("failed without a message")
-            .to_string();
-        if let (true, Some(stack)) = (self.verbose, answer["stack"].as_str()) {
-            message = format!("{message}\n{stack}");
-        }
+        let message = self.message_of(answer);
         let during = answer["event"]
             .as_str()
             .map(|e| format!("in `{e}`"))
@@ -586,10 +591,7 @@ impl crate::manifest::PluginSource for Host {
             .wait_with(&during, &mut answer_question)
             .map_err(|e| e.to_string())?;
         if answer["op"] != "resolved" {
-            let mut message = answer["message"].as_str().unwrap_or("failed").to_string();
-            if let (true, Some(stack)) = (self.verbose, answer["stack"].as_str()) {
-                message = format!("{message}\n{stack}");
-            }
+            let message = self.message_of(&answer);
             return Err(match answer["plugin"].as_str() {
                 Some(plugin) => format!("plugin `{plugin}` failed: {message}"),
                 None => message,

@@ -152,12 +152,14 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
             c.opt_bool(bm, "versioning", &bp);
             Some(DeploymentBucket {
                 name: c.opt_string(bm, "name", &bp),
-                server_side_encryption: c.opt_string(bm, "serverSideEncryption", &bp),
-                sse_kms_key_id: c.opt_string(bm, "sseKMSKeyId", &bp),
-                // v3 spells it so.
-                sse_customer_algorithm: c.opt_string(bm, "sseCustomerAlgorithim", &bp),
-                sse_customer_key: c.opt_string(bm, "sseCustomerKey", &bp),
-                sse_customer_key_md5: c.opt_string(bm, "sseCustomerKeyMD5", &bp),
+                encryption: crate::manifest::service::UploadEncryption {
+                    algorithm: c.opt_string(bm, "serverSideEncryption", &bp),
+                    kms_key_id: c.opt_string(bm, "sseKMSKeyId", &bp),
+                    // v3 spells it so.
+                    customer_algorithm: c.opt_string(bm, "sseCustomerAlgorithim", &bp),
+                    customer_key: c.opt_string(bm, "sseCustomerKey", &bp),
+                    customer_key_md5: c.opt_string(bm, "sseCustomerKeyMD5", &bp),
+                },
                 tags: c.string_map(bm, "tags", &bp),
                 max_previous_deployments: c
                     .opt_int(bm, "maxPreviousDeploymentArtifacts", &bp, 1, 1000)
