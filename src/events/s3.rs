@@ -286,16 +286,32 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             .trim_start_matches('-')
             .to_string();
     }
-    c.add(
-        FUNCTION_ID,
-        json!({ "Type": "AWS::Lambda::Function", "Properties": {
-            "Code": { "ZipFile": crate::plan::EXISTING_S3_HANDLER },
-            "FunctionName": fn_name,
-            "Handler": "index.handler",
-            "MemorySize": 256,
-            "Runtime": "python3.13",
-            "Timeout": 180,
-            "Role": { "Fn::GetAtt": [ROLE_ID, "Arn"] },
-        }}),
-    );
+    let mut function = json!({ "Type": "AWS::Lambda::Function", "Properties": {
+        "Code": { "ZipFile": crate::plan::EXISTING_S3_HANDLER },
+        "FunctionName": fn_name,
+        "Handler": "index.handler",
+        "MemorySize": 256,
+        "Runtime": "python3.13",
+        "Timeout": 180,
+        "Role": { "Fn::GetAtt": [ROLE_ID, "Arn"] },
+    }});
+    // `logs.frameworkLambda`: the stack owns the function's log group (v3's ID, the provider's
+    // retention and data protection), so it goes with the stack. The role already writes to it.
+    if service.provider.framework_lambda_logs {
+        let key = "custom-resource-existing-s3";
+        let log_group = naming::log_group_logical_id(key);
+        let mut props = json!({ "LogGroupName": naming::log_group_name(&fn_name) });
+        if let Some(days) = service.provider.log_retention_in_days {
+            props["RetentionInDays"] = json!(days);
+        }
+        if let Some(policy) = &service.provider.log_data_protection_policy {
+            props["DataProtectionPolicy"] = policy.clone();
+        }
+        c.add(
+            log_group.clone(),
+            json!({ "Type": "AWS::Logs::LogGroup", "Properties": props }),
+        );
+        function["DependsOn"] = json!([log_group]);
+    }
+    c.add(FUNCTION_ID, function);
 }

@@ -84,15 +84,16 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         return;
     }
     let api = json!({ "Ref": naming::WEBSOCKETS_API_ID });
-    c.add(
-        naming::WEBSOCKETS_API_ID,
-        json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": {
-            "Name": service.provider.websockets_api_name.clone().unwrap_or_else(|| naming::websockets_api_name(&service.name, &service.stage)),
-            "RouteSelectionExpression": service.provider.websockets_route_selection.clone().unwrap_or_else(|| "$request.body.action".into()),
-            "Description": service.provider.websockets_description.clone().unwrap_or_else(|| "Serverless Websockets".into()),
-            "ProtocolType": "WEBSOCKET",
-        }}),
-    );
+    let mut api_resource = json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": {
+        "Name": service.provider.websockets_api_name.clone().unwrap_or_else(|| naming::websockets_api_name(&service.name, &service.stage)),
+        "RouteSelectionExpression": service.provider.websockets_route_selection.clone().unwrap_or_else(|| "$request.body.action".into()),
+        "Description": service.provider.websockets_description.clone().unwrap_or_else(|| "Serverless Websockets".into()),
+        "ProtocolType": "WEBSOCKET",
+    }});
+    if service.provider.websocket_tags && !service.provider.tags.is_empty() {
+        api_resource["Properties"]["Tags"] = json!(service.provider.tags);
+    }
+    c.add(naming::WEBSOCKETS_API_ID, api_resource);
     // Handlers answer through the connections API (v3 grants the same).
     if c.has_role {
         c.role_statement(

@@ -100,11 +100,16 @@ impl Checker {
         path: &KeyPath,
         defer: bool,
     ) {
-        if self.quiet_unknown {
-            return;
-        }
         for key in map.keys() {
             if known.contains(&key.as_str()) {
+                continue;
+            }
+            let at = path.key(key.clone());
+            if let Some(hint) = crate::manifest::not_yet::hint(&at) {
+                self.error(&at, format!("`{at}` is not supported by sls-rs yet"), hint);
+                continue;
+            }
+            if self.quiet_unknown {
                 continue;
             }
             let hint = match did_you_mean(key, known) {
@@ -116,7 +121,7 @@ impl Checker {
             } else {
                 Diagnostic::warning(format!("unknown property `{key}` is ignored"))
             };
-            let d = d.at(&path.key(key.clone())).hint(hint);
+            let d = d.at(&at).hint(hint);
             if defer {
                 self.deferred.push(d);
             } else {

@@ -8,6 +8,7 @@ pub mod checker;
 pub mod defaults;
 pub(crate) mod js;
 pub mod js_config;
+pub mod not_yet;
 pub mod runtimes;
 pub mod service;
 pub mod validate;

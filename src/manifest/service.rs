@@ -98,6 +98,16 @@ pub struct Provider {
     pub profile: Option<String>,
     pub websockets_description: Option<String>,
     pub runtime_management: Option<RuntimeManagement>,
+    /// `vpcEndpointIds`: the VPC endpoints of a `PRIVATE` REST API.
+    pub vpc_endpoint_ids: Option<Value>,
+    /// `websocket.useProviderTags`: the provider's tags go on the WebSocket API.
+    pub websocket_tags: bool,
+    /// `logs.frameworkLambda`: the functions sls-rs adds (custom resources) get log groups.
+    pub framework_lambda_logs: bool,
+    /// `logs.lambda`: the functions' advanced logging unless a function sets `logs`.
+    pub lambda_logging: Option<Logging>,
+    /// `logDataProtectionPolicy`: the functions' log groups' unless a function sets its own.
+    pub log_data_protection_policy: Option<Value>,
     /// How the stack itself is created and updated.
     pub stack: StackSettings,
 }
@@ -149,6 +159,10 @@ pub struct DeploymentBucket {
     pub max_previous_deployments: Option<usize>,
     /// `skipPolicySetup`: no TLS-only bucket policy on the bucket sls-rs creates.
     pub skip_policy_setup: bool,
+    /// `versioning: false` and `blockPublicAccess: false` turn off what the bucket sls-rs
+    /// creates has by default (v3's bucket has neither unless asked).
+    pub versioning: bool,
+    pub block_public_access: bool,
 }
 
 /// `deploymentBucket.serverSideEncryption` (`AES256`, `aws:kms`), `sseKMSKeyId`, and the
@@ -198,6 +212,10 @@ pub struct ApiGateway {
     /// `<service>-<stage>` instead of `<stage>-<service>` for the API's name.
     pub name_starts_with_service: bool,
     pub metrics: bool,
+    /// `timeoutInMillis`: every Lambda integration's timeout unless its event sets one.
+    pub timeout_in_millis: Option<i64>,
+    /// `endpoint.securityPolicy` (`TLS_1_0`, `TLS_1_2`).
+    pub security_policy: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -212,12 +230,12 @@ pub struct ApiKey {
 pub struct HttpApiConfig {
     pub id: Option<Value>,
     pub name: Option<String>,
+    pub description: Option<String>,
     pub payload: Option<String>,
     pub cors: Option<Value>,
     pub authorizers: IndexMap<String, Value>,
     pub disable_default_endpoint: bool,
     pub metrics: bool,
-    pub use_provider_tags: bool,
     pub name_starts_with_service: bool,
 }
 
@@ -262,8 +280,15 @@ pub struct Function {
     pub snap_start: bool,
     pub file_system_config: Option<Value>,
     pub runtime_management: Option<RuntimeManagement>,
-    /// `logs:` — Lambda's advanced logging (format, levels, log group).
+    /// `logs:` — Lambda's advanced logging (format, levels, log group); else the provider's
+    /// `logs.lambda`, whole (v3 does not merge the two).
     pub logging: Option<Logging>,
+    /// `logDataProtectionPolicy` of the function's log group: its own, else the provider's.
+    pub log_data_protection_policy: Option<Value>,
+    /// `recursiveLoop`: `Allow` or `Terminate`.
+    pub recursive_loop: Option<String>,
+    /// `httpApi.payload`: this function's HTTP API payload format, over the provider's.
+    pub http_api_payload: Option<String>,
     /// `versionFunction: false` turns versions off for this function alone.
     pub version: Option<bool>,
 }

@@ -27,6 +27,9 @@ pub(super) fn log_groups(c: &mut Compiler) {
         {
             p.insert("RetentionInDays".into(), json!(days));
         }
+        if let Some(policy) = &f.log_data_protection_policy {
+            p.insert("DataProtectionPolicy".into(), policy.clone());
+        }
         c.add(
             naming::log_group_logical_id(&f.key),
             json!({ "Type": "AWS::Logs::LogGroup", "Properties": p }),
@@ -233,10 +236,26 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
     }
     if let Some(vpc) = f.vpc(&s.provider) {
         let g = |k: &str| vpc.get(k).cloned().unwrap_or(Value::Null);
-        p.insert(
-            "VpcConfig".into(),
-            json!({ "SecurityGroupIds": g("securityGroupIds"), "SubnetIds": g("subnetIds") }),
-        );
+        let mut config = Map::new();
+        // A function's own VPC still takes the provider's dual-stack setting, as in v3.
+        let ipv6 = [Some(vpc), s.provider.vpc.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.get("ipv6AllowedForDualStack"))
+            .and_then(|v| match v {
+                Value::Bool(b) => Some(*b),
+                Value::String(t) => t.parse().ok(),
+                _ => None,
+            });
+        if let Some(b) = ipv6 {
+            config.insert("Ipv6AllowedForDualStack".into(), json!(b));
+        }
+        config.insert("SecurityGroupIds".into(), g("securityGroupIds"));
+        config.insert("SubnetIds".into(), g("subnetIds"));
+        p.insert("VpcConfig".into(), Value::Object(config));
+    }
+    if let Some(r) = &f.recursive_loop {
+        p.insert("RecursiveLoop".into(), json!(r));
     }
     if let Some(k) = f.kms_key_arn.as_ref().or(s.provider.kms_key_arn.as_ref()) {
         p.insert("KmsKeyArn".into(), k.clone());

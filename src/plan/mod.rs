@@ -283,7 +283,7 @@ pub fn plan_with(
     let own_bucket = service.provider.custom_bucket().is_none();
     if let Some(settings) = &service.provider.deployment_bucket {
         // v3's settings of the bucket it creates: its tags, and no TLS-only policy with
-        // `skipPolicySetup` (versioning and the public access block are always on here).
+        // `skipPolicySetup`; versioning and the public access block are on unless turned off.
         if !settings.tags.is_empty() {
             let tags: Vec<Value> = settings
                 .tags
@@ -301,6 +301,17 @@ pub fn plan_with(
         }
         if settings.skip_policy_setup {
             bucket_resources.shift_remove(naming::BUCKET_POLICY_ID);
+        }
+        if let Some(props) = bucket_resources
+            .get_mut(naming::BUCKET_ID)
+            .and_then(|b| b["Properties"].as_object_mut())
+        {
+            if !settings.versioning {
+                props.shift_remove("VersioningConfiguration");
+            }
+            if !settings.block_public_access {
+                props.shift_remove("PublicAccessBlockConfiguration");
+            }
         }
     }
 

@@ -12,3 +12,4 @@ mod node_trees;
 mod package;
 mod plan;
 mod plugins;
+mod v3_keys;

@@ -59,7 +59,14 @@ fn properties(c: &Compiler) -> Map<String, Value> {
     if let Some(m) = ag.minimum_compression_size {
         p.insert("MinimumCompressionSize".into(), json!(m));
     }
-    p.insert("EndpointConfiguration".into(), json!({ "Types": [service.provider.endpoint_type.clone().unwrap_or_else(|| "EDGE".into())] }));
+    let mut endpoint = json!({ "Types": [service.provider.endpoint_type.clone().unwrap_or_else(|| "EDGE".into())] });
+    if let Some(ids) = &service.provider.vpc_endpoint_ids {
+        endpoint["VpcEndpointIds"] = ids.clone();
+    }
+    p.insert("EndpointConfiguration".into(), endpoint);
+    if let Some(sp) = &ag.security_policy {
+        p.insert("SecurityPolicy".into(), json!(sp));
+    }
     if !service.provider.tags.is_empty() {
         p.insert(
             "Tags".into(),

@@ -43,14 +43,21 @@ pub(super) fn compile(
         }
         let depends = vec![json!(naming::rest_api_permission_id(&f.key))];
         authorization(&mut p, h);
-        p.insert(
-            "Integration".into(),
-            json!({
-                "IntegrationHttpMethod": "POST",
-                "Type": "AWS_PROXY",
-                "Uri": crate::plan::invoke_uri(Compiler::function_arn(&f.key)),
-            }),
-        );
+        if let Some(op) = &h.operation_id {
+            p.insert("OperationName".into(), json!(op));
+        }
+        let mut integration = json!({
+            "IntegrationHttpMethod": "POST",
+            "Type": "AWS_PROXY",
+            "Uri": crate::plan::invoke_uri(Compiler::function_arn(&f.key)),
+        });
+        if let Some(ms) = h
+            .timeout_in_millis
+            .or(c.service.provider.api_gateway.timeout_in_millis)
+        {
+            integration["TimeoutInMillis"] = json!(ms);
+        }
+        p.insert("Integration".into(), integration);
         p.insert("MethodResponses".into(), json!([]));
         c.add(
             id.clone(),

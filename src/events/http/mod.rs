@@ -37,6 +37,10 @@ pub struct Http {
     pub private: bool,
     pub authorizer: Option<Authorizer>,
     pub request_parameters: Map<String, Value>,
+    /// `operationId`: the method's OperationName.
+    pub operation_id: Option<String>,
+    /// `timeoutInMillis`: the integration's timeout, over `provider.apiGateway`'s.
+    pub timeout_in_millis: Option<i64>,
     pub key_path: KeyPath,
 }
 
@@ -79,6 +83,8 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
         private: false,
         authorizer: None,
         request_parameters: Map::new(),
+        operation_id: None,
+        timeout_in_millis: None,
         key_path: path.clone(),
     };
     if let Some(m) = m {
@@ -125,6 +131,7 @@ fn parse_head<'v>(v: &'v Value, path: &KeyPath, c: &mut Checker) -> Option<Head<
                     "summary",
                     "description",
                     "documentation",
+                    "timeoutInMillis",
                 ],
                 path,
             );
@@ -172,6 +179,8 @@ fn parse_settings(
     c: &mut Checker,
 ) -> Option<()> {
     http.private = c.opt_bool(m, "private", path).unwrap_or(false);
+    http.operation_id = c.opt_string(m, "operationId", path);
+    http.timeout_in_millis = c.opt_int(m, "timeoutInMillis", path, 50, 300_000);
     // Only Lambda proxy integrations are compiled; anything else would deploy as a proxy
     // integration and behave differently, so it is refused.
     if let Some(i) = c.opt_string(m, "integration", path) {
@@ -189,21 +198,19 @@ fn parse_settings(
         c.error(&path.key("async"), "asynchronous http invocation (`async: true`) is not supported by sls-rs yet", "invoke the function from the handler of a proxy integration, or define the integration under `resources:`");
         return None;
     }
-    for key in ["response"] {
-        if m.contains_key(key) {
-            c.warn(
-                &path.key(key),
-                format!("`{key}` applies to non-proxy integrations and is ignored"),
-                "Lambda proxy integrations return the response from the function",
-            );
-        }
+    if m.contains_key("response") {
+        c.warn(
+            &path.key("response"),
+            "`response` has no effect on a Lambda proxy integration (v3 ignores it there too)",
+            "the function's return value is the response; remove it",
+        );
     }
     if let Some(Value::Object(req)) = m.get("request") {
         for key in req.keys().filter(|k| *k != "parameters") {
-            c.warn(
+            c.error(
                 &path.key("request").key(key.clone()),
-                format!("`request.{key}` is not supported by sls-rs yet and is ignored"),
-                "only `request.parameters` is compiled",
+                format!("`request.{key}` is not supported by sls-rs yet"),
+                "only `request.parameters` is compiled; define request models and validators under `resources:`",
             );
         }
     }

@@ -28,6 +28,9 @@ pub(super) fn compile(c: &mut Compiler) -> Value {
         ))),
     );
     p.insert("ProtocolType".into(), json!("HTTP"));
+    if let Some(d) = &cfg.description {
+        p.insert("Description".into(), json!(d));
+    }
     if let Some(cors) = cfg.cors.as_ref().and_then(super::cors::configuration) {
         p.insert("CorsConfiguration".into(), cors);
     }

@@ -39,7 +39,10 @@ fn integration(c: &mut Compiler, api: &Value, f: &Function) {
             Some(execute_api_arn(api.clone(), "/*")),
         ),
     );
-    let payload = c.service.provider.http_api.payload.clone();
+    let payload = f
+        .http_api_payload
+        .clone()
+        .or_else(|| c.service.provider.http_api.payload.clone());
     c.add(
         naming::http_api_integration_id(&f.key),
         json!({ "Type": "AWS::ApiGatewayV2::Integration", "Properties": {

@@ -47,6 +47,10 @@ const FUNCTION_KEYS: &[&str] = &[
     "runtimeManagement",
     "logs",
     "versionFunction",
+    "awsKmsKeyArn",
+    "recursiveLoop",
+    "logDataProtectionPolicy",
+    "httpApi",
 ];
 
 pub(super) fn layers(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> IndexMap<String, Layer> {
@@ -188,6 +192,13 @@ fn function(
     c: &mut Checker,
 ) -> Option<Function> {
     c.unknown_keys_extensible(fm, FUNCTION_KEYS, fp);
+    if fm.get("awsKmsKeyArn").is_some_and(|v| !v.is_null()) {
+        c.warn(
+            &fp.key("awsKmsKeyArn"),
+            "`awsKmsKeyArn` has no effect: v3 accepts it but never reads it, and neither does sls-rs",
+            "use `kmsKeyArn` to encrypt the function's environment with your key",
+        );
+    }
     let handler = c.opt_string(fm, "handler", fp);
     let image = settings::image(fm.get("image"), &fp.key("image"), c);
     if handler.is_none() && image.is_none() {
@@ -286,7 +297,10 @@ fn function(
         reserved_concurrency: c.opt_int(fm, "reservedConcurrency", fp, 0, 1_000_000),
         provisioned_concurrency: c.opt_int(fm, "provisionedConcurrency", fp, 0, 1_000_000),
         tracing,
-        vpc: fm.get("vpc").cloned(),
+        vpc: {
+            settings::check_vpc(fm.get("vpc"), &fp.key("vpc"), c);
+            fm.get("vpc").cloned()
+        },
         layers,
         tags: c.string_map(fm, "tags", fp),
         kms_key_arn: fm.get("kmsKeyArn").cloned(),
@@ -312,7 +326,20 @@ fn function(
             &fp.key("runtimeManagement"),
             c,
         ),
-        logging: settings::logging(fm.get("logs"), &fp.key("logs"), c),
+        logging: settings::logging(fm.get("logs"), &fp.key("logs"), c)
+            .or_else(|| s.provider.lambda_logging.clone()),
+        log_data_protection_policy: settings::log_data_protection_policy(
+            fm.get("logDataProtectionPolicy"),
+            &fp.key("logDataProtectionPolicy"),
+            c,
+        )
+        .or_else(|| s.provider.log_data_protection_policy.clone()),
+        recursive_loop: settings::recursive_loop(
+            fm.get("recursiveLoop"),
+            &fp.key("recursiveLoop"),
+            c,
+        ),
+        http_api_payload: http_api_payload(fm.get("httpApi"), &fp.key("httpApi"), c),
         version: c.opt_bool(fm, "versionFunction", fp),
     };
     check_handler_file(&f, fp, s, inputs, c);
@@ -404,4 +431,20 @@ fn check_handler_file(f: &Function, fp: &KeyPath, s: &Service, inputs: &Inputs, 
         format!("handler `{handler}` needs `{shown}`, which is not in the service directory"),
         hint,
     );
+}
+
+/// `httpApi: { payload }`: the function's HTTP API payload format version.
+fn http_api_payload(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<String> {
+    let m = c.map(v.filter(|v| !v.is_null())?, p)?;
+    c.unknown_keys(m, &["payload"], p);
+    let payload = c.opt_string(m, "payload", p)?;
+    if payload != "1.0" && payload != "2.0" {
+        c.error(
+            &p.key("payload"),
+            format!("payload format `{payload}` is not 1.0 or 2.0"),
+            "write `payload: '2.0'` (quoted, so YAML keeps it a string)",
+        );
+        return None;
+    }
+    Some(payload)
 }

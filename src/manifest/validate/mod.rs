@@ -43,6 +43,8 @@ const TOP_LEVEL: &[&str] = &[
     "console",
     "stages",
     "outputs",
+    // Lets v3's `${file(…)}` reach above the service; sls-rs's always may.
+    "projectDir",
 ];
 
 pub const LOG_RETENTION_DAYS: &[i64] = &[
@@ -77,6 +79,13 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
     };
     c.plugins_extend = m.get("plugins").is_some_and(|p| !p.is_null());
     c.unknown_keys_extensible(m, TOP_LEVEL, &root_path);
+    if m.get("console").is_some_and(|v| !v.is_null()) {
+        c.warn(
+            &root_path.key("console"),
+            "`console` has no effect: the Serverless Framework stopped reading it in v3.24",
+            "remove it",
+        );
+    }
 
     let name = service_name(m, c);
     let provider_value = m.get("provider");

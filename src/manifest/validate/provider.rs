@@ -49,17 +49,14 @@ const PROVIDER_KEYS: &[&str] = &[
     "rollbackConfiguration",
     "lambdaHashingVersion",
     "eventBridge",
-    "s3",
-    "alb",
-    "cloudFront",
-    "ecr",
     "logRetentionInDays",
     "usagePlan",
     "apiKeys",
     "resourcePolicy",
     "runtimeManagement",
-    "timeout",
-    "environment",
+    "vpcEndpointIds",
+    "websocket",
+    "logDataProtectionPolicy",
 ];
 
 pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider {
@@ -145,11 +142,6 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
                 ],
                 &bp,
             );
-            // `blockPublicAccess` and `versioning` turn on what the bucket sls-rs creates
-            // always has (templates/deployment-bucket.json): either value is honoured, so only
-            // their type is checked.
-            c.opt_bool(bm, "blockPublicAccess", &bp);
-            c.opt_bool(bm, "versioning", &bp);
             Some(DeploymentBucket {
                 name: c.opt_string(bm, "name", &bp),
                 encryption: crate::manifest::service::UploadEncryption {
@@ -165,6 +157,8 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
                     .opt_int(bm, "maxPreviousDeploymentArtifacts", &bp, 1, 1000)
                     .map(|n| n as usize),
                 skip_policy_setup: c.opt_bool(bm, "skipPolicySetup", &bp).unwrap_or(false),
+                versioning: c.opt_bool(bm, "versioning", &bp).unwrap_or(true),
+                block_public_access: c.opt_bool(bm, "blockPublicAccess", &bp).unwrap_or(true),
             })
         }
         Some(other) => {
@@ -193,7 +187,61 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
             "write `tracing: { lambda: true }`",
         ),
     }
+    match pm.get("eventBridge") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(em)) => {
+            let ep = pp.key("eventBridge");
+            c.unknown_keys(em, &["useCloudFormation"], &ep);
+            if c.opt_bool(em, "useCloudFormation", &ep) == Some(false) {
+                c.error(
+                    &ep.key("useCloudFormation"),
+                    "EventBridge rules made by v3's custom resource (`useCloudFormation: false`) are not supported by sls-rs",
+                    "remove it: sls-rs provisions EventBridge rules with CloudFormation, as v3 does with `useCloudFormation: true`",
+                );
+            }
+        }
+        Some(other) => c.error(
+            &pp.key("eventBridge"),
+            format!("`eventBridge` must be a map, not {}", show(other)),
+            "write `eventBridge: { useCloudFormation: true }`",
+        ),
+    }
+    p.vpc_endpoint_ids = pm.get("vpcEndpointIds").filter(|v| !v.is_null()).cloned();
+    if p.vpc_endpoint_ids.is_some() && p.endpoint_type.as_deref() != Some("PRIVATE") {
+        c.error(
+            &pp.key("vpcEndpointIds"),
+            "VPC endpoint IDs apply to private REST APIs only",
+            "add `endpointType: PRIVATE`, or remove `vpcEndpointIds`",
+        );
+    }
+    p.log_data_protection_policy = super::settings::log_data_protection_policy(
+        pm.get("logDataProtectionPolicy"),
+        &pp.key("logDataProtectionPolicy"),
+        c,
+    );
+    super::settings::check_vpc(pm.get("vpc"), &pp.key("vpc"), c);
+    if let Some(v) = pm.get("websocket").filter(|v| !v.is_null()) {
+        let wp = pp.key("websocket");
+        if let Some(wm) = c.map(v, &wp) {
+            c.unknown_keys(wm, &["useProviderTags"], &wp);
+            p.websocket_tags = c.opt_bool(wm, "useProviderTags", &wp).unwrap_or(false);
+        }
+    }
     if let Some(Value::Object(lm)) = pm.get("logs") {
+        let lp = pp.key("logs");
+        c.unknown_keys(
+            lm,
+            &[
+                "restApi",
+                "httpApi",
+                "websocket",
+                "lambda",
+                "frameworkLambda",
+            ],
+            &lp,
+        );
+        p.framework_lambda_logs = c.opt_bool(lm, "frameworkLambda", &lp).unwrap_or(false);
+        p.lambda_logging = super::settings::logging(lm.get("lambda"), &lp.key("lambda"), c);
         // Access logging needs an account-level CloudWatch role that v3 manages with a custom
         // resource; refused rather than silently dropped.
         for key in ["restApi", "httpApi", "websocket"] {
@@ -205,17 +253,6 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
                     "remove it, or configure the stage's AccessLogSettings under resources.extensions",
                 ),
             }
-        }
-    }
-    // What these configure (S3 event buckets, ALB authorizers, CloudFront cache policies,
-    // container images) sls-rs does not compile yet: refused, never dropped.
-    for key in ["s3", "alb", "cloudFront", "ecr"] {
-        if pm.get(key).is_some_and(|v| !v.is_null()) {
-            c.error(
-                &pp.key(key),
-                format!("`provider.{key}` is not supported by sls-rs yet"),
-                "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
-            );
         }
     }
     p.stack = StackSettings {
@@ -456,9 +493,19 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
             "apiKeySourceType",
             "shouldStartNameWithService",
             "metrics",
+            "timeoutInMillis",
+            "endpoint",
         ],
         p,
     );
+    a.timeout_in_millis = c.opt_int(m, "timeoutInMillis", p, 50, 300_000);
+    if let Some(e) = m.get("endpoint").filter(|v| !v.is_null()) {
+        let ep = p.key("endpoint");
+        if let Some(em) = c.map(e, &ep) {
+            c.unknown_keys(em, &["securityPolicy"], &ep);
+            a.security_policy = c.opt_string(em, "securityPolicy", &ep);
+        }
+    }
     if let Some(keys) = m.get("apiKeys") {
         let kp = p.key("apiKeys");
         match keys {
@@ -548,11 +595,13 @@ fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
             "metrics",
             "useProviderTags",
             "shouldStartNameWithService",
+            "description",
         ],
         p,
     );
     h.id = m.get("id").cloned();
     h.name = c.opt_string(m, "name", p);
+    h.description = c.opt_string(m, "description", p);
     h.payload = c.opt_string(m, "payload", p);
     if let Some(pl) = &h.payload {
         if pl != "1.0" && pl != "2.0" {
@@ -588,7 +637,13 @@ fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
     }
     h.disable_default_endpoint = c.opt_bool(m, "disableDefaultEndpoint", p).unwrap_or(false);
     h.metrics = c.opt_bool(m, "metrics", p).unwrap_or(false);
-    h.use_provider_tags = c.opt_bool(m, "useProviderTags", p).unwrap_or(false);
+    if c.opt_bool(m, "useProviderTags", p).is_some() {
+        c.warn(
+            &p.key("useProviderTags"),
+            "`useProviderTags` has no effect: provider tags always go on the HTTP API and its stage (as in v3 since 3.0)",
+            "remove it",
+        );
+    }
     h.name_starts_with_service = c
         .opt_bool(m, "shouldStartNameWithService", p)
         .unwrap_or(false);

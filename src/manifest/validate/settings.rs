@@ -385,3 +385,54 @@ pub(super) fn logging(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option
     crate::cfn::copy_keys(&Value::Object(m.clone()), KEYS, &mut config);
     (!config.is_empty()).then_some(Logging { config })
 }
+
+/// `vpc` (the provider's or a function's): its keys and their types. `~` (unset) and a
+/// variable's intrinsic pass; the planner reads the values.
+pub(super) fn check_vpc(v: Option<&Value>, p: &KeyPath, c: &mut Checker) {
+    let Some(v) = v.filter(|v| !v.is_null() && !is_intrinsic(v)) else {
+        return;
+    };
+    let Some(m) = c.map(v, p) else { return };
+    c.unknown_keys(
+        m,
+        &["securityGroupIds", "subnetIds", "ipv6AllowedForDualStack"],
+        p,
+    );
+    c.opt_bool(m, "ipv6AllowedForDualStack", p);
+}
+
+/// `logDataProtectionPolicy`: a CloudWatch Logs data protection policy document.
+pub(super) fn log_data_protection_policy(
+    v: Option<&Value>,
+    p: &KeyPath,
+    c: &mut Checker,
+) -> Option<Value> {
+    let v = v.filter(|v| !v.is_null())?;
+    let m = c.map(v, p)?;
+    c.unknown_keys(m, &["Name", "Description", "Version", "Statement"], p);
+    if !m.contains_key("Statement") {
+        c.error(
+            &p.key("Statement"),
+            "a data protection policy needs `Statement`",
+            "add the audit and de-identify statements (see CloudWatch Logs data protection)",
+        );
+        return None;
+    }
+    Some(v.clone())
+}
+
+/// `recursiveLoop: Allow | Terminate`.
+pub(super) fn recursive_loop(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<String> {
+    let v = v.filter(|v| !v.is_null())?;
+    match c.string(v, p)? {
+        s if s == "Allow" || s == "Terminate" => Some(s),
+        s => {
+            c.error(
+                p,
+                format!("recursive loop setting `{s}` is not Allow or Terminate"),
+                "write `recursiveLoop: Terminate` (Lambda's default) or `Allow`",
+            );
+            None
+        }
+    }
+}
