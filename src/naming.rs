@@ -331,6 +331,12 @@ pub fn websockets_permission_id(function: &str) -> String {
     lambda_permission_id(function, "Websockets")
 }
 
+/// `auth` → `AuthWebsocketsAuthorizer`: one per authorizer name (a function key, or the last
+/// part of its ARN).
+pub fn websockets_authorizer_id(name: &str) -> String {
+    format!("{}WebsocketsAuthorizer", normalize_name(name))
+}
+
 /// `$connect` → `SconnectWebsocketsRoute`, `sendMessage` → `sendMessageWebsocketsRoute`.
 pub fn websockets_route_id(route: &str) -> String {
     format!("{}WebsocketsRoute", websockets_route_stem(route))

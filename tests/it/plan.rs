@@ -714,7 +714,15 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
         ),
         (
             "websocket: {route: $connect, authorizer: auth}",
-            "websocket authorizers are not supported",
+            "websocket authorizer `auth` is not a function of this service",
+        ),
+        (
+            "websocket: {route: hello, authorizer: a}",
+            "API Gateway authorizes WebSocket connections, not the `hello` route",
+        ),
+        (
+            "websocket: {route: $connect, authorizer: {arn: !GetAtt X.Arn}}",
+            "an authorizer given by an intrinsic `arn` needs a `name`",
         ),
         (
             "stream: {arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s', consumer: true}",
@@ -741,4 +749,37 @@ fn a_bare_event_kind_names_what_it_lacks() {
         e.contains("any Alexa skill could invoke the function"),
         "{e}"
     );
+}
+
+/// An authorizer in another service, by ARN: named by the ARN's last part, invoked through its
+/// ARN, and allowed to be invoked by this API only.
+#[test]
+fn websocket_authorizers_by_arn() {
+    let t = template(&format!(
+        "{HEAD}functions:\n  a:\n    handler: handler.hello\n    events:\n      - websocket: {{route: $connect, authorizer: 'arn:aws:lambda:us-east-1:123456789012:function:shared-auth'}}\n"
+    ));
+    let r = &t["Resources"];
+    let a = &r["SharedDashauthWebsocketsAuthorizer"]["Properties"];
+    assert_eq!(a["Name"], "shared-auth");
+    assert_eq!(a["AuthorizerType"], "REQUEST");
+    assert_eq!(a["IdentitySource"], json!(["route.request.header.Auth"]));
+    assert!(
+        a["AuthorizerUri"]
+            .to_string()
+            .contains("function:shared-auth"),
+        "{a}"
+    );
+    let route = &r["SconnectWebsocketsRoute"]["Properties"];
+    assert_eq!(route["AuthorizationType"], "CUSTOM");
+    assert_eq!(
+        route["AuthorizerId"],
+        json!({"Ref": "SharedDashauthWebsocketsAuthorizer"})
+    );
+    let p = &r["SharedDashauthLambdaPermissionWebsockets"]["Properties"];
+    assert_eq!(
+        p["FunctionName"],
+        "arn:aws:lambda:us-east-1:123456789012:function:shared-auth"
+    );
+    assert!(p["SourceArn"].to_string().contains("WebsocketsApi"), "{p}");
+    lint(vec![("ws-arn", t.clone())]);
 }
