@@ -219,8 +219,11 @@ pub fn layer_s3_key_output(key: &str) -> String {
 // ── http: the REST API ───────────────────────────────────────────────────────────────────
 
 pub const REST_API_ID: &str = "ApiGatewayRestApi";
-/// The one request validator per API, created when a method declares request parameters.
-pub const REST_API_REQUEST_VALIDATOR_ID: &str = "ApiGatewayRestRequestValidator";
+/// `my-svc` → `ApiGatewayMysvcRequestValidator`: the API's one request validator, named by the
+/// service (letters and digits only).
+pub fn rest_api_request_validator_id(service: &str) -> String {
+    format!("ApiGateway{}RequestValidator", normalize_alnum(service))
+}
 /// The usage plan, created when the service has API keys or `usagePlan`.
 pub const REST_API_USAGE_PLAN_ID: &str = "ApiGatewayUsagePlan";
 /// The output holding the REST API's URL (`commands::info` reads it back).
@@ -246,6 +249,14 @@ pub fn method_id_for_resource(resource: &str, method: &str) -> String {
 /// `cog-auth` → `CogDashauthApiGatewayAuthorizer`: one authorizer per name.
 pub fn rest_api_authorizer_id(name: &str) -> String {
     format!("{}ApiGatewayAuthorizer", normalize_name(name))
+}
+
+/// `arn:…:function:svc-dev-auth` → `auth`: the name of a REST API authorizer given by ARN
+/// alone, v3's way (the ARN's last `:` part, then its last `-` part, which assumes v3's
+/// function naming), so the authorizer keeps its logical ID.
+pub fn authorizer_name_from_arn(arn: &str) -> String {
+    let last = arn.rsplit(':').next().unwrap_or(arn);
+    last.rsplit('-').next().unwrap_or(last).to_string()
 }
 
 /// `1795700980438` → `ApiGatewayDeployment1795700980438`: named by the deployment time, so
@@ -669,8 +680,20 @@ mod tests {
         assert_eq!(rest_api_usage_plan_key_id(1), "ApiGatewayUsagePlanKey1");
         assert_eq!(REST_API_USAGE_PLAN_ID, "ApiGatewayUsagePlan");
         assert_eq!(
-            REST_API_REQUEST_VALIDATOR_ID,
+            rest_api_request_validator_id("rest"),
             "ApiGatewayRestRequestValidator"
+        );
+        assert_eq!(
+            rest_api_request_validator_id("my-svc_2"),
+            "ApiGatewayMysvc2RequestValidator"
+        );
+        assert_eq!(
+            authorizer_name_from_arn("arn:aws:lambda:us-east-1:1:function:svc-dev-auth"),
+            "auth"
+        );
+        assert_eq!(
+            authorizer_name_from_arn("arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_AbC"),
+            "1_AbC"
         );
         assert_eq!(
             rest_api_permission_id("my-func_name"),

@@ -55,14 +55,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "functions.*.events.schedule.groupName",
         "it applies to EventBridge Scheduler schedules (`method: scheduler`), not compiled yet",
     ),
-    (
-        "functions.*.events.http.connectionType",
-        "VPC links apply to `http`/`http-proxy` integrations, not compiled yet; define the integration under `resources:`",
-    ),
-    (
-        "functions.*.events.http.connectionId",
-        "VPC links apply to `http`/`http-proxy` integrations, not compiled yet; define the integration under `resources:`",
-    ),
 ];
 
 /// The hint for a v3 key sls-rs refuses, when `path` is one.
@@ -99,9 +91,9 @@ mod tests {
         let p = KeyPath::parse_dotted("provider.apiGateway.stage");
         assert_eq!(schema_path(&p), "provider.apiGateway.stage");
         assert!(hint(&KeyPath::parse_dotted(
-            "functions.f.events[0].http.connectionId"
+            "functions.f.events[0].schedule.groupName"
         ))
         .is_some());
-        assert!(hint(&KeyPath::parse_dotted("functions.f.connectionId")).is_none());
+        assert!(hint(&KeyPath::parse_dotted("functions.f.groupName")).is_none());
     }
 }

@@ -66,7 +66,7 @@ impl Context {
             "getMethodLogicalId" => json!(naming::method_id_for_resource(&arg(0)?, &arg(1)?)),
             "getResourceLogicalId" => json!(naming::rest_api_resource_id(&arg(0)?)),
             "getAuthorizerLogicalId" => json!(naming::rest_api_authorizer_id(&arg(0)?)),
-            "getValidatorLogicalId" => json!(naming::REST_API_REQUEST_VALIDATOR_ID),
+            "getValidatorLogicalId" => json!(naming::rest_api_request_validator_id(&self.service)),
             "getUsagePlanLogicalId" => json!(naming::REST_API_USAGE_PLAN_ID),
             "getHttpApiLogicalId" => json!(naming::HTTP_API_ID),
             "getQueueLogicalId" => json!(naming::sqs_event_source_mapping_id(&arg(0)?, &arg(1)?)),

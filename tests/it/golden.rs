@@ -102,6 +102,31 @@ fn normalize(id: &str, r: &Value) -> Value {
             }
         }
     }
+    // The `lambda` integration's default request templates are sls-rs's own VTL building the
+    // same event as v3's: compared by the claims they pass on.
+    if ty == "AWS::ApiGateway::Method" {
+        if let Some(Value::Object(t)) = r["Properties"]["Integration"].get_mut("RequestTemplates") {
+            for (ty, tpl) in t.iter_mut() {
+                let Some(text) = tpl
+                    .as_str()
+                    .filter(|s| s.contains("\"enhancedAuthContext\""))
+                else {
+                    continue;
+                };
+                let start = text.find("\"cognitoPoolClaims\"").unwrap();
+                let end = text
+                    .find("\"sub\": \"$context.authorizer.claims.sub\"")
+                    .unwrap();
+                let claims: String = text[start..end]
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                *tpl = json!(format!(
+                    "<the Lambda integration's event for {ty}; {claims}>"
+                ));
+            }
+        }
+    }
     if ty == "AWS::ApiGateway::RestApi" {
         if let Some(Value::Array(sts)) = r["Properties"]["Policy"].get_mut("Statement") {
             lists(sts);

@@ -109,7 +109,7 @@ fn http_events_build_a_rest_api() {
     assert_eq!(cog["Properties"]["AuthorizationType"], "COGNITO_USER_POOLS");
     assert_eq!(cog["Properties"]["AuthorizationScopes"], json!(["email"]));
     assert_eq!(
-        res(&t, "UsDasheastDash1UnderscoreabcApiGatewayAuthorizer")["Properties"]["Type"],
+        res(&t, "1UnderscoreabcApiGatewayAuthorizer")["Properties"]["Type"],
         "COGNITO_USER_POOLS"
     );
     let auth = res(&t, "AuthApiGatewayAuthorizer");
@@ -701,12 +701,24 @@ fn stream_and_event_bridge_delivery_settings() {
 fn event_settings_that_would_compile_wrongly_are_refused() {
     for (event, needle) in [
         (
-            "http: {path: x, method: get, integration: lambda}",
-            "`integration: lambda` is not supported",
+            "http: {path: x, method: get, integration: http}",
+            "an `http` integration needs `request.uri`",
         ),
         (
-            "http: {path: x, method: get, async: true}",
-            "`async: true`) is not supported",
+            "http: {path: x, method: get, integration: lambda, request: {schemas: {application/json: s}}}",
+            "`request.schemas` is not supported by sls-rs yet",
+        ),
+        (
+            "http: {path: x, method: get, integration: http-proxy, connectionType: vpc-link, request: {uri: 'http://a'}}",
+            "a VPC link connection needs `connectionId`",
+        ),
+        (
+            "http: {path: x, method: get, authorizer: {arn: 'arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_A', claims: [email]}}",
+            "Cognito claims are passed to `lambda` integrations only",
+        ),
+        (
+            "http: {path: x, method: get, integration: soap}",
+            "`soap` is not an integration",
         ),
         (
             "schedule: {rate: 'cron(0 1 * * ? *)', method: scheduler, timezone: Europe/Paris}",

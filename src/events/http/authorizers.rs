@@ -72,16 +72,17 @@ pub(super) fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Author
         Value::String(s) if s.eq_ignore_ascii_case("aws_iam") => Some(Authorizer::AwsIam),
         Value::String(s) if s.starts_with("arn:") && s.contains(":cognito-idp:") => {
             Some(Authorizer::Cognito {
-                name: s.rsplit('/').next().unwrap_or(s).to_string(),
+                name: naming::authorizer_name_from_arn(s),
                 arn: v.clone(),
                 identity_source: DEFAULT_IDENTITY_SOURCE.into(),
                 scopes: Vec::new(),
             })
         }
-        Value::String(s) if s.starts_with("arn:") => {
-            let name = s.rsplit(':').next().unwrap_or(s).to_string();
-            Some(lambda(name, None, Some(v.clone())))
-        }
+        Value::String(s) if s.starts_with("arn:") => Some(lambda(
+            naming::authorizer_name_from_arn(s),
+            None,
+            Some(v.clone()),
+        )),
         Value::String(s) => Some(lambda(s.clone(), Some(s.clone()), None)),
         Value::Object(m) => parse_map(m, path, c),
         other => {
@@ -113,6 +114,8 @@ fn parse_map(m: &Map<String, Value>, path: &KeyPath, c: &mut Checker) -> Option<
             "scopes",
             "authorizerId",
             "managedExternally",
+            // Read with the integration, which passes them on.
+            "claims",
         ],
         path,
     );
@@ -150,7 +153,7 @@ fn parse_map(m: &Map<String, Value>, path: &KeyPath, c: &mut Checker) -> Option<
         };
         let name = name.unwrap_or_else(|| {
             arn.as_str()
-                .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+                .map(naming::authorizer_name_from_arn)
                 .unwrap_or_else(|| "CognitoAuthorizer".into())
         });
         return Some(Authorizer::Cognito {
@@ -185,7 +188,7 @@ fn parse_lambda(
     let (name, function) = match (&name, &arn) {
         (Some(n), None) => (n.clone(), Some(n.clone())),
         (Some(n), Some(_)) => (n.clone(), None),
-        (None, Some(Value::String(a))) => (a.rsplit(':').next().unwrap_or(a).to_string(), None),
+        (None, Some(Value::String(a))) => (naming::authorizer_name_from_arn(a), None),
         _ => {
             c.error(
                 path,

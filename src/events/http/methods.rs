@@ -38,7 +38,7 @@ pub(super) fn compile(
             request_validator(c, api);
             p.insert(
                 "RequestValidatorId".into(),
-                json!({ "Ref": naming::REST_API_REQUEST_VALIDATOR_ID }),
+                json!({ "Ref": naming::rest_api_request_validator_id(&c.service.name) }),
             );
         }
         let depends = vec![json!(naming::rest_api_permission_id(&f.key))];
@@ -46,19 +46,17 @@ pub(super) fn compile(
         if let Some(op) = &h.operation_id {
             p.insert("OperationName".into(), json!(op));
         }
-        let mut integration = json!({
-            "IntegrationHttpMethod": "POST",
-            "Type": "AWS_PROXY",
-            "Uri": crate::plan::invoke_uri(Compiler::function_arn(&f.key)),
-        });
-        if let Some(ms) = h
+        let timeout = h
             .timeout_in_millis
-            .or(c.service.provider.api_gateway.timeout_in_millis)
-        {
-            integration["TimeoutInMillis"] = json!(ms);
-        }
-        p.insert("Integration".into(), integration);
-        p.insert("MethodResponses".into(), json!([]));
+            .or(c.service.provider.api_gateway.timeout_in_millis);
+        p.insert(
+            "Integration".into(),
+            super::integration::integration(h, Compiler::function_arn(&f.key), timeout),
+        );
+        p.insert(
+            "MethodResponses".into(),
+            super::integration::method_responses(h),
+        );
         c.add(
             id.clone(),
             json!({ "Type": "AWS::ApiGateway::Method", "Properties": p, "DependsOn": depends }),
@@ -69,15 +67,13 @@ pub(super) fn compile(
 
 /// The API's one request validator, added before the first method that needs it.
 fn request_validator(c: &mut Compiler, api: &Api) {
-    if c.t
-        .resources
-        .contains_key(naming::REST_API_REQUEST_VALIDATOR_ID)
-    {
+    let service = c.service;
+    let id = naming::rest_api_request_validator_id(&service.name);
+    if c.t.resources.contains_key(&id) {
         return;
     }
-    let service = c.service;
     c.add(
-        naming::REST_API_REQUEST_VALIDATOR_ID,
+        id,
         json!({ "Type": "AWS::ApiGateway::RequestValidator", "Properties": {
             "RestApiId": api.id,
             "ValidateRequestBody": true,

@@ -8,6 +8,7 @@ mod api;
 mod authorizers;
 mod cors;
 mod deployment;
+mod integration;
 mod methods;
 mod paths;
 mod usage_plans;
@@ -41,6 +42,7 @@ pub struct Http {
     pub operation_id: Option<String>,
     /// `timeoutInMillis`: the integration's timeout, over `provider.apiGateway`'s.
     pub timeout_in_millis: Option<i64>,
+    pub integration: Box<integration::Integration>,
     pub key_path: KeyPath,
 }
 
@@ -85,6 +87,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
         request_parameters: Map::new(),
         operation_id: None,
         timeout_in_millis: None,
+        integration: Box::default(),
         key_path: path.clone(),
     };
     if let Some(m) = m {
@@ -132,6 +135,8 @@ fn parse_head<'v>(v: &'v Value, path: &KeyPath, c: &mut Checker) -> Option<Head<
                     "description",
                     "documentation",
                     "timeoutInMillis",
+                    "connectionType",
+                    "connectionId",
                 ],
                 path,
             );
@@ -181,55 +186,28 @@ fn parse_settings(
     http.private = c.opt_bool(m, "private", path).unwrap_or(false);
     http.operation_id = c.opt_string(m, "operationId", path);
     http.timeout_in_millis = c.opt_int(m, "timeoutInMillis", path, 50, 300_000);
-    // Only Lambda proxy integrations are compiled; anything else would deploy as a proxy
-    // integration and behave differently, so it is refused.
-    if let Some(i) = c.opt_string(m, "integration", path) {
-        let i = i.to_ascii_lowercase();
-        if !["lambda-proxy", "lambda_proxy", "aws_proxy", "aws-proxy"].contains(&i.as_str()) {
-            c.error(
-                &path.key("integration"),
-                format!("`integration: {i}` is not supported by sls-rs yet"),
-                "sls-rs compiles Lambda proxy integrations (the default); define other integrations under `resources:`",
-            );
-            return None;
-        }
-    }
-    if c.opt_bool(m, "async", path) == Some(true) {
-        c.error(&path.key("async"), "asynchronous http invocation (`async: true`) is not supported by sls-rs yet", "invoke the function from the handler of a proxy integration, or define the integration under `resources:`");
-        return None;
-    }
-    if m.contains_key("response") {
-        c.warn(
-            &path.key("response"),
-            "`response` has no effect on a Lambda proxy integration (v3 ignores it there too)",
-            "the function's return value is the response; remove it",
-        );
-    }
-    if let Some(Value::Object(req)) = m.get("request") {
-        for key in req.keys().filter(|k| *k != "parameters") {
-            c.error(
-                &path.key("request").key(key.clone()),
-                format!("`request.{key}` is not supported by sls-rs yet"),
-                "only `request.parameters` is compiled; define request models and validators under `resources:`",
-            );
-        }
-    }
+    *http.integration = integration::parse(m, path, c)?;
     http.cors = cors::parse(m.get("cors"), &path.key("cors"), c);
     if let Some(a) = m.get("authorizer") {
         http.authorizer = authorizers::parse(a, &path.key("authorizer"), c);
     }
     if let Some(Value::Object(req)) = m.get("request") {
         if let Some(Value::Object(params)) = req.get("parameters") {
-            http.request_parameters = request_parameters(params);
+            let (declared, mapped) = request_parameters(params);
+            http.request_parameters = declared;
+            http.integration.mapped = mapped;
         }
     }
     Some(())
 }
 
 /// `request.parameters` as API Gateway's `RequestParameters`:
-/// `{querystrings: {page: true}}` → `{"method.request.querystring.page": true}`.
-fn request_parameters(params: &Map<String, Value>) -> Map<String, Value> {
+/// `{querystrings: {page: true}}` → `{"method.request.querystring.page": true}`; a parameter
+/// written as a map is required unless it says `required: false`, and its `mappedValue` is what
+/// an integration that maps parameters sends on.
+fn request_parameters(params: &Map<String, Value>) -> (Map<String, Value>, Map<String, Value>) {
     let mut out = Map::new();
+    let mut mapped = Map::new();
     for (loc, names) in params {
         let prefix = match loc.as_str() {
             "querystrings" => "querystring",
@@ -241,14 +219,18 @@ fn request_parameters(params: &Map<String, Value>) -> Map<String, Value> {
             for (name, required) in names {
                 let req = match required {
                     Value::Bool(b) => *b,
-                    Value::Object(o) => o.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    Value::Object(o) => o.get("required").and_then(Value::as_bool).unwrap_or(true),
                     _ => false,
                 };
-                out.insert(format!("method.request.{prefix}.{name}"), Value::Bool(req));
+                let key = format!("method.request.{prefix}.{name}");
+                if let Some(v) = required.get("mappedValue").filter(|v| !v.is_null()) {
+                    mapped.insert(key.clone(), v.clone());
+                }
+                out.insert(key, Value::Bool(req));
             }
         }
     }
-    out
+    (out, mapped)
 }
 
 /// The REST API: the API itself (unless `restApiId` names one), one resource per path prefix,
