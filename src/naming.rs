@@ -342,6 +342,48 @@ pub fn websockets_permission_id(function: &str) -> String {
     lambda_permission_id(function, "Websockets")
 }
 
+/// The first `n` characters of `normalize_alnum(name)`, as v3 trims names inside IDs.
+fn alnum_prefix(name: &str, n: usize) -> String {
+    normalize_alnum(name).chars().take(n).collect()
+}
+
+/// `consumer`, `my-topic` → `ConsumerEventSourceMappingKafkaMytopic`.
+pub fn kafka_event_source_mapping_id(function: &str, topic: &str) -> String {
+    format!(
+        "{}EventSourceMappingKafka{}",
+        normalize_name(function),
+        alnum_prefix(topic, 158)
+    )
+}
+
+/// `consumer`, `my-cluster`, `orders` → `ConsumerEventSourceMappingMSKMyclusterOrders`.
+pub fn msk_event_source_mapping_id(function: &str, cluster: &str, topic: &str) -> String {
+    format!(
+        "{}EventSourceMappingMSK{}{}",
+        normalize_name(function),
+        alnum_prefix(cluster, 79),
+        alnum_prefix(topic, 79)
+    )
+}
+
+/// `consumer`, `my-queue` → `ConsumerEventSourceMappingActiveMQMyqueue`.
+pub fn activemq_event_source_mapping_id(function: &str, queue: &str) -> String {
+    format!(
+        "{}EventSourceMappingActiveMQ{}",
+        normalize_name(function),
+        alnum_prefix(queue, 150)
+    )
+}
+
+/// `consumer`, `my-queue` → `ConsumerEventSourceMappingRabbitMQMyqueue`.
+pub fn rabbitmq_event_source_mapping_id(function: &str, queue: &str) -> String {
+    format!(
+        "{}EventSourceMappingRabbitMQ{}",
+        normalize_name(function),
+        alnum_prefix(queue, 150)
+    )
+}
+
 /// `auth` → `AuthWebsocketsAuthorizer`: one per authorizer name (a function key, or the last
 /// part of its ARN).
 pub fn websockets_authorizer_id(name: &str) -> String {

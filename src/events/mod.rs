@@ -7,6 +7,7 @@ pub mod event_bridge;
 pub mod http;
 pub mod http_api;
 pub mod iot;
+pub mod mq;
 pub mod s3;
 pub mod schedule;
 pub mod sns;
@@ -35,6 +36,10 @@ pub enum Event {
     Iot(iot::Iot),
     AlexaSkill(iot::Alexa),
     AlexaSmartHome(iot::Alexa),
+    Kafka(mq::Kafka),
+    Msk(mq::Msk),
+    ActiveMq(mq::Broker),
+    RabbitMq(mq::Broker),
 }
 
 /// The event kinds sls-rs compiles.
@@ -53,6 +58,10 @@ pub const KINDS: &[&str] = &[
     "iot",
     "alexaSkill",
     "alexaSmartHome",
+    "kafka",
+    "msk",
+    "activemq",
+    "rabbitmq",
 ];
 
 /// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
@@ -61,10 +70,6 @@ const NOT_YET: &[&str] = &[
     "alb",
     "iotFleetProvisioning",
     "cognitoUserPool",
-    "msk",
-    "activemq",
-    "rabbitmq",
-    "kafka",
     "cloudFront",
 ];
 
@@ -123,6 +128,10 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         "iot" => Event::Iot(iot::parse_iot(spec, &p, c)?),
         "alexaSkill" => Event::AlexaSkill(iot::parse_alexa(kind, spec, &p, c)?),
         "alexaSmartHome" => Event::AlexaSmartHome(iot::parse_alexa(kind, spec, &p, c)?),
+        "kafka" => Event::Kafka(mq::parse_kafka(spec, &p, c)?),
+        "msk" => Event::Msk(mq::parse_msk(spec, &p, c)?),
+        "activemq" => Event::ActiveMq(mq::parse_broker(kind, spec, &p, c)?),
+        "rabbitmq" => Event::RabbitMq(mq::parse_broker(kind, spec, &p, c)?),
         k if NOT_YET.contains(&k) => {
             c.error(
                 &p,

@@ -352,6 +352,7 @@ pub fn plan_with(
     crate::events::http_api::compile(&mut c);
     crate::events::sns::compile(&mut c);
     crate::events::stream::compile(&mut c);
+    crate::events::mq::compile(&mut c);
     crate::events::sqs::compile(&mut c);
     crate::events::event_bridge::compile(&mut c);
     crate::events::cloudwatch::compile(&mut c);

@@ -84,12 +84,22 @@ fn normalize(id: &str, r: &Value) -> Value {
     }
     // IAM takes `Action: x` and `Action: [x]` alike; sls-rs writes lists (and passes a REST
     // API resource policy through as written).
+    // A resource listed twice in one statement means what it means once (v3 repeats an MSK
+    // cluster per event; sls-rs lists it once).
     let lists = |sts: &mut Vec<Value>| {
         for st in sts {
             for k in ["Action", "Resource"] {
                 if let Some(v @ Value::String(_)) = st.get(k).cloned() {
                     st[k] = json!([v]);
                 }
+            }
+            if let Some(Value::Array(rs)) = st.get_mut("Resource") {
+                let mut seen = Vec::new();
+                rs.retain(|r| {
+                    let new = !seen.contains(r);
+                    seen.push(r.clone());
+                    new
+                });
             }
         }
     };

@@ -721,6 +721,22 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
             "`soap` is not an integration",
         ),
         (
+            "kafka: {topic: t, bootstrapServers: [b:9092], accessConfigurations: {vpcSubnet: [subnet-1]}}",
+            "a VPC access configuration needs `vpcSecurityGroup` too",
+        ),
+        (
+            "msk: {arn: 'arn:aws:kafka:us-east-1:1:cluster/c/x', topic: t, startingPosition: AT_TIMESTAMP}",
+            "`startingPosition: AT_TIMESTAMP` needs `startingPositionTimestamp`",
+        ),
+        (
+            "rabbitmq: {arn: 'arn:aws:mq:us-east-1:1:broker:b:b-1', queue: q}",
+            "rabbitmq event has no `basicAuthArn`",
+        ),
+        (
+            "activemq: {arn: my-broker, basicAuthArn: 'arn:aws:secretsmanager:us-east-1:1:secret:s', queue: q}",
+            "`arn` must be the broker's ARN",
+        ),
+        (
             "schedule: {rate: 'cron(0 1 * * ? *)', method: scheduler, timezone: Europe/Paris}",
             "EventBridge Scheduler schedules",
         ),
