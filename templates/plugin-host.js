@@ -514,7 +514,7 @@ function failure(e) {
     plugin: current,
     event: currentEvent,
     message: e && e.message ? e.message : String(e),
-    stack: e && e.stack ? String(e.stack).split('\n').slice(0, 6).join('\n') : undefined,
+    stack: e && e.stack ? modules.mapStack(String(e.stack)).split('\n').slice(0, 6).join('\n') : undefined,
   };
 }
 

@@ -31,6 +31,8 @@ use crate::manifest::variables::Ask;
 use crate::manifest::{Loaded, Service};
 
 const HOST_JS: &str = include_str!("../../templates/plugin-host.js");
+/// The host's cache of the modules plugins load, prepended to the host.
+const MODULE_CACHE_JS: &str = include_str!("../../templates/plugin-module-cache.js");
 
 /// The version plugins are told they run under (`serverless.version`, `getVersion()`).
 pub const FRAMEWORK_VERSION: &str = "3.40.0";
@@ -124,6 +126,10 @@ impl Host {
         let verbose = options.get("verbose") == Some(&Value::Bool(true));
         let mut cmd = Command::new("node");
         cmd.env("SLS_RS_VERBOSE", if verbose { "1" } else { "0" });
+        match module_cache_dir(&service.dir) {
+            Some(dir) => cmd.env("SLS_RS_PLUGIN_CACHE_DIR", dir),
+            None => cmd.env_remove("SLS_RS_PLUGIN_CACHE_DIR"),
+        };
         cmd.arg(script.path())
             .current_dir(&service.dir)
             .stdin(Stdio::null())
@@ -404,7 +410,12 @@ impl Host {
     }
 
     fn send(&mut self, v: &Value) -> Result<()> {
-        writeln!(self.writer, "{v}")
+        // One write per message: the socket is unbuffered, and formatting into it directly
+        // would cost a system call per JSON token.
+        let mut line = v.to_string();
+        line.push('\n');
+        self.writer
+            .write_all(line.as_bytes())
             .and_then(|_| self.writer.flush())
             .map_err(|e| Error::failed(format!("the plugin host stopped listening: {e}")))
     }
@@ -619,7 +630,8 @@ fn path_segments(p: &KeyPath) -> Value {
 impl Drop for Host {
     fn drop(&mut self) {
         let _ = self.send(&json!({ "op": "exit" }));
-        for _ in 0..50 {
+        // Up to 3 s: the module cache may be writing itself (~0.3 s).
+        for _ in 0..150 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
             }
@@ -642,13 +654,37 @@ fn options_for_plugins(options: &BTreeMap<String, Value>, service: &Service) -> 
     Value::Object(o)
 }
 
+/// Where the host caches the modules plugins load for this service:
+/// `$XDG_CACHE_HOME/sls-rs/plugins/<hash of the service directory>` (else `~/.cache/…`).
+/// `SLS_RS_PLUGIN_CACHE=0` turns the cache off, `1` on; by default it is on except in CI (`CI`
+/// set), where a fresh machine would write a cache (+0.3 s) that no later run reads.
+fn module_cache_dir(service_dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let on = match std::env::var("SLS_RS_PLUGIN_CACHE").ok().as_deref() {
+        Some("0" | "off" | "false") => false,
+        Some("1" | "on" | "true") => true,
+        _ => !std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0"),
+    };
+    if !on {
+        return None;
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))?;
+    let (_, hex) =
+        crate::package::archive::sha256(service_dir.to_string_lossy().as_bytes()).ok()?;
+    Some(base.join("sls-rs").join("plugins").join(&hex[..16]))
+}
+
 fn write_script() -> Result<tempfile::NamedTempFile> {
     let mut f = tempfile::Builder::new()
         .prefix("sls-rs-plugin-host-")
         .suffix(".js")
         .tempfile()
         .map_err(|e| Error::failed(format!("could not write the plugin host: {e}")))?;
-    f.write_all(HOST_JS.as_bytes())
+    f.write_all(MODULE_CACHE_JS.as_bytes())
+        .and_then(|_| f.write_all(b"\n"))
+        .and_then(|_| f.write_all(HOST_JS.as_bytes()))
         .map_err(|e| Error::failed(format!("could not write the plugin host: {e}")))?;
     Ok(f)
 }

@@ -1605,3 +1605,116 @@ fn info_and_remove_run_their_hooks_in_v3_order() {
         ]
     );
 }
+
+/// A plugin with a dependency tree in node_modules: what each module sees of itself, written
+/// by the plugin so two runs can be compared.
+fn cached_plugin_service() -> Test {
+    Test::new()
+        .file(
+            "serverless.yml",
+            &format!("{HEAD}plugins:\n  - cached\nfunctions:\n  hello:\n    handler: handler.hello\n"),
+        )
+        .file("handler.js", HANDLER)
+        .file("package-lock.json", "{}\n")
+        .file(
+            "node_modules/cached/index.js",
+            r#"'use strict';
+const dep = require('dep');
+const data = require('dep/data.json');
+class Cached {
+  constructor(serverless) {
+    this.hooks = {
+      'after:package:finalize': () => {
+        if (process.env.CACHED_FAIL) dep.fail();
+        const seen = { self: [__filename, __dirname], dep: dep.where(), data, resolved: require.resolve('dep'), strict: this === undefined };
+        require('fs').writeFileSync(require('path').join(serverless.serviceDir, 'seen.json'), JSON.stringify(seen));
+      },
+    };
+  }
+}
+module.exports = Cached;
+"#,
+        )
+        .file("node_modules/dep/package.json", r#"{"name": "dep", "main": "lib.js"}"#)
+        .file("node_modules/dep/data.json", "{\"answer\": 42}\n")
+        .file(
+            "node_modules/dep/lib.js",
+            "#!/usr/bin/env node\n'use strict';\nexports.where = () => [__filename, __dirname, typeof require.resolve, module.id === __filename, 'v1'];\n\nexports.fail = () => {\n  throw new Error('dep failed');\n};\n",
+        )
+}
+
+#[test]
+fn plugin_modules_are_served_from_a_cache_on_later_runs() {
+    let t = cached_plugin_service();
+    let dir = t.path().to_path_buf();
+    let cache = tempfile::tempdir().unwrap();
+    let env = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut e = vec![
+            ("SLS_RS_PLUGIN_CACHE".to_string(), "1".to_string()),
+            ("SLS_RS_PLUGIN_CACHE_DEBUG".into(), "1".into()),
+            ("XDG_CACHE_HOME".into(), cache.path().display().to_string()),
+        ];
+        e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        e
+    };
+    let run = |args: &[&str], extra: &[(&str, &str)]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let out = common::sls(&dir, &args, &env(extra));
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out.status.code(), stderr)
+    };
+    let seen = || std::fs::read_to_string(dir.join("seen.json")).unwrap();
+
+    // The first run loads from node_modules and writes the cache; the second runs from it and
+    // adds V8's code cache; the third only reads. Every module sees the same of itself.
+    let (code, stderr) = run(&["package"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr
+            .contains("plugin module cache: 0 from the cache, 3 from node_modules, wrote modules"),
+        "{stderr}"
+    );
+    let first = seen();
+    assert!(
+        first.contains("node_modules/dep/lib.js") && first.contains("\"answer\":42"),
+        "{first}"
+    );
+    let (_, stderr) = run(&["package"], &[]);
+    assert!(
+        stderr.contains("3 from the cache, 0 from node_modules, wrote code cache"),
+        "{stderr}"
+    );
+    assert_eq!(seen(), first);
+    let (_, stderr) = run(&["package"], &[]);
+    assert!(
+        stderr.contains("3 from the cache, 0 from node_modules, wrote -"),
+        "{stderr}"
+    );
+    assert_eq!(seen(), first);
+
+    // A changed module is read from node_modules again, and the cache rebuilt.
+    let lib = dir.join("node_modules/dep/lib.js");
+    let text = std::fs::read_to_string(&lib)
+        .unwrap()
+        .replace("'v1'", "'v2!'");
+    std::fs::write(&lib, text).unwrap();
+    let (_, stderr) = run(&["package"], &[]);
+    assert!(
+        stderr.contains("2 from the cache, 1 from node_modules, wrote modules"),
+        "{stderr}"
+    );
+    assert_eq!(seen(), first.replace("\"v1\"", "\"v2!\""));
+
+    // A plugin's stack trace names the module's own file and line, not the cache's.
+    let (_, _) = run(&["package"], &[]);
+    let (code, stderr) = run(&["package", "--verbose"], &[("CACHED_FAIL", "1")]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("dep failed"), "{stderr}");
+    assert!(stderr.contains("node_modules/dep/lib.js:6:"), "{stderr}");
+    assert!(!stderr.contains(".0.js:"), "{stderr}");
+
+    // SLS_RS_PLUGIN_CACHE=0 leaves the cache alone.
+    let (code, stderr) = run(&["package"], &[("SLS_RS_PLUGIN_CACHE", "0")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("plugin module cache"), "{stderr}");
+}

@@ -149,6 +149,9 @@ pub fn sls_command(dir: &Path) -> std::process::Command {
         cmd.env_remove(k);
     }
     cmd.env("SLS_RS_TODAY", TODAY);
+    // Each test's service is new: the plugin host's module cache would only be written, never
+    // read (the cache's own test turns it on).
+    cmd.env("SLS_RS_PLUGIN_CACHE", "0");
     cmd
 }
 
