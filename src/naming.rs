@@ -342,6 +342,22 @@ pub fn websockets_permission_id(function: &str) -> String {
     lambda_permission_id(function, "Websockets")
 }
 
+/// `My Pool` → `CognitoUserPoolMyPool`: a user pool a `cognitoUserPool` event creates.
+pub fn cognito_user_pool_id(pool: &str) -> String {
+    format!("CognitoUserPool{}", normalize_alnum(pool))
+}
+
+/// `signup`, `MyPool`, `PreSignUp` →
+/// `SignupLambdaPermissionCognitoUserPoolMyPoolTriggerSourcePreSignUp`.
+pub fn cognito_user_pool_permission_id(function: &str, pool: &str, trigger: &str) -> String {
+    format!(
+        "{}LambdaPermissionCognitoUserPool{}TriggerSource{}",
+        normalize_name(function),
+        normalize_alnum(pool),
+        normalize_alnum(trigger)
+    )
+}
+
 /// The first `n` characters of `normalize_alnum(name)`, as v3 trims names inside IDs.
 fn alnum_prefix(name: &str, n: usize) -> String {
     normalize_alnum(name).chars().take(n).collect()

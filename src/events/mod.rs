@@ -3,6 +3,7 @@
 //! Adding an event kind touches one new file and the match arms below.
 
 pub mod cloudwatch;
+pub mod cognito;
 pub mod event_bridge;
 pub mod http;
 pub mod http_api;
@@ -40,6 +41,7 @@ pub enum Event {
     Msk(mq::Msk),
     ActiveMq(mq::Broker),
     RabbitMq(mq::Broker),
+    CognitoUserPool(cognito::CognitoUserPool),
 }
 
 /// The event kinds sls-rs compiles.
@@ -62,16 +64,12 @@ pub const KINDS: &[&str] = &[
     "msk",
     "activemq",
     "rabbitmq",
+    "cognitoUserPool",
 ];
 
 /// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
 /// unknown events, so nothing the user asked for is lost without a word.
-const NOT_YET: &[&str] = &[
-    "alb",
-    "iotFleetProvisioning",
-    "cognitoUserPool",
-    "cloudFront",
-];
+const NOT_YET: &[&str] = &["alb", "iotFleetProvisioning", "cloudFront"];
 
 /// Parses one item of `functions.<f>.events`.
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
@@ -132,6 +130,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         "msk" => Event::Msk(mq::parse_msk(spec, &p, c)?),
         "activemq" => Event::ActiveMq(mq::parse_broker(kind, spec, &p, c)?),
         "rabbitmq" => Event::RabbitMq(mq::parse_broker(kind, spec, &p, c)?),
+        "cognitoUserPool" => Event::CognitoUserPool(cognito::parse(spec, &p, c)?),
         k if NOT_YET.contains(&k) => {
             c.error(
                 &p,

@@ -1,13 +1,17 @@
-//! The user's `resources:` over the generated template: `Resources` deep-merged last (so users
-//! can override generated properties), `extensions` merged into generated resources only,
-//! `Outputs`, `Conditions`, `Mappings`, `Parameters` and the rest passed through.
+//! The user's `resources:` over the generated template, by v3's rules: `Resources` and `Outputs`
+//! merged last, recursively (so users can override generated properties; lists merge item by
+//! item), `extensions` applied to generated resources only (`Properties` and `Metadata` key by
+//! key, `DependsOn` appended, the policies and `Condition` replaced), `Conditions`, `Mappings`,
+//! `Parameters` and the rest passed through.
 
 use serde_json::{json, Map, Value};
 
 use super::{Compiler, DESCRIPTION};
 use crate::error::{Diagnostic, KeyPath};
 
-/// Objects merge key by key, recursively; anything else is replaced by the user's value.
+/// Objects merge key by key and lists item by item, recursively; anything else is replaced by
+/// the user's value (v3 merges `resources:` so: a one-item `DependsOn` over a generated
+/// two-item one replaces the first item only).
 pub(crate) fn deep_merge(base: &mut Value, over: &Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
@@ -20,7 +24,47 @@ pub(crate) fn deep_merge(base: &mut Value, over: &Value) {
                 }
             }
         }
+        (Value::Array(b), Value::Array(o)) => {
+            for (i, v) in o.iter().enumerate() {
+                match b.get_mut(i) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => b.push(v.clone()),
+                }
+            }
+        }
         (b, o) => *b = o.clone(),
+    }
+}
+
+/// An `extensions` entry applied to a generated resource.
+fn extend(existing: &mut Value, ext: &Map<String, Value>) {
+    for (key, value) in ext {
+        match (key.as_str(), value) {
+            ("Properties" | "Metadata", Value::Object(m)) => {
+                let target = existing
+                    .as_object_mut()
+                    .map(|r| r.entry(key.clone()).or_insert_with(|| json!({})));
+                if let Some(Value::Object(t)) = target {
+                    for (k, v) in m {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            ("DependsOn", added) => {
+                let list = match existing.get("DependsOn") {
+                    Some(Value::Array(a)) => a.clone(),
+                    Some(Value::Null) | None => Vec::new(),
+                    Some(one) => vec![one.clone()],
+                };
+                let mut list = list;
+                match added {
+                    Value::Array(a) => list.extend(a.iter().cloned()),
+                    one => list.push(one.clone()),
+                }
+                existing["DependsOn"] = Value::Array(list);
+            }
+            _ => existing[key.as_str()] = value.clone(),
+        }
     }
 }
 
@@ -52,8 +96,8 @@ pub(super) fn user_resources(c: &mut Compiler) -> Value {
                             c.diags.push(Diagnostic::error(format!("`{key}` cannot be extended")).at(&ep.key(key.clone())).hint("extensions take Properties, DependsOn, Metadata, Condition and the policies"));
                         }
                     }
+                    extend(existing, m);
                 }
-                deep_merge(existing, ext);
             }
             None => c.diags.push(
                 Diagnostic::error(format!("`extensions` names `{id}`, which the template does not have"))

@@ -41,6 +41,27 @@ fn by_stem(t: &Value) -> Vec<(String, Value)> {
 }
 
 /// Removes what is expected to differ, each with its reason.
+/// The logical IDs a value refers to with `Ref` or `Fn::GetAtt`.
+fn references(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("Ref") {
+                out.push(r.clone());
+            }
+            match m.get("Fn::GetAtt") {
+                Some(Value::Array(a)) => {
+                    out.extend(a.first().and_then(Value::as_str).map(String::from))
+                }
+                Some(Value::String(s)) => out.extend(s.split('.').next().map(String::from)),
+                _ => {}
+            }
+            m.values().for_each(|x| references(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| references(x, out)),
+        _ => {}
+    }
+}
+
 fn normalize(id: &str, r: &Value) -> Value {
     let mut r = r.clone();
     let ty = r["Type"].as_str().unwrap_or("").to_string();
@@ -65,7 +86,19 @@ fn normalize(id: &str, r: &Value) -> Value {
             .iter()
             .map(|x| x.as_str().map(|s| json!(stem(s))).unwrap_or(x.clone()))
             .collect();
-        r["DependsOn"] = Value::Array(list);
+        // …and without what a Ref or GetAtt in the properties already implies (cfn-lint W3005:
+        // v3 lists trigger functions a user pool GetAtts; sls-rs does not).
+        let mut implied = Vec::new();
+        references(&r["Properties"], &mut implied);
+        let list: Vec<Value> = list
+            .into_iter()
+            .filter(|x| !x.as_str().is_some_and(|s| implied.iter().any(|i| i == s)))
+            .collect();
+        if list.is_empty() {
+            r.as_object_mut().unwrap().remove("DependsOn");
+        } else {
+            r["DependsOn"] = Value::Array(list);
+        }
     }
     // A method with an authorizer: v3 depends on the authorizer, which AuthorizerId's Ref
     // already implies (W3005); sls-rs depends on the invoke permission, like other methods.

@@ -811,3 +811,24 @@ fn websocket_authorizers_by_arn() {
     assert!(p["SourceArn"].to_string().contains("WebsocketsApi"), "{p}");
     lint(vec![("ws-arn", t.clone())]);
 }
+
+/// `resources:` merges over generated resources by v3's rules: lists item by item, and
+/// `extensions` key by key at the top of `Properties`, appending to `DependsOn`.
+#[test]
+fn user_resources_merge_over_generated_ones_as_in_v3() {
+    let t = template(&format!(
+        "{HEAD}  vpc: {{securityGroupIds: [sg-1, sg-2], subnetIds: [subnet-1]}}\nfunctions:\n  a:\n    handler: handler.hello\nresources:\n  Resources:\n    Other:\n      Type: AWS::SNS::Topic\n    ALambdaFunction:\n      Properties:\n        VpcConfig:\n          SecurityGroupIds: [sg-9]\n  extensions:\n    ALogGroup:\n      Properties:\n        RetentionInDays: 7\n        Tags: [{{Key: a, Value: b}}]\n      DependsOn: [Other]\n      DeletionPolicy: Retain\n"
+    ));
+    let f = &t["Resources"]["ALambdaFunction"]["Properties"]["VpcConfig"];
+    assert_eq!(
+        f["SecurityGroupIds"],
+        json!(["sg-9", "sg-2"]),
+        "item by item"
+    );
+    assert_eq!(f["SubnetIds"], json!(["subnet-1"]));
+    let g = &t["Resources"]["ALogGroup"];
+    assert_eq!(g["Properties"]["RetentionInDays"], 7);
+    assert_eq!(g["Properties"]["LogGroupName"], "/aws/lambda/svc-dev-a");
+    assert_eq!(g["DependsOn"], json!(["Other"]));
+    assert_eq!(g["DeletionPolicy"], "Retain");
+}
