@@ -342,6 +342,12 @@ pub fn websockets_permission_id(function: &str) -> String {
     lambda_permission_id(function, "Websockets")
 }
 
+/// `hellomyStreamConsumer` → `HellomyStreamConsumerStreamConsumer`: a Kinesis consumer the
+/// stack registers for a function (`consumer: true`), named by its consumer name.
+pub fn stream_consumer_id(consumer_name: &str) -> String {
+    format!("{}StreamConsumer", normalize_name(consumer_name))
+}
+
 /// `My Pool` → `CognitoUserPoolMyPool`: a user pool a `cognitoUserPool` event creates.
 pub fn cognito_user_pool_id(pool: &str) -> String {
     format!("CognitoUserPool{}", normalize_alnum(pool))

@@ -29,7 +29,17 @@ pub struct Stream {
     pub tumbling_window: Option<i64>,
     /// `destinations.onFailure`: an SQS queue or SNS topic ARN for records that failed.
     pub on_failure: Option<Value>,
+    /// `consumer`: read a Kinesis stream through an enhanced fan-out consumer.
+    pub consumer: Option<Consumer>,
     pub key_path: KeyPath,
+}
+
+#[derive(Debug, Clone)]
+pub enum Consumer {
+    /// `consumer: true`: the stack registers one for the function.
+    Created,
+    /// `consumer: <ARN>`: one registered elsewhere.
+    Arn(Value),
 }
 
 fn infer_type(arn: &Value) -> Option<StreamType> {
@@ -66,6 +76,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
         maximum_record_age: None,
         tumbling_window: None,
         on_failure: None,
+        consumer: None,
         key_path: path.clone(),
     };
     let mut explicit_type = None;
@@ -148,10 +159,16 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
                 .get("destinations")
                 .and_then(|d| d.get("onFailure"))
                 .map(|f| f.get("arn").cloned().unwrap_or_else(|| f.clone()));
-            if m.contains_key("consumer") {
-                c.error(&path.key("consumer"), "Kinesis enhanced fan-out consumers (`consumer`) are not supported by sls-rs yet", "remove `consumer` to read the stream directly, or define the consumer under `resources:`");
-                return None;
-            }
+            s.consumer = match m.get("consumer") {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => None,
+                Some(Value::Bool(true)) => Some(Consumer::Created),
+                Some(v) => Some(Consumer::Arn(super::arn_value(
+                    v,
+                    &path.key("consumer"),
+                    c,
+                    "a Kinesis stream consumer",
+                )?)),
+            };
         }
         other => {
             s.arn = super::arn_value(other, path, c, "a stream")?;
@@ -171,6 +188,14 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Stream> {
             return None;
         }
     };
+    if s.consumer.is_some() && s.kind == StreamType::Dynamodb {
+        c.error(
+            &path.key("consumer"),
+            "enhanced fan-out consumers read Kinesis streams, not DynamoDB streams",
+            "remove `consumer`",
+        );
+        return None;
+    }
     Some(s)
 }
 
@@ -240,7 +265,28 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             p.insert("MaximumBatchingWindowInSeconds".into(), json!(w));
         }
         p.insert("Enabled".into(), json!(s.enabled.unwrap_or(true)));
-        p.insert("EventSourceArn".into(), s.arn.clone());
+        // Through a consumer, the mapping reads the consumer and the role may subscribe to it.
+        let consumer = match &s.consumer {
+            None => None,
+            Some(Consumer::Arn(arn)) => Some(arn.clone()),
+            Some(Consumer::Created) => {
+                let consumer_name = if service.provider.kinesis_consumer_service_specific {
+                    format!("{}{name}{}{}Consumer", f.key, service.name, service.stage)
+                } else {
+                    format!("{}{name}Consumer", f.key)
+                };
+                let id = crate::naming::stream_consumer_id(&consumer_name);
+                c.add(
+                    id.clone(),
+                    json!({ "Type": "AWS::Kinesis::StreamConsumer", "Properties": { "StreamARN": s.arn, "ConsumerName": consumer_name } }),
+                );
+                Some(json!({ "Ref": id }))
+            }
+        };
+        p.insert(
+            "EventSourceArn".into(),
+            consumer.clone().unwrap_or_else(|| s.arn.clone()),
+        );
         p.insert(
             "FunctionName".into(),
             crate::plan::Compiler::function_arn(&f.key),
@@ -275,26 +321,52 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 "DestinationConfig".into(),
                 json!({ "OnFailure": { "Destination": dest } }),
             );
-            match dest.as_str() {
-                Some(a) if a.contains(":sns:") => {
-                    c.role_statement("onErrorSns", &["sns:Publish"], dest.clone())
+            if c.has_role && f.role.is_none() {
+                match dest.as_str() {
+                    Some(a) if a.contains(":sns:") => {
+                        c.role_statement("streamFailureSns", &["sns:Publish"], dest.clone())
+                    }
+                    Some(a) if a.contains(":sqs:") => c.role_statement(
+                        "streamFailureSqs",
+                        &["sqs:ListQueues", "sqs:SendMessage"],
+                        dest.clone(),
+                    ),
+                    _ => {}
                 }
-                Some(a) if a.contains(":sqs:") => {
-                    c.role_statement("onErrorSqs", &["sqs:SendMessage"], dest.clone())
-                }
-                _ => {}
             }
         }
         let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
         if c.has_role && f.role.is_none() {
             r["DependsOn"] = json!([crate::naming::ROLE_ID]);
-            let key = if s.kind == StreamType::Dynamodb {
-                "dynamodb"
-            } else {
-                "kinesis"
-            };
-            c.role_statement(key, actions, s.arn.clone());
+            match &consumer {
+                None => {
+                    let key = if s.kind == StreamType::Dynamodb {
+                        "dynamodb"
+                    } else {
+                        "kinesis"
+                    };
+                    c.role_statement(key, actions, s.arn.clone());
+                }
+                Some(arn) => {
+                    c.role_statement(
+                        "kinesisWithConsumer",
+                        &[
+                            "kinesis:GetRecords",
+                            "kinesis:GetShardIterator",
+                            "kinesis:DescribeStreamSummary",
+                            "kinesis:ListShards",
+                        ],
+                        s.arn.clone(),
+                    );
+                    c.role_statement(
+                        "kinesisConsumer",
+                        &["kinesis:SubscribeToShard"],
+                        arn.clone(),
+                    );
+                }
+            }
         }
+        // (v3 also lists a created consumer in DependsOn, which the Ref implies: W3005.)
         c.add(
             crate::naming::stream_event_source_mapping_id(&f.key, kind, &name),
             r,

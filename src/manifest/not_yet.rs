@@ -44,10 +44,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "remove it to create the service's own WebSocket API",
     ),
     (
-        "provider.kinesis",
-        "remove it; Kinesis enhanced fan-out consumers are not compiled yet either",
-    ),
-    (
         "functions.*.events.schedule.roleArn",
         "it applies to EventBridge Scheduler schedules (`method: scheduler`), not compiled yet",
     ),

@@ -102,6 +102,8 @@ pub struct Provider {
     pub vpc_endpoint_ids: Option<Value>,
     /// `websocket.useProviderTags`: the provider's tags go on the WebSocket API.
     pub websocket_tags: bool,
+    /// `kinesis.consumerNamingMode: serviceSpecific`: consumers named with service and stage.
+    pub kinesis_consumer_service_specific: bool,
     /// `logs.frameworkLambda`: the functions sls-rs adds (custom resources) get log groups.
     pub framework_lambda_logs: bool,
     /// `logs.lambda`: the functions' advanced logging unless a function sets `logs`.

@@ -753,8 +753,8 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
             "an authorizer given by an intrinsic `arn` needs a `name`",
         ),
         (
-            "stream: {arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s', consumer: true}",
-            "enhanced fan-out",
+            "stream: {arn: 'arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x', consumer: true}",
+            "enhanced fan-out consumers read Kinesis streams, not DynamoDB streams",
         ),
     ] {
         let e = fails(&format!(
@@ -831,4 +831,22 @@ fn user_resources_merge_over_generated_ones_as_in_v3() {
     assert_eq!(g["Properties"]["LogGroupName"], "/aws/lambda/svc-dev-a");
     assert_eq!(g["DependsOn"], json!(["Other"]));
     assert_eq!(g["DeletionPolicy"], "Retain");
+}
+
+/// `provider.kinesis.consumerNamingMode: serviceSpecific` names a created consumer with the
+/// service and stage, as v3 does (two services reading one stream need different names).
+#[test]
+fn kinesis_consumers_named_per_service() {
+    let t = template(&format!(
+        "{HEAD}  kinesis: {{consumerNamingMode: serviceSpecific}}\nfunctions:\n  a:\n    handler: handler.hello\n    events:\n      - stream: {{type: kinesis, arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks', consumer: true}}\n"
+    ));
+    let c = &t["Resources"]["AclickssvcdevConsumerStreamConsumer"];
+    assert_eq!(
+        c["Properties"]["ConsumerName"], "aclickssvcdevConsumer",
+        "{t}"
+    );
+    assert_eq!(
+        t["Resources"]["AEventSourceMappingKinesisClicks"]["Properties"]["EventSourceArn"],
+        json!({"Ref": "AclickssvcdevConsumerStreamConsumer"})
+    );
 }

@@ -57,6 +57,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "vpcEndpointIds",
     "websocket",
     "logDataProtectionPolicy",
+    "kinesis",
 ];
 
 pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider {
@@ -220,6 +221,21 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         c,
     );
     super::settings::check_vpc(pm.get("vpc"), &pp.key("vpc"), c);
+    if let Some(v) = pm.get("kinesis").filter(|v| !v.is_null()) {
+        let kp = pp.key("kinesis");
+        if let Some(km) = c.map(v, &kp) {
+            c.unknown_keys(km, &["consumerNamingMode"], &kp);
+            match c.opt_string(km, "consumerNamingMode", &kp).as_deref() {
+                None => {}
+                Some("serviceSpecific") => p.kinesis_consumer_service_specific = true,
+                Some(other) => c.error(
+                    &kp.key("consumerNamingMode"),
+                    format!("`{other}` is not a consumer naming mode"),
+                    "the one mode is serviceSpecific (consumer names with the service and stage)",
+                ),
+            }
+        }
+    }
     if let Some(v) = pm.get("websocket").filter(|v| !v.is_null()) {
         let wp = pp.key("websocket");
         if let Some(wm) = c.map(v, &wp) {
