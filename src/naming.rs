@@ -348,6 +348,12 @@ pub fn stream_consumer_id(consumer_name: &str) -> String {
     format!("{}StreamConsumer", normalize_name(consumer_name))
 }
 
+/// `report`, 2 → `ReportSchedulerSchedule2`: an EventBridge Scheduler schedule
+/// (`method: scheduler`), counted with the function's other schedule expressions.
+pub fn scheduler_schedule_id(function: &str, n: usize) -> String {
+    format!("{}SchedulerSchedule{n}", normalize_name(function))
+}
+
 /// `My Pool` → `CognitoUserPoolMyPool`: a user pool a `cognitoUserPool` event creates.
 pub fn cognito_user_pool_id(pool: &str) -> String {
     format!("CognitoUserPool{}", normalize_alnum(pool))

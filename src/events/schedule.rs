@@ -15,7 +15,19 @@ pub struct Schedule {
     pub input: Option<Value>,
     pub input_path: Option<String>,
     pub input_transformer: Option<Map<String, Value>>,
+    /// `method: scheduler`: EventBridge Scheduler schedules instead of rules.
+    pub scheduler: Option<Scheduler>,
     pub key_path: KeyPath,
+}
+
+/// The settings of EventBridge Scheduler schedules (`method: scheduler`).
+#[derive(Debug, Clone, Default)]
+pub struct Scheduler {
+    /// The role the schedule invokes the function with; the function's own role by default.
+    pub role_arn: Option<Value>,
+    pub group_name: Option<String>,
+    /// An IANA time zone for cron expressions (`Europe/Paris`).
+    pub timezone: Option<String>,
 }
 
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Schedule> {
@@ -27,6 +39,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Schedule> {
         input: None,
         input_path: None,
         input_transformer: None,
+        scheduler: None,
         key_path: path.clone(),
     };
     let (rate_value, rate_path) = match v {
@@ -44,19 +57,49 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Schedule> {
                     "inputTransformer",
                     "method",
                     "timezone",
+                    "roleArn",
+                    "groupName",
                 ],
                 path,
             );
-            if c.opt_string(m, "method", path)
-                .is_some_and(|m| m == "scheduler")
-                || m.contains_key("timezone")
-            {
-                c.error(
-                    &path.key("method"),
-                    "EventBridge Scheduler schedules (`method: scheduler`, `timezone`) are not supported by sls-rs yet",
-                    "remove `method` and `timezone` to use an EventBridge rule (UTC)",
-                );
-                return None;
+            match c.opt_string(m, "method", path).as_deref() {
+                None | Some("eventBus") => {
+                    for key in ["timezone", "roleArn", "groupName"] {
+                        if m.get(key).is_some_and(|v| !v.is_null()) {
+                            c.error(
+                                &path.key(key),
+                                format!("`{key}` applies to EventBridge Scheduler schedules"),
+                                "add `method: scheduler`, or remove it",
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some("scheduler") => {
+                    for key in ["inputPath", "inputTransformer"] {
+                        if m.contains_key(key) {
+                            c.error(
+                                &path.key(key),
+                                format!("EventBridge Scheduler schedules do not take `{key}`"),
+                                "pass a fixed `input`, or leave out `method: scheduler`",
+                            );
+                            return None;
+                        }
+                    }
+                    s.scheduler = Some(Scheduler {
+                        role_arn: m.get("roleArn").filter(|v| !v.is_null()).cloned(),
+                        group_name: c.opt_string(m, "groupName", path),
+                        timezone: c.opt_string(m, "timezone", path),
+                    });
+                }
+                Some(other) => {
+                    c.error(
+                        &path.key("method"),
+                        format!("`{other}` is not a schedule method"),
+                        "use eventBus (an EventBridge rule, the default) or scheduler (EventBridge Scheduler)",
+                    );
+                    return None;
+                }
             }
             s.enabled = c.opt_bool(m, "enabled", path).unwrap_or(true);
             s.name = c.opt_string(m, "name", path);
@@ -172,11 +215,13 @@ fn check_expression(e: &str) -> Result<(), String> {
     Err("it must start with rate( or cron(".into())
 }
 
-/// `<Fn>EventsRuleSchedule<N>` and its permission; N counts rules per function from 1.
+/// `<Fn>EventsRuleSchedule<N>` and its permission, or `<Fn>SchedulerSchedule<N>`; N counts
+/// the function's schedule expressions from 1.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use serde_json::json;
     let service = c.service;
     let mut counters: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut scheduled: Vec<&str> = Vec::new();
     for (f, s) in super::of_kind(service, |e| match e {
         super::Event::Schedule(s) => Some(s),
         _ => None,
@@ -184,6 +229,13 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         for rate in &s.rates {
             let n = counters.entry(f.key.as_str()).or_insert(0);
             *n += 1;
+            if let Some(sch) = &s.scheduler {
+                schedule(c, f, s, sch, rate, *n);
+                if !scheduled.contains(&f.name.as_str()) {
+                    scheduled.push(&f.name);
+                }
+                continue;
+            }
             super::add_rule(
                 c,
                 &f.key,
@@ -204,4 +256,72 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             );
         }
     }
+    // The schedules invoke their functions through the shared role, which the scheduler may
+    // assume (v3's way; a `roleArn` of its own needs its own trust).
+    if !scheduled.is_empty() && c.has_role {
+        c.role_principals.push("scheduler.amazonaws.com");
+        for name in scheduled {
+            let arn = format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}");
+            c.role_statement(
+                "scheduler",
+                &["lambda:InvokeFunction"],
+                json!({ "Fn::Sub": arn }),
+            );
+            c.role_statement(
+                "scheduler",
+                &["lambda:InvokeFunction"],
+                json!({ "Fn::Sub": format!("{arn}:*") }),
+            );
+        }
+    }
+}
+
+/// One EventBridge Scheduler schedule invoking the function.
+fn schedule(
+    c: &mut crate::plan::Compiler,
+    f: &crate::manifest::service::Function,
+    s: &Schedule,
+    sch: &Scheduler,
+    rate: &str,
+    n: usize,
+) {
+    use serde_json::json;
+    let function = crate::plan::Compiler::function_arn(&f.key);
+    let role = sch.role_arn.clone().or_else(|| {
+        c.t.resources
+            .get(&crate::naming::function_logical_id(&f.key))
+            .and_then(|r| r["Properties"].get("Role").cloned())
+    });
+    let mut target = Map::new();
+    target.insert("Arn".into(), function);
+    target.insert("RoleArn".into(), role.unwrap_or(Value::Null));
+    if let Some(i) = &s.input {
+        let text = match i {
+            Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        target.insert("Input".into(), json!(text));
+    }
+    let mut p = Map::new();
+    p.insert("ScheduleExpression".into(), json!(rate));
+    p.insert(
+        "State".into(),
+        json!(if s.enabled { "ENABLED" } else { "DISABLED" }),
+    );
+    p.insert("Target".into(), Value::Object(target));
+    p.insert("FlexibleTimeWindow".into(), json!({ "Mode": "OFF" }));
+    for (key, v) in [
+        ("Name", &s.name),
+        ("GroupName", &sch.group_name),
+        ("Description", &s.description),
+        ("ScheduleExpressionTimezone", &sch.timezone),
+    ] {
+        if let Some(v) = v {
+            p.insert(key.into(), json!(v));
+        }
+    }
+    c.add(
+        crate::naming::scheduler_schedule_id(&f.key, n),
+        json!({ "Type": "AWS::Scheduler::Schedule", "Properties": p }),
+    );
 }

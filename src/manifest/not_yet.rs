@@ -43,14 +43,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "provider.apiGateway.websocketApiId",
         "remove it to create the service's own WebSocket API",
     ),
-    (
-        "functions.*.events.schedule.roleArn",
-        "it applies to EventBridge Scheduler schedules (`method: scheduler`), not compiled yet",
-    ),
-    (
-        "functions.*.events.schedule.groupName",
-        "it applies to EventBridge Scheduler schedules (`method: scheduler`), not compiled yet",
-    ),
 ];
 
 /// The hint for a v3 key sls-rs refuses, when `path` is one.
@@ -86,10 +78,7 @@ mod tests {
         assert_eq!(schema_path(&p), "provider.s3.*.bucketName");
         let p = KeyPath::parse_dotted("provider.apiGateway.stage");
         assert_eq!(schema_path(&p), "provider.apiGateway.stage");
-        assert!(hint(&KeyPath::parse_dotted(
-            "functions.f.events[0].schedule.groupName"
-        ))
-        .is_some());
-        assert!(hint(&KeyPath::parse_dotted("functions.f.groupName")).is_none());
+        assert!(hint(&KeyPath::parse_dotted("provider.apiGateway.stage")).is_some());
+        assert!(hint(&KeyPath::parse_dotted("functions.f.stage")).is_none());
     }
 }

@@ -75,9 +75,11 @@ pub(super) fn finish_role(c: &mut Compiler) {
         managed.push(json!({ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]] }));
     }
     let mut p = Map::new();
+    let mut principals = vec!["lambda.amazonaws.com"];
+    principals.extend(c.role_principals.iter().copied());
     p.insert(
         "AssumeRolePolicyDocument".into(),
-        json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": ["lambda.amazonaws.com"] }, "Action": ["sts:AssumeRole"] }] }),
+        json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": principals }, "Action": ["sts:AssumeRole"] }] }),
     );
     p.insert(
         "Policies".into(),

@@ -120,6 +120,8 @@ pub(crate) struct Compiler<'a> {
     pub role_statements: IndexMap<&'static str, (Vec<&'static str>, Vec<Value>)>,
     /// Whether the shared execution role is generated.
     pub has_role: bool,
+    /// Services besides Lambda that may assume the shared role (EventBridge Scheduler).
+    pub role_principals: Vec<&'static str>,
     /// Retained layers get a content hash in their logical ID (as in v3), so references to
     /// `<Name>LambdaLayer` are rewritten to it.
     pub layer_ids: std::collections::HashMap<String, String>,
@@ -323,6 +325,7 @@ pub fn plan_with(
         diags: Vec::new(),
         role_statements: IndexMap::new(),
         has_role: false,
+        role_principals: Vec::new(),
         layer_ids: std::collections::HashMap::new(),
     };
     if own_bucket {

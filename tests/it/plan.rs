@@ -737,8 +737,12 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
             "`arn` must be the broker's ARN",
         ),
         (
-            "schedule: {rate: 'cron(0 1 * * ? *)', method: scheduler, timezone: Europe/Paris}",
-            "EventBridge Scheduler schedules",
+            "schedule: {rate: 'cron(0 1 * * ? *)', timezone: Europe/Paris}",
+            "`timezone` applies to EventBridge Scheduler schedules",
+        ),
+        (
+            "schedule: {rate: 'rate(1 hour)', method: scheduler, inputPath: $.detail}",
+            "EventBridge Scheduler schedules do not take `inputPath`",
         ),
         (
             "websocket: {route: $connect, authorizer: auth}",
