@@ -354,6 +354,17 @@ pub fn scheduler_schedule_id(function: &str, n: usize) -> String {
     format!("{}SchedulerSchedule{n}", normalize_name(function))
 }
 
+/// `register` → `RegisterIotProvisioningTemplate`: the template an `iotFleetProvisioning`
+/// event creates (one per function).
+pub fn iot_provisioning_template_id(function: &str) -> String {
+    format!("{}IotProvisioningTemplate", normalize_name(function))
+}
+
+/// `register` → `RegisterLambdaPermissionIotProvisioningTemplate`.
+pub fn iot_provisioning_permission_id(function: &str) -> String {
+    lambda_permission_id(function, "IotProvisioningTemplate")
+}
+
 /// `My Pool` → `CognitoUserPoolMyPool`: a user pool a `cognitoUserPool` event creates.
 pub fn cognito_user_pool_id(pool: &str) -> String {
     format!("CognitoUserPool{}", normalize_alnum(pool))

@@ -1,4 +1,5 @@
-//! `iot` (an IoT topic rule invoking the function) and `alexaSkill` / `alexaSmartHome` (a
+//! `iot` (an IoT topic rule invoking the function), `iotFleetProvisioning` (a provisioning
+//! template whose pre-provisioning hook is the function) and `alexaSkill` / `alexaSmartHome` (a
 //! permission for the skill), compiled with v3's logical IDs.
 
 use serde_json::{json, Map, Value};
@@ -48,6 +49,72 @@ pub fn parse_iot(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Iot> {
         name: c.opt_string(m, "name", path).map(one_line),
         description: c.opt_string(m, "description", path).map(one_line),
         enabled: c.opt_bool(m, "enabled", path).unwrap_or(true),
+    })
+}
+
+/// A fleet provisioning template with the function as its pre-provisioning hook.
+#[derive(Debug, Clone)]
+pub struct FleetProvisioning {
+    pub enabled: bool,
+    pub role_arn: Value,
+    pub template_body: Value,
+    pub template_name: Option<String>,
+    pub key_path: KeyPath,
+}
+
+pub fn parse_fleet_provisioning(
+    v: &Value,
+    path: &KeyPath,
+    c: &mut Checker,
+) -> Option<FleetProvisioning> {
+    let m = c.map(v, path)?;
+    c.unknown_keys(
+        m,
+        &[
+            "enabled",
+            "provisioningRoleArn",
+            "templateBody",
+            "templateName",
+        ],
+        path,
+    );
+    let Some(role) = m.get("provisioningRoleArn").filter(|r| !r.is_null()) else {
+        c.error(
+            &path.key("provisioningRoleArn"),
+            "an iotFleetProvisioning event needs `provisioningRoleArn`",
+            "add the ARN of the role IoT provisions devices with",
+        );
+        return None;
+    };
+    let role_arn = super::arn_value(role, &path.key("provisioningRoleArn"), c, "an IAM role")?;
+    let template_body = match m.get("templateBody") {
+        Some(b @ Value::Object(_)) => b.clone(),
+        Some(other) => {
+            c.error(
+                &path.key("templateBody"),
+                format!(
+                    "`templateBody` must be the template as a map, not {}",
+                    show(other)
+                ),
+                "write the provisioning template's Parameters and Resources under it",
+            );
+            return None;
+        }
+        None => {
+            c.error(
+                &path.key("templateBody"),
+                "an iotFleetProvisioning event needs `templateBody`",
+                "add the provisioning template (Parameters and Resources)",
+            );
+            return None;
+        }
+    };
+    Some(FleetProvisioning {
+        enabled: c.opt_bool(m, "enabled", path).unwrap_or(true),
+        role_arn,
+        template_body,
+        template_name: c.opt_string(m, "templateName", path),
+        key_path: path.clone(),
     })
 }
 
@@ -143,6 +210,39 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                             ]] })),
                         ),
                     );
+                }
+                super::Event::IotFleetProvisioning(p) => {
+                    if next("iotFleetProvisioning") > 1 {
+                        c.diags.push(
+                            crate::error::Diagnostic::error(format!(
+                                "function `{}` has more than one iotFleetProvisioning event",
+                                f.key
+                            ))
+                            .at(&p.key_path)
+                            .hint("a function is the pre-provisioning hook of one template; give each template its own function"),
+                        );
+                        continue;
+                    }
+                    let permission = crate::naming::iot_provisioning_permission_id(&f.key);
+                    let mut props = Map::new();
+                    props.insert("Enabled".into(), json!(p.enabled));
+                    props.insert(
+                        "PreProvisioningHook".into(),
+                        json!({ "TargetArn": crate::plan::Compiler::function_arn(&f.key) }),
+                    );
+                    props.insert("ProvisioningRoleArn".into(), p.role_arn.clone());
+                    props.insert("TemplateBody".into(), json!(p.template_body.to_string()));
+                    if let Some(n) = &p.template_name {
+                        props.insert("TemplateName".into(), json!(n));
+                    }
+                    c.add(
+                        crate::naming::iot_provisioning_template_id(&f.key),
+                        json!({ "Type": "AWS::IoT::ProvisioningTemplate", "Properties": props, "DependsOn": [permission] }),
+                    );
+                    // Only IoT in this account may call the hook (v3 allows any account's).
+                    let mut perm = crate::plan::permission(&f.key, "iot.amazonaws.com", None);
+                    perm["Properties"]["SourceAccount"] = json!({ "Ref": "AWS::AccountId" });
+                    c.add(permission, perm);
                 }
                 super::Event::AlexaSkill(a) => {
                     let n = next("alexaSkill");

@@ -42,6 +42,7 @@ pub enum Event {
     ActiveMq(mq::Broker),
     RabbitMq(mq::Broker),
     CognitoUserPool(cognito::CognitoUserPool),
+    IotFleetProvisioning(iot::FleetProvisioning),
 }
 
 /// The event kinds sls-rs compiles.
@@ -65,11 +66,12 @@ pub const KINDS: &[&str] = &[
     "activemq",
     "rabbitmq",
     "cognitoUserPool",
+    "iotFleetProvisioning",
 ];
 
 /// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
 /// unknown events, so nothing the user asked for is lost without a word.
-const NOT_YET: &[&str] = &["alb", "iotFleetProvisioning", "cloudFront"];
+const NOT_YET: &[&str] = &["alb", "cloudFront"];
 
 /// Parses one item of `functions.<f>.events`.
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
@@ -131,6 +133,9 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         "activemq" => Event::ActiveMq(mq::parse_broker(kind, spec, &p, c)?),
         "rabbitmq" => Event::RabbitMq(mq::parse_broker(kind, spec, &p, c)?),
         "cognitoUserPool" => Event::CognitoUserPool(cognito::parse(spec, &p, c)?),
+        "iotFleetProvisioning" => {
+            Event::IotFleetProvisioning(iot::parse_fleet_provisioning(spec, &p, c)?)
+        }
         k if NOT_YET.contains(&k) => {
             c.error(
                 &p,

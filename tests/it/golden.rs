@@ -111,6 +111,13 @@ fn normalize(id: &str, r: &Value) -> Value {
         r.as_object_mut().unwrap().remove("DependsOn");
         r["Properties"].as_object_mut().unwrap().remove("SourceArn");
     }
+    // The provisioning hook may be invoked by IoT in this account only (v3: any account's).
+    if id.ends_with("LambdaPermissionIotProvisioningTemplate") {
+        r["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SourceAccount");
+    }
     // The stage's deployment ID ends in a hash of v3's own making.
     if id == "WebsocketsDeploymentStage" {
         r["Properties"]["DeploymentId"] = json!("…");

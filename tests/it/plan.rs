@@ -717,6 +717,10 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
             "Cognito claims are passed to `lambda` integrations only",
         ),
         (
+            "iotFleetProvisioning: {templateBody: {}}",
+            "an iotFleetProvisioning event needs `provisioningRoleArn`",
+        ),
+        (
             "http: {path: x, method: get, integration: soap}",
             "`soap` is not an integration",
         ),
