@@ -365,6 +365,63 @@ pub fn iot_provisioning_permission_id(function: &str) -> String {
     lambda_permission_id(function, "IotProvisioningTemplate")
 }
 
+/// lodash's `words` for ASCII text: runs of letters and digits, split where a lower-case letter
+/// meets an upper-case one, before the last capital of a run followed by lower case (`APIKey`
+/// → `API`, `Key`), and between letters and digits.
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for chunk in s
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|c| !c.is_empty())
+    {
+        let chars: Vec<char> = chunk.chars().collect();
+        let mut word = String::new();
+        for (i, &ch) in chars.iter().enumerate() {
+            if let Some(&prev) = i.checked_sub(1).and_then(|j| chars.get(j)) {
+                let next = chars.get(i + 1).copied();
+                let split = (prev.is_ascii_lowercase() && ch.is_ascii_uppercase())
+                    || (prev.is_ascii_uppercase()
+                        && ch.is_ascii_uppercase()
+                        && next.is_some_and(|n| n.is_ascii_lowercase()))
+                    || (prev.is_ascii_digit() != ch.is_ascii_digit());
+                if split && !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+            }
+            word.push(ch);
+        }
+        if !word.is_empty() {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// `create-user` → `ApiGatewayCreateUserModel`: a model of `provider.apiGateway.request.schemas`,
+/// by its key (v3: `upperFirst(camelCase(key))`).
+pub fn rest_api_model_id(key: &str) -> String {
+    let camel: String = words(key)
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let lower = w.to_ascii_lowercase();
+            if i == 0 {
+                lower
+            } else {
+                upper_first(&lower)
+            }
+        })
+        .collect();
+    format!("ApiGateway{}Model", upper_first(&camel))
+}
+
+/// `users/{id}`, `POST`, `application/json` → `ApiGatewayMethodUsersIdVarPostApplicationJsonModel`:
+/// an event's own request model (v3: the method's ID and `startCase(contentType)`).
+pub fn rest_api_endpoint_model_id(path: &str, method: &str, content_type: &str) -> String {
+    let start: String = words(content_type).iter().map(|w| upper_first(w)).collect();
+    format!("{}{start}Model", rest_api_method_id(path, method))
+}
+
 /// `My Pool` → `CognitoUserPoolMyPool`: a user pool a `cognitoUserPool` event creates.
 pub fn cognito_user_pool_id(pool: &str) -> String {
     format!("CognitoUserPool{}", normalize_alnum(pool))

@@ -32,10 +32,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "remove it, and give the directory on the command line: `package --package DIR`, then `deploy --package DIR`",
     ),
     (
-        "provider.apiGateway.request",
-        "remove it, or define the models and request validators under `resources:`",
-    ),
-    (
         "provider.apiGateway.stage",
         "remove it; the REST API's stage is the service's stage",
     ),

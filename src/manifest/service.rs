@@ -218,6 +218,16 @@ pub struct ApiGateway {
     pub timeout_in_millis: Option<i64>,
     /// `endpoint.securityPolicy` (`TLS_1_0`, `TLS_1_2`).
     pub security_policy: Option<String>,
+    /// `request.schemas`: JSON schemas events name for their request bodies.
+    pub request_schemas: IndexMap<String, RequestSchema>,
+}
+
+/// A request body's JSON schema, as an API Gateway model.
+#[derive(Debug, Clone)]
+pub struct RequestSchema {
+    pub schema: Value,
+    pub name: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone)]

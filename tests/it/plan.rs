@@ -705,8 +705,8 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
             "an `http` integration needs `request.uri`",
         ),
         (
-            "http: {path: x, method: get, integration: lambda, request: {schemas: {application/json: s}}}",
-            "`request.schemas` is not supported by sls-rs yet",
+            "http: {path: x, method: post, request: {schemas: {application/json: missing}}}",
+            "`missing` is not a schema of provider.apiGateway.request.schemas",
         ),
         (
             "http: {path: x, method: get, integration: http-proxy, connectionType: vpc-link, request: {uri: 'http://a'}}",

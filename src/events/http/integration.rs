@@ -265,18 +265,18 @@ fn request(
     p: &KeyPath,
     c: &mut Checker,
 ) -> Option<()> {
-    const PROXY_KEYS: &[&str] = &["parameters", "schemas", "schema", "uri"];
+    const PROXY_KEYS: &[&str] = &["parameters", "schemas", "uri"];
     for key in req.keys() {
         let applies = match key.as_str() {
-            "parameters" => true,
+            "parameters" | "schemas" => true,
             "uri" => matches!(out.kind, Kind::Http | Kind::HttpProxy),
             "method" => out.kind == Kind::Http,
             "template" | "passThrough" | "contentHandling" => out.kind.maps(),
-            "schemas" | "schema" => {
+            "schema" => {
                 c.error(
                     &p.key(key.clone()),
-                    format!("`request.{key}` is not supported by sls-rs yet"),
-                    "define the models and the request validator under `resources:`",
+                    "`request.schema` is v2's; v3 reads `request.schemas`",
+                    "write `schemas: { application/json: <schema> }`",
                 );
                 return None;
             }

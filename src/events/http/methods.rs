@@ -33,13 +33,19 @@ pub(super) fn compile(
         p.insert("ResourceId".into(), resources[&h.path].clone());
         p.insert("RestApiId".into(), api.id.clone());
         p.insert("ApiKeyRequired".into(), json!(h.private));
-        // Request parameters are validated by API Gateway (one validator per API, as in v3).
-        if !h.request_parameters.is_empty() {
+        // Required parameters and request bodies with a schema are validated by API Gateway
+        // (one validator per API, as in v3).
+        let required = h.request_parameters.values().any(|r| r == &json!(true));
+        if required || !h.request_models.is_empty() {
             request_validator(c, api);
             p.insert(
                 "RequestValidatorId".into(),
                 json!({ "Ref": naming::rest_api_request_validator_id(&c.service.name) }),
             );
+        }
+        if !h.request_models.is_empty() {
+            let models = super::models::compile(c, &api.id, h);
+            p.insert("RequestModels".into(), Value::Object(models));
         }
         let depends = vec![json!(naming::rest_api_permission_id(&f.key))];
         authorization(&mut p, h);

@@ -10,6 +10,7 @@ mod cors;
 mod deployment;
 mod integration;
 mod methods;
+mod models;
 mod paths;
 mod usage_plans;
 
@@ -43,6 +44,8 @@ pub struct Http {
     /// `timeoutInMillis`: the integration's timeout, over `provider.apiGateway`'s.
     pub timeout_in_millis: Option<i64>,
     pub integration: Box<integration::Integration>,
+    /// `request.schemas`: the request body's model by content type.
+    pub request_models: Vec<(String, models::Model)>,
     pub key_path: KeyPath,
 }
 
@@ -88,6 +91,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Http> {
         operation_id: None,
         timeout_in_millis: None,
         integration: Box::default(),
+        request_models: Vec::new(),
         key_path: path.clone(),
     };
     if let Some(m) = m {
@@ -192,6 +196,9 @@ fn parse_settings(
         http.authorizer = authorizers::parse(a, &path.key("authorizer"), c);
     }
     if let Some(Value::Object(req)) = m.get("request") {
+        if let Some(schemas) = req.get("schemas").filter(|v| !v.is_null()) {
+            http.request_models = models::parse(schemas, &path.key("request").key("schemas"), c)?;
+        }
         if let Some(Value::Object(params)) = req.get("parameters") {
             let (declared, mapped) = request_parameters(params);
             http.request_parameters = declared;

@@ -18,6 +18,8 @@ mod provider;
 mod resources;
 mod settings;
 
+pub(crate) use settings::request_schema;
+
 use function::{functions, layers};
 use provider::provider;
 use resources::{package, plugins, resources};

@@ -511,9 +511,28 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
             "metrics",
             "timeoutInMillis",
             "endpoint",
+            "request",
         ],
         p,
     );
+    if let Some(r) = m.get("request").filter(|v| !v.is_null()) {
+        let rp = p.key("request");
+        if let Some(rm) = c.map(r, &rp) {
+            c.unknown_keys(rm, &["schemas"], &rp);
+            if let Some(schemas) = rm.get("schemas").filter(|v| !v.is_null()) {
+                let sp = rp.key("schemas");
+                if let Some(sm) = c.map(schemas, &sp) {
+                    for (id, spec) in sm {
+                        if let Some(s) =
+                            super::settings::request_schema(spec, &sp.key(id.clone()), c)
+                        {
+                            a.request_schemas.insert(id.clone(), s);
+                        }
+                    }
+                }
+            }
+        }
+    }
     a.timeout_in_millis = c.opt_int(m, "timeoutInMillis", p, 50, 300_000);
     if let Some(e) = m.get("endpoint").filter(|v| !v.is_null()) {
         let ep = p.key("endpoint");

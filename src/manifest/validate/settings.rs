@@ -436,3 +436,39 @@ pub(super) fn recursive_loop(v: Option<&Value>, p: &KeyPath, c: &mut Checker) ->
         }
     }
 }
+
+/// A request schema: `{schema, name, description}`, or the JSON schema itself (a map, or JSON
+/// text).
+pub(crate) fn request_schema(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<RequestSchema> {
+    match v {
+        Value::Object(m) if m.contains_key("schema") => {
+            c.unknown_keys(m, &["schema", "name", "description"], path);
+            Some(RequestSchema {
+                schema: m["schema"].clone(),
+                name: c.opt_string(m, "name", path),
+                description: c.opt_string(m, "description", path),
+            })
+        }
+        Value::Object(_) => Some(RequestSchema {
+            schema: v.clone(),
+            name: None,
+            description: None,
+        }),
+        Value::String(s) if s.trim_start().starts_with('{') => Some(RequestSchema {
+            schema: v.clone(),
+            name: None,
+            description: None,
+        }),
+        other => {
+            c.error(
+                path,
+                format!(
+                    "a request schema must be a JSON schema, not {}",
+                    show(other)
+                ),
+                "write the schema as a map, or `${file(schema.json)}`",
+            );
+            None
+        }
+    }
+}
