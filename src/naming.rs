@@ -224,8 +224,14 @@ pub const REST_API_ID: &str = "ApiGatewayRestApi";
 pub fn rest_api_request_validator_id(service: &str) -> String {
     format!("ApiGateway{}RequestValidator", normalize_alnum(service))
 }
-/// The usage plan, created when the service has API keys or `usagePlan`.
-pub const REST_API_USAGE_PLAN_ID: &str = "ApiGatewayUsagePlan";
+/// `None` → `ApiGatewayUsagePlan` (the service's one plan), `Some("free")` →
+/// `ApiGatewayUsagePlanFree` (a named plan of a `usagePlan` list).
+pub fn rest_api_usage_plan_id(name: Option<&str>) -> String {
+    format!(
+        "ApiGatewayUsagePlan{}",
+        name.map(upper_first).unwrap_or_default()
+    )
+}
 /// The output holding the REST API's URL (`commands::info` reads it back).
 pub const REST_API_ENDPOINT_OUTPUT: &str = "ServiceEndpoint";
 
@@ -265,14 +271,21 @@ pub fn rest_api_deployment_id(timestamp_ms: u64) -> String {
     format!("ApiGatewayDeployment{timestamp_ms}")
 }
 
-/// `1` → `ApiGatewayApiKey1`: the n-th key (1-based) of `provider.apiGateway.apiKeys`.
-pub fn rest_api_key_id(n: usize) -> String {
-    format!("ApiGatewayApiKey{n}")
+/// `1` → `ApiGatewayApiKey1`: the n-th key (1-based) of `provider.apiGateway.apiKeys`;
+/// `1, Some("free")` → `ApiGatewayApiKeyFree1`, the first key listed under plan `free`.
+pub fn rest_api_key_id(n: usize, plan: Option<&str>) -> String {
+    format!(
+        "ApiGatewayApiKey{}{n}",
+        plan.map(upper_first).unwrap_or_default()
+    )
 }
 
-/// `1` → `ApiGatewayUsagePlanKey1`: attaches the n-th API key (1-based) to the usage plan.
-pub fn rest_api_usage_plan_key_id(n: usize) -> String {
-    format!("ApiGatewayUsagePlanKey{n}")
+/// `1` → `ApiGatewayUsagePlanKey1`: attaches that API key to its usage plan.
+pub fn rest_api_usage_plan_key_id(n: usize, plan: Option<&str>) -> String {
+    format!(
+        "ApiGatewayUsagePlanKey{}{n}",
+        plan.map(upper_first).unwrap_or_default()
+    )
 }
 
 /// `hello` → `HelloLambdaPermissionApiGateway`: one per function the REST API invokes.
@@ -814,9 +827,21 @@ mod tests {
             rest_api_deployment_id(1795700980438),
             "ApiGatewayDeployment1795700980438"
         );
-        assert_eq!(rest_api_key_id(1), "ApiGatewayApiKey1");
-        assert_eq!(rest_api_usage_plan_key_id(1), "ApiGatewayUsagePlanKey1");
-        assert_eq!(REST_API_USAGE_PLAN_ID, "ApiGatewayUsagePlan");
+        assert_eq!(rest_api_key_id(1, None), "ApiGatewayApiKey1");
+        assert_eq!(rest_api_key_id(2, Some("free")), "ApiGatewayApiKeyFree2");
+        assert_eq!(
+            rest_api_usage_plan_key_id(1, None),
+            "ApiGatewayUsagePlanKey1"
+        );
+        assert_eq!(
+            rest_api_usage_plan_key_id(1, Some("paid")),
+            "ApiGatewayUsagePlanKeyPaid1"
+        );
+        assert_eq!(rest_api_usage_plan_id(None), "ApiGatewayUsagePlan");
+        assert_eq!(
+            rest_api_usage_plan_id(Some("free")),
+            "ApiGatewayUsagePlanFree"
+        );
         assert_eq!(
             rest_api_request_validator_id("rest"),
             "ApiGatewayRestRequestValidator"

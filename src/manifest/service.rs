@@ -204,7 +204,8 @@ pub struct ApiGateway {
     pub rest_api_id: Option<Value>,
     pub rest_api_root_resource_id: Option<Value>,
     pub rest_api_resources: IndexMap<String, Value>,
-    pub usage_plan: Option<Value>,
+    /// `usagePlan`: one plan (a map, named by the service), or named plans (a list).
+    pub usage_plans: Vec<UsagePlan>,
     pub description: Option<String>,
     pub binary_media_types: Option<Value>,
     pub minimum_compression_size: Option<i64>,
@@ -235,7 +236,20 @@ pub struct ApiKey {
     pub name: Option<String>,
     pub value: Option<String>,
     pub description: Option<String>,
+    pub customer_id: Option<String>,
     pub enabled: bool,
+    /// The named usage plan the key is listed under (`- free: [key, …]`).
+    pub plan: Option<String>,
+    /// Its number in v3's count (reset at each plan's list), for its logical ID.
+    pub number: usize,
+}
+
+/// A usage plan; `name` is `None` for the one plan of a `usagePlan` map.
+#[derive(Debug, Clone)]
+pub struct UsagePlan {
+    pub name: Option<String>,
+    pub quota: Option<Value>,
+    pub throttle: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default)]

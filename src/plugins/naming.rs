@@ -67,7 +67,9 @@ impl Context {
             "getResourceLogicalId" => json!(naming::rest_api_resource_id(&arg(0)?)),
             "getAuthorizerLogicalId" => json!(naming::rest_api_authorizer_id(&arg(0)?)),
             "getValidatorLogicalId" => json!(naming::rest_api_request_validator_id(&self.service)),
-            "getUsagePlanLogicalId" => json!(naming::REST_API_USAGE_PLAN_ID),
+            "getUsagePlanLogicalId" => {
+                json!(naming::rest_api_usage_plan_id(arg(0).ok().as_deref()))
+            }
             "getHttpApiLogicalId" => json!(naming::HTTP_API_ID),
             "getQueueLogicalId" => json!(naming::sqs_event_source_mapping_id(&arg(0)?, &arg(1)?)),
             "getTopicLogicalId" => json!(naming::sns_topic_id(&arg(0)?)),

@@ -858,3 +858,28 @@ fn kinesis_consumers_named_per_service() {
         json!({"Ref": "AclickssvcdevConsumerStreamConsumer"})
     );
 }
+
+/// A `usagePlan` alone makes the plan (v3 does; it used to be dropped without keys), and with
+/// named plans every key is listed under one.
+#[test]
+fn usage_plans_without_keys_and_keys_outside_named_plans() {
+    let t = template(&format!(
+        "{HEAD}  apiGateway:\n    usagePlan: {{throttle: {{rateLimit: 5}}}}\nfunctions:\n  a:\n    handler: handler.hello\n    events: [{{http: GET x}}]\n"
+    ));
+    let plan = &t["Resources"]["ApiGatewayUsagePlan"]["Properties"];
+    assert_eq!(plan["Throttle"], json!({"RateLimit": 5}), "{t}");
+    let e = fails(&format!(
+        "{HEAD}  apiGateway:\n    usagePlan: [{{free: {{}}}}]\n    apiKeys: [loose-key]\nfunctions:\n  a:\n    handler: handler.hello\n    events: [{{http: GET x}}]\n"
+    ));
+    assert!(
+        e.contains("with named usage plans, each API key is listed under its plan"),
+        "{e}"
+    );
+    let e = fails(&format!(
+        "{HEAD}  apiGateway:\n    usagePlan: [{{paid-tier: {{}}}}]\nfunctions:\n  a:\n    handler: handler.hello\n"
+    ));
+    assert!(
+        e.contains("usage plan name `paid-tier` may hold letters and digits only"),
+        "{e}"
+    );
+}

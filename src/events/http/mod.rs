@@ -295,7 +295,7 @@ fn check(c: &mut Compiler, events: &Events) {
                 .hint("`cors` generates the OPTIONS method; remove one of them"),
             );
         }
-        if h.private && ag.api_keys.is_empty() && ag.usage_plan.is_none() {
+        if h.private && ag.api_keys.is_empty() && ag.usage_plans.is_empty() {
             c.diags.push(
                 Diagnostic::error(format!(
                     "`{} /{}` is private, but the service defines no API keys",

@@ -1,91 +1,112 @@
-//! API keys (`provider.apiGateway.apiKeys`), the usage plan they belong to, and the keys'
-//! attachment to it.
+//! API keys (`provider.apiGateway.apiKeys`), the usage plans (`usagePlan`: one, or a list of
+//! named plans with their keys listed under their names), and the keys' attachment to their plan.
 
 use serde_json::{json, Map, Value};
 
 use super::api::Api;
+use crate::manifest::service::UsagePlan;
 use crate::naming;
 use crate::plan::{pick, Compiler};
 
-/// Nothing without API keys; otherwise one key per entry, the usage plan, and one usage plan
+/// The usage plans (with keys or a `usagePlan`, as in v3), one key per entry and one usage plan
 /// key per API key. All wait for the deployment, which creates the stage they name.
 pub(super) fn compile(c: &mut Compiler, api: &Api, deployment_id: &str) {
     let service = c.service;
     let ag = &service.provider.api_gateway;
-    if ag.api_keys.is_empty() {
+    if ag.api_keys.is_empty() && ag.usage_plans.is_empty() {
         return;
     }
-    for (i, key) in ag.api_keys.iter().enumerate() {
+    let default_plan = [UsagePlan {
+        name: None,
+        quota: None,
+        throttle: None,
+    }];
+    let plans = if ag.usage_plans.is_empty() {
+        &default_plan[..]
+    } else {
+        &ag.usage_plans[..]
+    };
+    for plan in plans {
+        let p = usage_plan(c, api, plan);
+        c.add(
+            naming::rest_api_usage_plan_id(plan.name.as_deref()),
+            json!({ "Type": "AWS::ApiGateway::UsagePlan", "DependsOn": deployment_id, "Properties": p }),
+        );
+    }
+    for key in &ag.api_keys {
+        let plan = key.plan.as_deref();
         let mut p = Map::new();
         p.insert("Enabled".into(), json!(key.enabled));
-        if let Some(n) = &key.name {
-            p.insert("Name".into(), json!(n));
-        }
-        if let Some(v) = &key.value {
-            p.insert("Value".into(), json!(v));
-        }
-        if let Some(d) = &key.description {
-            p.insert("Description".into(), json!(d));
+        for (k, v) in [
+            ("Name", &key.name),
+            ("Value", &key.value),
+            ("Description", &key.description),
+            ("CustomerId", &key.customer_id),
+        ] {
+            if let Some(v) = v {
+                p.insert(k.into(), json!(v));
+            }
         }
         p.insert(
             "StageKeys".into(),
             json!([{ "RestApiId": api.id, "StageName": service.stage }]),
         );
-        c.add(naming::rest_api_key_id(i + 1), json!({ "Type": "AWS::ApiGateway::ApiKey", "Properties": p, "DependsOn": deployment_id }));
-    }
-    let p = usage_plan(c, api);
-    c.add(naming::REST_API_USAGE_PLAN_ID, json!({ "Type": "AWS::ApiGateway::UsagePlan", "DependsOn": deployment_id, "Properties": p }));
-    for i in 0..ag.api_keys.len() {
+        let key_id = naming::rest_api_key_id(key.number, plan);
         c.add(
-            naming::rest_api_usage_plan_key_id(i + 1),
-            json!({ "Type": "AWS::ApiGateway::UsagePlanKey", "Properties": { "KeyId": { "Ref": naming::rest_api_key_id(i + 1) }, "KeyType": "API_KEY", "UsagePlanId": { "Ref": naming::REST_API_USAGE_PLAN_ID } } }),
+            key_id.clone(),
+            json!({ "Type": "AWS::ApiGateway::ApiKey", "Properties": p, "DependsOn": deployment_id }),
+        );
+        c.add(
+            naming::rest_api_usage_plan_key_id(key.number, plan),
+            json!({ "Type": "AWS::ApiGateway::UsagePlanKey", "Properties": { "KeyId": { "Ref": key_id }, "KeyType": "API_KEY", "UsagePlanId": { "Ref": naming::rest_api_usage_plan_id(plan) } } }),
         );
     }
 }
 
-/// The usage plan's `Properties`: the stage, v3's name and description, and the quota and
-/// throttle of `provider.apiGateway.usagePlan`.
-fn usage_plan(c: &Compiler, api: &Api) -> Map<String, Value> {
+/// A usage plan's `Properties`: the stage, v3's name and description, quota and throttle.
+fn usage_plan(c: &Compiler, api: &Api, plan: &UsagePlan) -> Map<String, Value> {
     let service = c.service;
     let mut p = Map::new();
     p.insert(
         "ApiStages".into(),
         json!([{ "ApiId": api.id, "Stage": service.stage }]),
     );
-    p.insert(
-        "Description".into(),
-        json!(format!(
-            "Usage plan for {} {} stage",
-            service.name, service.stage
-        )),
-    );
-    p.insert(
-        "UsagePlanName".into(),
-        json!(format!("{}-{}", service.name, service.stage)),
-    );
-    if let Some(Value::Object(up)) = &service.provider.api_gateway.usage_plan {
-        if let Some(q) = up.get("quota") {
-            p.insert(
-                "Quota".into(),
-                pick(
-                    q,
-                    &[
-                        ("limit", "Limit"),
-                        ("offset", "Offset"),
-                        ("period", "Period"),
-                    ],
-                ),
-            );
-        }
-        if let Some(t) = up.get("throttle") {
-            p.insert(
-                "Throttle".into(),
-                pick(
-                    t,
-                    &[("burstLimit", "BurstLimit"), ("rateLimit", "RateLimit")],
-                ),
-            );
-        }
+    let (description, name) = match &plan.name {
+        None => (
+            format!("Usage plan for {} {} stage", service.name, service.stage),
+            format!("{}-{}", service.name, service.stage),
+        ),
+        Some(n) => (
+            format!(
+                "Usage plan \"{n}\" for {} {} stage",
+                service.name, service.stage
+            ),
+            format!("{}-{n}-{}", service.name, service.stage),
+        ),
+    };
+    p.insert("Description".into(), json!(description));
+    p.insert("UsagePlanName".into(), json!(name));
+    if let Some(q) = &plan.quota {
+        p.insert(
+            "Quota".into(),
+            pick(
+                q,
+                &[
+                    ("limit", "Limit"),
+                    ("offset", "Offset"),
+                    ("period", "Period"),
+                ],
+            ),
+        );
+    }
+    if let Some(t) = &plan.throttle {
+        p.insert(
+            "Throttle".into(),
+            pick(
+                t,
+                &[("burstLimit", "BurstLimit"), ("rateLimit", "RateLimit")],
+            ),
+        );
     }
     p
 }

@@ -541,49 +541,9 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
             a.security_policy = c.opt_string(em, "securityPolicy", &ep);
         }
     }
+    a.usage_plans = usage_plans(m.get("usagePlan"), &p.key("usagePlan"), c);
     if let Some(keys) = m.get("apiKeys") {
-        let kp = p.key("apiKeys");
-        match keys {
-            Value::Array(list) => {
-                for (i, k) in list.iter().enumerate() {
-                    match k {
-                        Value::String(s) => a.api_keys.push(ApiKey {
-                            name: Some(s.clone()),
-                            value: None,
-                            description: None,
-                            enabled: true,
-                        }),
-                        Value::Object(km) => {
-                            let ip = kp.index(i);
-                            a.api_keys.push(ApiKey {
-                                name: c.opt_string(km, "name", &ip),
-                                value: c.opt_string(km, "value", &ip),
-                                description: c.opt_string(km, "description", &ip),
-                                enabled: c.opt_bool(km, "enabled", &ip).unwrap_or(true),
-                            });
-                            if let Some(v) = &a.api_keys.last().and_then(|k| k.value.clone()) {
-                                if v.len() < 20 {
-                                    c.error(&ip.key("value"), "an API key value must be at least 20 characters", "use a longer value, or leave `value` out and let API Gateway generate one");
-                                }
-                            }
-                        }
-                        other => c.error(
-                            &kp.index(i),
-                            format!(
-                                "an API key must be a name or a map, not {}",
-                                type_name(other)
-                            ),
-                            "write `- my-key` or `- { name: my-key, value: … }`",
-                        ),
-                    }
-                }
-            }
-            other => c.error(
-                &kp,
-                format!("`apiKeys` must be a list, not {}", type_name(other)),
-                "write one `- key-name` per line",
-            ),
-        }
+        a.api_keys = api_keys(keys, &p.key("apiKeys"), &a.usage_plans, c);
     }
     a.rest_api_id = m.get("restApiId").cloned();
     a.rest_api_root_resource_id = m.get("restApiRootResourceId").cloned();
@@ -600,7 +560,6 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
             "add the root resource ID of the existing API (aws apigateway get-resources)",
         );
     }
-    a.usage_plan = m.get("usagePlan").cloned();
     a.description = c.opt_string(m, "description", p);
     a.binary_media_types = m.get("binaryMediaTypes").cloned();
     a.minimum_compression_size = c.opt_int(m, "minimumCompressionSize", p, 0, 10_485_760);
@@ -683,4 +642,204 @@ fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
         .opt_bool(m, "shouldStartNameWithService", p)
         .unwrap_or(false);
     h
+}
+
+/// `usagePlan`: `{quota, throttle}` (the service's one plan), or `[{name: {quota, throttle}}, …]`.
+fn usage_plans(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Vec<UsagePlan> {
+    let settings = |m: &Map<String, Value>, p: &KeyPath, c: &mut Checker| {
+        c.unknown_keys(m, &["quota", "throttle"], p);
+        for key in ["quota", "throttle"] {
+            if let Some(v) = m.get(key).filter(|v| !v.is_null()) {
+                let kp = p.key(key);
+                if let Some(km) = c.map(v, &kp) {
+                    let known: &[&str] = if key == "quota" {
+                        &["limit", "offset", "period"]
+                    } else {
+                        &["burstLimit", "rateLimit"]
+                    };
+                    c.unknown_keys(km, known, &kp);
+                }
+            }
+        }
+        (m.get("quota").cloned(), m.get("throttle").cloned())
+    };
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(m)) => {
+            let (quota, throttle) = settings(m, p, c);
+            vec![UsagePlan {
+                name: None,
+                quota,
+                throttle,
+            }]
+        }
+        Some(Value::Array(list)) => {
+            let mut out = Vec::new();
+            for (i, item) in list.iter().enumerate() {
+                let ip = p.index(i);
+                match item {
+                    Value::Object(m) if m.len() == 1 => {
+                        let (name, spec) = m.iter().next().expect("one entry");
+                        let np = ip.key(name.clone());
+                        if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+                            c.error(
+                                &np,
+                                format!("usage plan name `{name}` may hold letters and digits only"),
+                                "it names the plan's logical IDs (ApiGatewayUsagePlan<Name>), as in v3; rename it",
+                            );
+                            continue;
+                        }
+                        let empty = Map::new();
+                        let sm = match spec {
+                            Value::Null => &empty,
+                            other => match c.map(other, &np) {
+                                Some(sm) => sm,
+                                None => continue,
+                            },
+                        };
+                        let (quota, throttle) = settings(sm, &np, c);
+                        out.push(UsagePlan {
+                            name: Some(name.clone()),
+                            quota,
+                            throttle,
+                        });
+                    }
+                    other => c.error(
+                        &ip,
+                        format!(
+                            "a usage plan in the list must be `name: {{quota, throttle}}`, not {}",
+                            show(other)
+                        ),
+                        "write `- free: { quota: { limit: 1000, period: MONTH } }`",
+                    ),
+                }
+            }
+            out
+        }
+        Some(other) => {
+            c.error(
+                p,
+                format!(
+                    "`usagePlan` must be a map or a list of named plans, not {}",
+                    type_name(other)
+                ),
+                "write `usagePlan: { quota: { limit: 5000, period: MONTH } }`",
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// `apiKeys`: names, `{name, value, description, customerId, enabled}` maps, and, with named
+/// usage plans, `- <plan>: [keys…]` lists. Numbered as v3 numbers them.
+fn api_keys(v: &Value, kp: &KeyPath, plans: &[UsagePlan], c: &mut Checker) -> Vec<ApiKey> {
+    let Value::Array(list) = v else {
+        c.error(
+            kp,
+            format!("`apiKeys` must be a list, not {}", type_name(v)),
+            "write one `- key-name` per line",
+        );
+        return Vec::new();
+    };
+    let named: Vec<&str> = plans.iter().filter_map(|p| p.name.as_deref()).collect();
+    let mut out = Vec::new();
+    let mut number = 0;
+    for (i, k) in list.iter().enumerate() {
+        let ip = kp.index(i);
+        let group = match k {
+            Value::Object(km) if km.len() == 1 => km
+                .iter()
+                .next()
+                .filter(|(n, _)| named.contains(&n.as_str()))
+                .map(|(n, keys)| (n.clone(), keys)),
+            _ => None,
+        };
+        if let Some((plan, keys)) = group {
+            let Value::Array(keys) = keys else {
+                c.error(
+                    &ip.key(plan.clone()),
+                    format!("the keys of usage plan `{plan}` must be a list"),
+                    "write `- free: [key-one, key-two]`",
+                );
+                continue;
+            };
+            number = 0;
+            for (j, key) in keys.iter().enumerate() {
+                number += 1;
+                if let Some(mut k) = api_key(key, &ip.key(plan.clone()).index(j), c) {
+                    k.plan = Some(plan.clone());
+                    k.number = number;
+                    out.push(k);
+                }
+            }
+            continue;
+        }
+        number += 1;
+        if let Some(mut key) = api_key(k, &ip, c) {
+            if !named.is_empty() {
+                c.error(
+                    &ip,
+                    "with named usage plans, each API key is listed under its plan",
+                    format!(
+                        "write `- {}: [{}]`",
+                        named[0],
+                        key.name.as_deref().unwrap_or("my-key")
+                    ),
+                );
+                continue;
+            }
+            key.number = number;
+            out.push(key);
+        }
+    }
+    out
+}
+
+fn api_key(k: &Value, ip: &KeyPath, c: &mut Checker) -> Option<ApiKey> {
+    match k {
+        Value::String(s) => Some(ApiKey {
+            name: Some(s.clone()),
+            value: None,
+            description: None,
+            customer_id: None,
+            enabled: true,
+            plan: None,
+            number: 0,
+        }),
+        Value::Object(km) => {
+            c.unknown_keys(
+                km,
+                &["name", "value", "description", "customerId", "enabled"],
+                ip,
+            );
+            let key = ApiKey {
+                name: c.opt_string(km, "name", ip),
+                value: c.opt_string(km, "value", ip),
+                description: c.opt_string(km, "description", ip),
+                customer_id: c.opt_string(km, "customerId", ip),
+                enabled: c.opt_bool(km, "enabled", ip).unwrap_or(true),
+                plan: None,
+                number: 0,
+            };
+            if key.value.as_ref().is_some_and(|v| v.len() < 20) {
+                c.error(
+                    &ip.key("value"),
+                    "an API key value must be at least 20 characters",
+                    "use a longer value, or leave `value` out and let API Gateway generate one",
+                );
+            }
+            Some(key)
+        }
+        other => {
+            c.error(
+                ip,
+                format!(
+                    "an API key must be a name or a map, not {}",
+                    type_name(other)
+                ),
+                "write `- my-key` or `- { name: my-key, value: … }`",
+            );
+            None
+        }
+    }
 }
