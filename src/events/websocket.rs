@@ -182,7 +182,12 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     if events.is_empty() {
         return;
     }
-    let api = json!({ "Ref": naming::WEBSOCKETS_API_ID });
+    // `provider.apiGateway.websocketApiId`: routes go on an API made elsewhere, whose stage the
+    // deployment creates (as in v3).
+    let external = service.provider.api_gateway.websocket_api_id.clone();
+    let api = external
+        .clone()
+        .unwrap_or_else(|| json!({ "Ref": naming::WEBSOCKETS_API_ID }));
     let mut api_resource = json!({ "Type": "AWS::ApiGatewayV2::Api", "Properties": {
         "Name": service.provider.websockets_api_name.clone().unwrap_or_else(|| naming::websockets_api_name(&service.name, &service.stage)),
         "RouteSelectionExpression": service.provider.websockets_route_selection.clone().unwrap_or_else(|| "$request.body.action".into()),
@@ -192,7 +197,9 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     if service.provider.websocket_tags && !service.provider.tags.is_empty() {
         api_resource["Properties"]["Tags"] = json!(service.provider.tags);
     }
-    c.add(naming::WEBSOCKETS_API_ID, api_resource);
+    if external.is_none() {
+        c.add(naming::WEBSOCKETS_API_ID, api_resource);
+    }
     // Handlers answer through the connections API (v3 grants the same).
     if c.has_role {
         c.role_statement(
@@ -301,14 +308,16 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 .map(|(r, _)| json!(naming::websockets_route_id(r))),
         )
         .collect();
-    c.add(
-        naming::WEBSOCKETS_STAGE_ID,
-        json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": service.stage, "Description": "Serverless Websockets", "DeploymentId": { "Ref": deployment_id } } }),
-    );
-    c.add(
-        deployment_id,
-        json!({ "Type": "AWS::ApiGatewayV2::Deployment", "DependsOn": route_ids, "Properties": { "ApiId": api, "Description": "Serverless Websockets" } }),
-    );
+    let mut deployment = json!({ "Type": "AWS::ApiGatewayV2::Deployment", "DependsOn": route_ids, "Properties": { "ApiId": api, "Description": "Serverless Websockets" } });
+    if external.is_some() {
+        deployment["Properties"]["StageName"] = json!(service.stage);
+    } else {
+        c.add(
+            naming::WEBSOCKETS_STAGE_ID,
+            json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": service.stage, "Description": "Serverless Websockets", "DeploymentId": { "Ref": deployment_id } } }),
+        );
+    }
+    c.add(deployment_id, deployment);
     c.output(
         naming::WEBSOCKETS_ENDPOINT_OUTPUT,
         Some("URL of the service endpoint"),

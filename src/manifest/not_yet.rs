@@ -35,10 +35,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "provider.apiGateway.stage",
         "remove it; the REST API's stage is the service's stage",
     ),
-    (
-        "provider.apiGateway.websocketApiId",
-        "remove it to create the service's own WebSocket API",
-    ),
 ];
 
 /// The hint for a v3 key sls-rs refuses, when `path` is one.

@@ -221,6 +221,8 @@ pub struct ApiGateway {
     pub security_policy: Option<String>,
     /// `request.schemas`: JSON schemas events name for their request bodies.
     pub request_schemas: IndexMap<String, RequestSchema>,
+    /// `websocketApiId`: a WebSocket API made elsewhere that `websocket` routes go on.
+    pub websocket_api_id: Option<Value>,
 }
 
 /// A request body's JSON schema, as an API Gateway model.

@@ -883,3 +883,35 @@ fn usage_plans_without_keys_and_keys_outside_named_plans() {
         "{e}"
     );
 }
+
+/// `provider.apiGateway.websocketApiId`: the routes go on that API; its stage is made by the
+/// deployment, and the endpoint names it (v3's shape; sls-rs keeps the handlers' right to answer
+/// through the connections API, which v3 drops).
+#[test]
+fn websocket_routes_on_an_api_made_elsewhere() {
+    let t = template(&format!(
+        "{HEAD}  apiGateway:\n    websocketApiId: abc123\nfunctions:\n  a:\n    handler: handler.hello\n    events:\n      - websocket: $connect\n"
+    ));
+    let r = t["Resources"].as_object().unwrap();
+    assert!(
+        !r.contains_key("WebsocketsApi") && !r.contains_key("WebsocketsDeploymentStage"),
+        "{t}"
+    );
+    assert_eq!(
+        r["SconnectWebsocketsRoute"]["Properties"]["ApiId"],
+        "abc123"
+    );
+    let (_, d) = r
+        .iter()
+        .find(|(k, _)| k.starts_with("WebsocketsDeployment"))
+        .unwrap();
+    assert_eq!(d["Properties"]["StageName"], "dev");
+    assert_eq!(d["Properties"]["ApiId"], "abc123");
+    assert!(t["Outputs"]["ServiceEndpointWebsocket"]
+        .to_string()
+        .contains("abc123"));
+    assert!(t["Resources"]["IamRoleLambdaExecution"]
+        .to_string()
+        .contains("execute-api:ManageConnections"));
+    lint(vec![("ws-external", t.clone())]);
+}

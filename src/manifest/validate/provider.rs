@@ -512,9 +512,11 @@ fn api_gateway(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> ApiGateway {
             "timeoutInMillis",
             "endpoint",
             "request",
+            "websocketApiId",
         ],
         p,
     );
+    a.websocket_api_id = m.get("websocketApiId").filter(|v| !v.is_null()).cloned();
     if let Some(r) = m.get("request").filter(|v| !v.is_null()) {
         let rp = p.key("request");
         if let Some(rm) = c.map(r, &rp) {
