@@ -438,6 +438,15 @@ fn add(c: &mut Compiler, id: String, depends: Value, p: Map<String, Value>) {
     c.add(id, r);
 }
 
+/// One function's events of one kind: v3 adds each function's role statements after its
+/// mappings.
+fn of_function<'s, T>(
+    f: &'s crate::manifest::service::Function,
+    pick: impl Fn(&'s super::Event) -> Option<&'s T>,
+) -> Vec<&'s T> {
+    f.events.iter().filter_map(pick).collect()
+}
+
 /// The four kinds, in v3's order (each function's statements follow its mappings).
 pub(crate) fn compile(c: &mut Compiler) {
     kafka(c);
@@ -449,14 +458,10 @@ pub(crate) fn compile(c: &mut Compiler) {
 fn kafka(c: &mut Compiler) {
     let service = c.service;
     for f in service.functions.values() {
-        let events: Vec<&Kafka> = f
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                super::Event::Kafka(k) => Some(k),
-                _ => None,
-            })
-            .collect();
+        let events = of_function(f, |e| match e {
+            super::Event::Kafka(k) => Some(k),
+            _ => None,
+        });
         if events.is_empty() {
             continue;
         }
@@ -522,15 +527,11 @@ fn kafka(c: &mut Compiler) {
 fn brokers(c: &mut Compiler, kind: &'static str) {
     let service = c.service;
     for f in service.functions.values() {
-        let events: Vec<&Broker> = f
-            .events
-            .iter()
-            .filter_map(|e| match (e, kind) {
-                (super::Event::ActiveMq(b), "activemq") => Some(b),
-                (super::Event::RabbitMq(b), "rabbitmq") => Some(b),
-                _ => None,
-            })
-            .collect();
+        let events = of_function(f, |e| match (e, kind) {
+            (super::Event::ActiveMq(b), "activemq") => Some(b),
+            (super::Event::RabbitMq(b), "rabbitmq") => Some(b),
+            _ => None,
+        });
         if events.is_empty() {
             continue;
         }
@@ -575,14 +576,10 @@ fn brokers(c: &mut Compiler, kind: &'static str) {
 fn msk(c: &mut Compiler) {
     let service = c.service;
     for f in service.functions.values() {
-        let events: Vec<&Msk> = f
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                super::Event::Msk(k) => Some(k),
-                _ => None,
-            })
-            .collect();
+        let events = of_function(f, |e| match e {
+            super::Event::Msk(k) => Some(k),
+            _ => None,
+        });
         if events.is_empty() {
             continue;
         }

@@ -437,14 +437,5 @@ fn check_handler_file(f: &Function, fp: &KeyPath, s: &Service, inputs: &Inputs, 
 fn http_api_payload(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<String> {
     let m = c.map(v.filter(|v| !v.is_null())?, p)?;
     c.unknown_keys(m, &["payload"], p);
-    let payload = c.opt_string(m, "payload", p)?;
-    if payload != "1.0" && payload != "2.0" {
-        c.error(
-            &p.key("payload"),
-            format!("payload format `{payload}` is not 1.0 or 2.0"),
-            "write `payload: '2.0'` (quoted, so YAML keeps it a string)",
-        );
-        return None;
-    }
-    Some(payload)
+    settings::payload_version(m, p, c)
 }

@@ -598,16 +598,7 @@ fn http_api(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> HttpApiConfig {
     h.id = m.get("id").cloned();
     h.name = c.opt_string(m, "name", p);
     h.description = c.opt_string(m, "description", p);
-    h.payload = c.opt_string(m, "payload", p);
-    if let Some(pl) = &h.payload {
-        if pl != "1.0" && pl != "2.0" {
-            c.error(
-                &p.key("payload"),
-                format!("payload format `{pl}` is not 1.0 or 2.0"),
-                "write `payload: '2.0'` (quoted, so YAML keeps it a string)",
-            );
-        }
-    }
+    h.payload = super::settings::payload_version(m, p, c);
     h.cors = m.get("cors").cloned();
     if let Some(Value::Object(a)) = m.get("authorizers") {
         for (name, spec) in a {

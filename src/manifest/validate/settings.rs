@@ -472,3 +472,21 @@ pub(crate) fn request_schema(v: &Value, path: &KeyPath, c: &mut Checker) -> Opti
         }
     }
 }
+
+/// `payload` of an HTTP API (the provider's or a function's): `1.0` or `2.0`.
+pub(super) fn payload_version(
+    m: &Map<String, Value>,
+    p: &KeyPath,
+    c: &mut Checker,
+) -> Option<String> {
+    let payload = c.opt_string(m, "payload", p)?;
+    if payload != "1.0" && payload != "2.0" {
+        c.error(
+            &p.key("payload"),
+            format!("payload format `{payload}` is not 1.0 or 2.0"),
+            "write `payload: '2.0'` (quoted, so YAML keeps it a string)",
+        );
+        return None;
+    }
+    Some(payload)
+}
