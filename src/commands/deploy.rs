@@ -90,19 +90,20 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
     let progress = Progress::new(ctx.global.quiet);
     let started = Instant::now();
-    let (service, prepared) = match &args.package {
-        Some(dir) => (
-            loaded.service.clone(),
-            prepared::read(&loaded.service, dir)?,
-        ),
-        None => {
-            let out = loaded.service.dir.join(".serverless");
-            let (service, plan, built) =
-                super::package::build(&loaded, host.as_mut(), Some(&out), &progress)?;
-            let prepared = Prepared::built(&service, plan, &built, &out)?;
-            (service, prepared)
-        }
-    };
+    let (service, prepared) =
+        match super::package::prebuilt_dir(&loaded.service, args.package.as_ref()) {
+            Some(dir) => (
+                loaded.service.clone(),
+                prepared::read(&loaded.service, &dir)?,
+            ),
+            None => {
+                let out = loaded.service.dir.join(".serverless");
+                let (service, plan, built) =
+                    super::package::build(&loaded, host.as_mut(), Some(&out), &progress)?;
+                let prepared = Prepared::built(&service, plan, &built, &out)?;
+                (service, prepared)
+            }
+        };
     let service = &service;
     if let Some(h) = host.as_mut() {
         let state = lifecycle::state_of(service, prepared.plan.update.clone());

@@ -15,12 +15,21 @@ use crate::plugins::{lifecycle, Host};
 use crate::progress::Progress;
 
 /// Where the package goes: `--package DIR` (relative to the working directory), else
-/// `.serverless` in the service directory.
+/// `package.path` (relative to the service directory), else `.serverless` there.
 pub fn output_dir(service: &Service, explicit: Option<&PathBuf>) -> PathBuf {
-    match explicit {
-        Some(p) => p.clone(),
-        None => service.dir.join(".serverless"),
+    match (explicit, &service.package.path) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => service.dir.join(p),
+        (None, None) => service.dir.join(".serverless"),
     }
+}
+
+/// The package `deploy` deploys instead of building one: `--package DIR`, else `package.path`
+/// (v3 deploys a service with `package.path` from there, without packaging).
+pub fn prebuilt_dir(service: &Service, explicit: Option<&PathBuf>) -> Option<PathBuf> {
+    explicit
+        .cloned()
+        .or_else(|| service.package.path.as_ref().map(|p| service.dir.join(p)))
 }
 
 /// The deployment time: now, or `SOURCE_DATE_EPOCH` (seconds) for reproducible output.

@@ -28,10 +28,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
     ),
     (
-        "package.path",
-        "remove it, and give the directory on the command line: `package --package DIR`, then `deploy --package DIR`",
-    ),
-    (
         "provider.apiGateway.stage",
         "remove it; the REST API's stage is the service's stage",
     ),

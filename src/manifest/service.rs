@@ -346,6 +346,9 @@ pub struct Package {
     pub individually: bool,
     pub artifact: Option<String>,
     pub exclude_dev_dependencies: bool,
+    /// `package.path`: where `package` writes the package and `deploy` deploys it from, as
+    /// `--package DIR` does (relative to the service directory).
+    pub path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]

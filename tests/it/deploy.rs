@@ -327,3 +327,45 @@ print(json.dumps({'dirs': sorted({k.rsplit('/', 1)[0] for k in keys}), 'sse': so
         "{found}"
     );
 }
+
+/// `package.path`: `package` writes there, and `deploy` deploys what is there without packaging
+/// again, as v3 does (and as `--package DIR` does).
+#[test]
+fn package_path_is_where_the_package_goes_and_comes_from() {
+    let moto = Moto::start();
+    let t = Test::service("service: pp\nprovider:\n  name: aws\n  runtime: nodejs22.x\npackage:\n  path: out\nfunctions:\n  hello:\n    handler: handler.hello\n");
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["package"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir
+        .join("out/cloudformation-template-update-stack.json")
+        .is_file());
+    assert!(dir.join("out/pp.zip").is_file());
+    assert!(!dir.join(".serverless").exists());
+    let packaged = std::fs::read(dir.join("out/pp.zip")).unwrap();
+    // A change after packaging is not deployed: the package is.
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => 2;\n",
+    )
+    .unwrap();
+    let out = sls(&dir, &moto, &["deploy"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.join(".serverless").exists(), "deploy packaged again");
+    assert_eq!(std::fs::read(dir.join("out/pp.zip")).unwrap(), packaged);
+    let sha = moto.py("print(json.dumps(client('lambda').get_function(FunctionName='pp-dev-hello')['Configuration']['CodeSha256']))");
+    let expected = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&packaged))
+    };
+    assert_eq!(sha, serde_json::json!(expected));
+}

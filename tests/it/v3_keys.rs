@@ -61,6 +61,10 @@ const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
         "the zip's node_modules (package stage)",
     ),
     (
+        "package.path",
+        "where `package` writes the package and `deploy` deploys it from",
+    ),
+    (
         "package.include",
         "the zip's file selection (package stage)",
     ),

@@ -24,9 +24,11 @@ pub(super) fn package(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Packag
             "individually",
             "artifact",
             "excludeDevDependencies",
+            "path",
         ],
         p,
     );
+    pkg.path = c.opt_string(m, "path", p).map(std::path::PathBuf::from);
     pkg.patterns = patterns(m, p, c);
     pkg.individually = c.opt_bool(m, "individually", p).unwrap_or(false);
     pkg.artifact = c.opt_string(m, "artifact", p);
