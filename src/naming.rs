@@ -298,6 +298,13 @@ pub fn rest_api_permission_id(function: &str) -> String {
 pub const HTTP_API_ID: &str = "HttpApi";
 /// The `$default` stage of an HTTP API the stack creates.
 pub const HTTP_API_STAGE_ID: &str = "HttpApiStage";
+/// The log group of the HTTP API's access logs (`provider.logs.httpApi`).
+pub const HTTP_API_LOG_GROUP_ID: &str = "HttpApiLogGroup";
+
+/// `svc-dev` → `/aws/http-api/svc-dev`: the HTTP API's access log group, named by the stack.
+pub fn http_api_log_group_name(stack: &str) -> String {
+    format!("/aws/http-api/{stack}")
+}
 pub const HTTP_API_ID_OUTPUT: &str = "HttpApiId";
 /// The output holding the HTTP API's URL (`commands::info` reads it back).
 pub const HTTP_API_URL_OUTPUT: &str = "HttpApiUrl";

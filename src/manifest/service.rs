@@ -258,6 +258,8 @@ pub struct UsagePlan {
 pub struct HttpApiConfig {
     pub id: Option<Value>,
     pub name: Option<String>,
+    /// `provider.logs.httpApi`: the stage's access log format.
+    pub access_log_format: Option<String>,
     pub description: Option<String>,
     pub payload: Option<String>,
     pub cors: Option<Value>,

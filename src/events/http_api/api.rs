@@ -51,6 +51,26 @@ pub(super) fn compile(c: &mut Compiler) -> Value {
     if let Some(t) = tags {
         stage["Properties"]["Tags"] = t;
     }
+    // `logs.httpApi`: access logs into the stack's own log group (v3's name, retention and
+    // data protection).
+    if let Some(format) = &cfg.access_log_format {
+        let mut group =
+            json!({ "LogGroupName": naming::http_api_log_group_name(&service.stack_name()) });
+        if let Some(days) = service.provider.log_retention_in_days {
+            group["RetentionInDays"] = json!(days);
+        }
+        if let Some(policy) = &service.provider.log_data_protection_policy {
+            group["DataProtectionPolicy"] = policy.clone();
+        }
+        c.add(
+            naming::HTTP_API_LOG_GROUP_ID,
+            json!({ "Type": "AWS::Logs::LogGroup", "Properties": group }),
+        );
+        stage["Properties"]["AccessLogSettings"] = json!({
+            "DestinationArn": { "Fn::GetAtt": [naming::HTTP_API_LOG_GROUP_ID, "Arn"] },
+            "Format": format,
+        });
+    }
     c.add(naming::HTTP_API_STAGE_ID, stage);
     api
 }

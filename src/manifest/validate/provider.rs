@@ -258,9 +258,9 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         );
         p.framework_lambda_logs = c.opt_bool(lm, "frameworkLambda", &lp).unwrap_or(false);
         p.lambda_logging = super::settings::logging(lm.get("lambda"), &lp.key("lambda"), c);
-        // Access logging needs an account-level CloudWatch role that v3 manages with a custom
-        // resource; refused rather than silently dropped.
-        for key in ["restApi", "httpApi", "websocket"] {
+        // REST and WebSocket access logging need an account-level CloudWatch role that v3
+        // manages with a custom resource; refused rather than silently dropped.
+        for key in ["restApi", "websocket"] {
             match lm.get(key) {
                 None | Some(Value::Null) | Some(Value::Bool(false)) => {}
                 Some(_) => c.error(
@@ -318,6 +318,16 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         c,
     );
     p.http_api = http_api(pm.get("httpApi"), &pp.key("httpApi"), c);
+    let logs_path = pp.key("logs").key("httpApi");
+    p.http_api.access_log_format =
+        http_api_access_log(pm.get("logs").and_then(|l| l.get("httpApi")), &logs_path, c);
+    if p.http_api.access_log_format.is_some() && p.http_api.id.is_some() {
+        c.error(
+            &logs_path,
+            "access logs are set on the HTTP API's stage, and `provider.httpApi.id` names an API made elsewhere",
+            "configure the logs where that API is defined, or remove `logs.httpApi`",
+        );
+    }
     p
 }
 
@@ -831,6 +841,31 @@ fn api_key(k: &Value, ip: &KeyPath, c: &mut Checker) -> Option<ApiKey> {
                     type_name(other)
                 ),
                 "write `- my-key` or `- { name: my-key, value: … }`",
+            );
+            None
+        }
+    }
+}
+
+/// `logs.httpApi: true | { format }`: the HTTP API stage's access log format (v3's default as
+/// JSON when only `true`).
+fn http_api_access_log(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<String> {
+    const DEFAULT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength"}"#;
+    match v? {
+        Value::Null | Value::Bool(false) => None,
+        Value::Bool(true) => Some(DEFAULT.to_string()),
+        Value::Object(m) => {
+            c.unknown_keys(m, &["format"], p);
+            Some(
+                c.opt_string(m, "format", p)
+                    .unwrap_or_else(|| DEFAULT.to_string()),
+            )
+        }
+        other => {
+            c.error(
+                p,
+                format!("`logs.httpApi` must be true or a map, not {}", show(other)),
+                "write `httpApi: true` or `httpApi: { format: '…' }`",
             );
             None
         }
