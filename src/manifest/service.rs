@@ -413,6 +413,9 @@ pub enum RuntimeManagement {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
     pub uri: Value,
+    /// `command`, `entryPoint`, `workingDirectory` as Lambda's `ImageConfig` (they override
+    /// the image's CMD, ENTRYPOINT and WORKDIR).
+    pub config: serde_json::Map<String, Value>,
 }
 
 /// `url`: a function URL.

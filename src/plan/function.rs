@@ -140,6 +140,9 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
         Some(image) => {
             p.insert("Code".into(), json!({ "ImageUri": image.uri }));
             p.insert("PackageType".into(), json!("Image"));
+            if !image.config.is_empty() {
+                p.insert("ImageConfig".into(), Value::Object(image.config.clone()));
+            }
         }
         None => {
             let Some(artifact) = c.artifacts.for_function(&f.key) else {

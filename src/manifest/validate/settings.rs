@@ -79,27 +79,52 @@ pub(super) fn image(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<I
     let hint = "write `image: <account>.dkr.ecr.<region>.amazonaws.com/repo@sha256:…`";
     match v? {
         Value::Null => None,
-        uri @ Value::String(_) => Some(Image { uri: uri.clone() }),
-        v if is_intrinsic(v) => Some(Image { uri: v.clone() }),
+        uri @ Value::String(_) => Some(Image {
+            uri: uri.clone(),
+            config: Map::new(),
+        }),
+        v if is_intrinsic(v) => Some(Image {
+            uri: v.clone(),
+            config: Map::new(),
+        }),
         Value::Object(m) => {
             c.unknown_keys(
                 m,
                 &["uri", "name", "command", "entryPoint", "workingDirectory"],
                 p,
             );
-            for key in ["name", "command", "entryPoint", "workingDirectory"] {
-                if m.contains_key(key) {
-                    c.error(
+            if m.contains_key("name") {
+                c.error(
+                    &p.key("name"),
+                    "images built from `provider.ecr.images` are not supported by sls-rs yet",
+                    "build and push the image yourself and give its `uri` (repo@sha256:…)",
+                );
+            }
+            let mut config = Map::new();
+            for (key, cfn) in [("command", "Command"), ("entryPoint", "EntryPoint")] {
+                match m.get(key) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                        config.insert(cfn.into(), Value::Array(items.clone()));
+                    }
+                    Some(other) => c.error(
                         &p.key(key),
-                        format!("image `{key}` is not supported by sls-rs"),
-                        "give the image's `uri` and bake command and entry point into the image",
-                    );
+                        format!(
+                            "image `{key}` must be a list of strings, not {}",
+                            show(other)
+                        ),
+                        format!("write `{key}: [\"app.handler\"]`"),
+                    ),
                 }
             }
+            if let Some(w) = c.opt_string(m, "workingDirectory", p) {
+                config.insert("WorkingDirectory".into(), json!(w));
+            }
             match m.get("uri") {
-                Some(uri) if uri.is_string() || is_intrinsic(uri) => {
-                    Some(Image { uri: uri.clone() })
-                }
+                Some(uri) if uri.is_string() || is_intrinsic(uri) => Some(Image {
+                    uri: uri.clone(),
+                    config,
+                }),
                 _ => {
                     c.error(&p.key("uri"), "the image has no `uri`", hint);
                     None
