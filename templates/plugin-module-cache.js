@@ -220,6 +220,7 @@ function moduleCache(dir, root) {
     // The caches of services not run for 30 days (each run touches its pack.json) go.
     const parent = path.dirname(dir);
     for (const other of fs.readdirSync(parent)) {
+      if (path.join(parent, other) === dir) continue; // (its pack.json may look old to a skewed clock)
       const st = fs.statSync(path.join(parent, other, 'pack.json'), { throwIfNoEntry: false });
       if (st && Date.now() - st.mtimeMs > 30 * 86400e3) fs.rmSync(path.join(parent, other), { recursive: true, force: true });
     }
