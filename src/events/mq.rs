@@ -403,16 +403,11 @@ fn cluster_name(arn: &Value) -> Option<String> {
     }
 }
 
-/// The mapping's function, and its dependency on the role that lets the poller run.
-fn mapping(c: &Compiler, f: &crate::manifest::service::Function) -> (Map<String, Value>, Value) {
+/// The mapping's properties so far: its function.
+fn mapping(f: &crate::manifest::service::Function) -> Map<String, Value> {
     let mut p = Map::new();
     p.insert("FunctionName".into(), Compiler::function_arn(&f.key));
-    let depends = if c.has_role && f.role.is_none() {
-        json!([naming::ROLE_ID])
-    } else {
-        json!([])
-    };
-    (p, depends)
+    p
 }
 
 fn finish(p: &mut Map<String, Value>, common: &Common) {
@@ -430,10 +425,16 @@ fn finish(p: &mut Map<String, Value>, common: &Common) {
     }
 }
 
-fn add(c: &mut Compiler, id: String, depends: Value, p: Map<String, Value>) {
+/// The mapping, waiting for the shared role that lets its poller run (when the function uses it).
+fn add(
+    c: &mut Compiler,
+    f: &crate::manifest::service::Function,
+    id: String,
+    p: Map<String, Value>,
+) {
     let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
-    if depends.as_array().is_some_and(|a| !a.is_empty()) {
-        r["DependsOn"] = depends;
+    if c.uses_shared_role(f) {
+        r["DependsOn"] = json!([naming::ROLE_ID]);
     }
     c.add(id, r);
 }
@@ -467,7 +468,7 @@ fn kafka(c: &mut Compiler) {
         }
         let (mut secrets, mut vpc) = (Vec::new(), false);
         for k in &events {
-            let (mut p, depends) = mapping(c, f);
+            let mut p = mapping(f);
             p.insert("StartingPosition".into(), json!(k.start.position));
             p.insert(
                 "SelfManagedEventSource".into(),
@@ -508,12 +509,12 @@ fn kafka(c: &mut Compiler) {
             }
             add(
                 c,
+                f,
                 naming::kafka_event_source_mapping_id(&f.key, &k.topic),
-                depends,
                 p,
             );
         }
-        if c.has_role && f.role.is_none() {
+        if c.uses_shared_role(f) {
             for s in secrets {
                 c.role_statement("kafka-secrets", &["secretsmanager:GetSecretValue"], s);
             }
@@ -536,7 +537,7 @@ fn brokers(c: &mut Compiler, kind: &'static str) {
             continue;
         }
         for b in &events {
-            let (mut p, depends) = mapping(c, f);
+            let mut p = mapping(f);
             p.insert("EventSourceArn".into(), b.arn.clone());
             p.insert("Queues".into(), json!([b.queue]));
             let mut access = vec![json!({ "Type": "BASIC_AUTH", "URI": b.basic_auth_arn })];
@@ -550,9 +551,9 @@ fn brokers(c: &mut Compiler, kind: &'static str) {
             } else {
                 naming::rabbitmq_event_source_mapping_id(&f.key, &b.queue)
             };
-            add(c, id, depends, p);
+            add(c, f, id, p);
         }
-        if c.has_role && f.role.is_none() {
+        if c.uses_shared_role(f) {
             let (secrets, broker, ec2) = if kind == "activemq" {
                 ("activemq-secrets", "activemq-broker", "activemq-ec2")
             } else {
@@ -584,7 +585,7 @@ fn msk(c: &mut Compiler) {
             continue;
         }
         for k in &events {
-            let (mut p, depends) = mapping(c, f);
+            let mut p = mapping(f);
             p.insert("EventSourceArn".into(), k.arn.clone());
             p.insert("StartingPosition".into(), json!(k.start.position));
             p.insert("Topics".into(), json!([k.topic]));
@@ -610,12 +611,12 @@ fn msk(c: &mut Compiler) {
             let cluster = cluster_name(&k.arn).unwrap_or_default();
             add(
                 c,
+                f,
                 naming::msk_event_source_mapping_id(&f.key, &cluster, &k.topic),
-                depends,
                 p,
             );
         }
-        if c.has_role && f.role.is_none() {
+        if c.uses_shared_role(f) {
             for k in &events {
                 c.role_statement(
                     "msk-cluster",

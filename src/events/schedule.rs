@@ -295,13 +295,7 @@ fn schedule(
     let mut target = Map::new();
     target.insert("Arn".into(), function);
     target.insert("RoleArn".into(), role.unwrap_or(Value::Null));
-    if let Some(i) = &s.input {
-        let text = match i {
-            Value::String(t) => t.clone(),
-            other => other.to_string(),
-        };
-        target.insert("Input".into(), json!(text));
-    }
+    super::rule_input(&mut target, s.input.as_ref(), None, None);
     let mut p = Map::new();
     p.insert("ScheduleExpression".into(), json!(rate));
     p.insert(

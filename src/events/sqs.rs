@@ -117,7 +117,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             p.insert("ScalingConfig".into(), json!({ "MaximumConcurrency": m }));
         }
         let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
-        if c.has_role && f.role.is_none() {
+        if c.uses_shared_role(f) {
             r["DependsOn"] = json!([crate::naming::ROLE_ID]);
             c.role_statement(
                 "sqs",

@@ -321,7 +321,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 "DestinationConfig".into(),
                 json!({ "OnFailure": { "Destination": dest } }),
             );
-            if c.has_role && f.role.is_none() {
+            if c.uses_shared_role(f) {
                 match dest.as_str() {
                     Some(a) if a.contains(":sns:") => {
                         c.role_statement("streamFailureSns", &["sns:Publish"], dest.clone())
@@ -336,7 +336,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             }
         }
         let mut r = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": p });
-        if c.has_role && f.role.is_none() {
+        if c.uses_shared_role(f) {
             r["DependsOn"] = json!([crate::naming::ROLE_ID]);
             match &consumer {
                 None => {

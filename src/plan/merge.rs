@@ -51,12 +51,11 @@ fn extend(existing: &mut Value, ext: &Map<String, Value>) {
                 }
             }
             ("DependsOn", added) => {
-                let list = match existing.get("DependsOn") {
+                let mut list = match existing.get("DependsOn") {
                     Some(Value::Array(a)) => a.clone(),
                     Some(Value::Null) | None => Vec::new(),
                     Some(one) => vec![one.clone()],
                 };
-                let mut list = list;
                 match added {
                     Value::Array(a) => list.extend(a.iter().cloned()),
                     one => list.push(one.clone()),

@@ -176,6 +176,12 @@ impl Compiler<'_> {
         }
     }
 
+    /// Whether `f` runs with the shared execution role (generated, and no `role` of its own),
+    /// so events may add the statements it needs to it.
+    pub fn uses_shared_role(&self, f: &crate::manifest::service::Function) -> bool {
+        self.has_role && f.role.is_none()
+    }
+
     /// `{Fn::GetAtt: [<Fn>LambdaFunction, Arn]}`.
     pub fn function_arn(key: &str) -> Value {
         json!({ "Fn::GetAtt": [naming::function_logical_id(key), "Arn"] })
