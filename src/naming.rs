@@ -458,6 +458,64 @@ pub fn cognito_user_pool_permission_id(function: &str, pool: &str, trigger: &str
     )
 }
 
+// ── Application Load Balancer ─────────────────────────────────────────────────────────────
+
+/// `hello`, `50dc6c495c0c9188`, multi-value → `HelloAlbMultiValueTargetGroup50dc6c495c0c9188`:
+/// one target group per function and load balancer (its ID from the listener's ARN, or the
+/// listener's logical ID for `{Ref}`). v3 copies the ID verbatim; anything but letters and digits
+/// (no real load balancer ID has any) is left out, as a logical ID allows.
+pub fn alb_target_group_id(function: &str, alb: &str, multi_value: bool) -> String {
+    let alb: String = alb.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let mv = if multi_value { "MultiValue" } else { "" };
+    format!("{}Alb{mv}TargetGroup{alb}", normalize_name(function))
+}
+
+/// `hello`, 10 → `HelloAlbListenerRule10`.
+pub fn alb_listener_rule_id(function: &str, priority: impl std::fmt::Display) -> String {
+    format!("{}AlbListenerRule{priority}", normalize_name(function))
+}
+
+/// `hello` → `HelloLambdaPermissionAlb`: the load balancer's permission to invoke.
+pub fn alb_permission_id(function: &str) -> String {
+    format!("{}LambdaPermissionAlb", normalize_name(function))
+}
+
+/// `hello` → `HelloLambdaPermissionRegisterTarget`: the permission to register the function.
+pub fn alb_register_target_permission_id(function: &str) -> String {
+    format!("{}LambdaPermissionRegisterTarget", normalize_name(function))
+}
+
+/// `svc-hello-50dc6c495c0c9188-[multi-value-]dev`: the target group's `Name` tag (v3 never
+/// includes `multi-value-` there) and, with it, what its generated name hashes.
+pub fn alb_target_group_tag(
+    service: &str,
+    stage: &str,
+    function: &str,
+    alb: &str,
+    multi_value: bool,
+) -> String {
+    let mv = if multi_value { "multi-value-" } else { "" };
+    format!("{service}-{function}-{alb}-{mv}{stage}")
+}
+
+/// A target group's generated name: `provider.alb.targetGroupPrefix` and the MD5 of
+/// [`alb_target_group_tag`] (with `multi-value-`), cut to the 32 characters AWS allows.
+pub fn alb_target_group_name(
+    prefix: &str,
+    service: &str,
+    stage: &str,
+    function: &str,
+    alb: &str,
+    multi_value: bool,
+) -> String {
+    use md5::Digest;
+    let digest = md5::Md5::digest(
+        alb_target_group_tag(service, stage, function, alb, multi_value).as_bytes(),
+    );
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}").chars().take(32).collect()
+}
+
 /// The first `n` characters of `normalize_alnum(name)`, as v3 trims names inside IDs.
 fn alnum_prefix(name: &str, n: usize) -> String {
     normalize_alnum(name).chars().take(n).collect()
@@ -711,6 +769,39 @@ pub fn stream_event_source_mapping_id(function: &str, kind: &str, stream: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alb_names_are_v3s() {
+        assert_eq!(
+            alb_target_group_id("my-other_fn", "50dc6c495c0c9188", false),
+            "MyDashotherUnderscorefnAlbTargetGroup50dc6c495c0c9188"
+        );
+        assert_eq!(
+            alb_target_group_id("hello", "MyListener", true),
+            "HelloAlbMultiValueTargetGroupMyListener"
+        );
+        assert_eq!(alb_listener_rule_id("hello", 10), "HelloAlbListenerRule10");
+        // osls 3.77.1: md5("alb-svc-hello-50dc6c495c0c9188-dev") = 68607fe648c3ff3e18e7ad664a9911d8
+        assert_eq!(
+            alb_target_group_name("", "alb-svc", "dev", "hello", "50dc6c495c0c9188", false),
+            "68607fe648c3ff3e18e7ad664a9911d8"
+        );
+        assert_eq!(
+            alb_target_group_name(
+                "my-prefix-",
+                "alb-svc",
+                "dev",
+                "hello",
+                "50dc6c495c0c9188",
+                false
+            ),
+            "my-prefix-68607fe648c3ff3e18e7ad"
+        );
+        assert_eq!(
+            alb_target_group_name("", "alb-svc", "dev", "hello", "MyListener", true),
+            "90d9c54e18673ca6334ee068b71740cf"
+        );
+    }
 
     #[test]
     fn v3_normalisation() {

@@ -2,6 +2,7 @@
 //! the user's YAML, with diagnostics) and `compile` (the CloudFormation resources it becomes).
 //! Adding an event kind touches one new file and the match arms below.
 
+pub mod alb;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod event_bridge;
@@ -43,6 +44,7 @@ pub enum Event {
     RabbitMq(mq::Broker),
     CognitoUserPool(cognito::CognitoUserPool),
     IotFleetProvisioning(iot::FleetProvisioning),
+    Alb(alb::Alb),
 }
 
 /// The event kinds sls-rs compiles.
@@ -67,11 +69,12 @@ pub const KINDS: &[&str] = &[
     "rabbitmq",
     "cognitoUserPool",
     "iotFleetProvisioning",
+    "alb",
 ];
 
 /// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
 /// unknown events, so nothing the user asked for is lost without a word.
-const NOT_YET: &[&str] = &["alb", "cloudFront"];
+const NOT_YET: &[&str] = &["cloudFront"];
 
 /// Parses one item of `functions.<f>.events`.
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
@@ -136,6 +139,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         "iotFleetProvisioning" => {
             Event::IotFleetProvisioning(iot::parse_fleet_provisioning(spec, &p, c)?)
         }
+        "alb" => Event::Alb(alb::parse(spec, &p, c)?),
         k if NOT_YET.contains(&k) => {
             c.error(
                 &p,

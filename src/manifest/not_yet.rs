@@ -16,10 +16,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
     ),
     (
-        "provider.alb",
-        "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
-    ),
-    (
         "provider.cloudFront",
         "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
     ),

@@ -110,6 +110,8 @@ pub struct Provider {
     pub lambda_logging: Option<Logging>,
     /// `logDataProtectionPolicy`: the functions' log groups' unless a function sets its own.
     pub log_data_protection_policy: Option<Value>,
+    /// `provider.alb`: target group names and listener rule authorizers.
+    pub alb: crate::events::alb::AlbSettings,
     /// How the stack itself is created and updated.
     pub stack: StackSettings,
 }

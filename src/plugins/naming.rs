@@ -13,6 +13,7 @@ pub(super) struct Context {
     stage: String,
     stack: String,
     api_starts_with_service: bool,
+    alb_prefix: String,
 }
 
 impl Context {
@@ -22,6 +23,7 @@ impl Context {
             stage: s.stage.clone(),
             stack: s.stack_name(),
             api_starts_with_service: s.provider.api_gateway.name_starts_with_service,
+            alb_prefix: s.provider.alb.target_group_prefix.clone(),
         }
     }
 
@@ -32,6 +34,13 @@ impl Context {
                 Some(other) => Ok(other.to_string()),
                 None => Err(format!("naming.{function} needs an argument")),
             }
+        };
+        // JavaScript's truthiness, for flags.
+        let flag = |i: usize| match args.get(i) {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+            Some(_) => true,
         };
         let v = match function {
             "normalizeName" => json!(naming::upper_first(&arg(0)?)),
@@ -84,6 +93,31 @@ impl Context {
             }
             "getLambdaQualifiedArnOutputLogicalId" => {
                 json!(naming::function_qualified_arn_output(&arg(0)?))
+            }
+            "getAlbTargetGroupLogicalId" => {
+                json!(naming::alb_target_group_id(&arg(0)?, &arg(1)?, flag(2)))
+            }
+            "getAlbTargetGroupNameTagValue" => json!(naming::alb_target_group_tag(
+                &self.service,
+                &self.stage,
+                &arg(0)?,
+                &arg(1)?,
+                flag(2)
+            )),
+            "generateAlbTargetGroupName" => json!(naming::alb_target_group_name(
+                &self.alb_prefix,
+                &self.service,
+                &self.stage,
+                &arg(0)?,
+                &arg(1)?,
+                flag(2)
+            )),
+            "getAlbListenerRuleLogicalId" => {
+                json!(naming::alb_listener_rule_id(&arg(0)?, arg(1)?))
+            }
+            "getLambdaAlbPermissionLogicalId" => json!(naming::alb_permission_id(&arg(0)?)),
+            "getLambdaRegisterTargetPermissionLogicalId" => {
+                json!(naming::alb_register_target_permission_id(&arg(0)?))
             }
             other => {
                 return Err(format!(

@@ -359,7 +359,9 @@ fn every_reference_case_compiles_to_v3s_template() {
                 serde_json::to_string_pretty(&expected).unwrap()
             );
         }
-        let outs = |t: &Value| -> Vec<(String, Value)> {
+        // By key: v3 hashes functions' code concurrently, so its versions' outputs come in the
+        // order the hashes finished (and order means nothing to CloudFormation).
+        let outs = |t: &Value| -> std::collections::BTreeMap<String, Value> {
             t.get("Outputs")
                 .and_then(Value::as_object)
                 .map(|m| {

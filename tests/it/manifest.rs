@@ -467,8 +467,8 @@ fn unknown_and_malformed_events() {
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - schedule: every 5 minutes\n"), "functions.hello.events[0].schedule", "rate( or cron(");
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - schedule: rate(5 minute)\n"), "functions.hello.events[0].schedule", "minutes");
     assert_error(
-        &svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - alb: {}\n"),
-        "functions.hello.events[0].alb",
+        &svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - cloudFront: {}\n"),
+        "functions.hello.events[0].cloudFront",
         "not supported by sls-rs yet",
     );
 }

@@ -637,12 +637,12 @@ fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
         "{e}"
     );
     Test::service(&format!(
-        "{HEAD}  alb: {{targetGroupPrefix: x}}\nfunctions:\n  a:\n    handler: handler.hello\n"
+        "{HEAD}  cloudFront: {{cachePolicies: {{}}}}\nfunctions:\n  a:\n    handler: handler.hello\n"
     ))
     .args(&["package", "--dry-run"])
     .status(1)
-    .stderr_has("error: `provider.alb` is not supported by sls-rs yet")
-    .stderr_has("(provider.alb)")
+    .stderr_has("error: `provider.cloudFront` is not supported by sls-rs yet")
+    .stderr_has("(provider.cloudFront)")
     .run();
 }
 
@@ -914,4 +914,38 @@ fn websocket_routes_on_an_api_made_elsewhere() {
         .to_string()
         .contains("execute-api:ManageConnections"));
     lint(vec![("ws-external", t.clone())]);
+}
+
+/// Where v3 keeps the last of two clashing `alb` events without a word, compiles a rule with no
+/// priority or no condition, or crashes, sls-rs names the problem.
+#[test]
+fn alb_events_v3_would_drop_or_compile_wrongly_are_refused() {
+    const L1: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    const L2: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/50dc6c495c0c9188/aaaabbbbccccdddd";
+    let alb = |priority: &str, extra: &str| {
+        format!("      - alb: {{listenerArn: '{L1}', priority: {priority}, conditions: {{path: /x}}{extra}}}\n")
+    };
+    let f = |name: &str, events: &str| {
+        format!("  {name}:\n    handler: handler.hello\n    events:\n{events}")
+    };
+    for (functions, provider, needle) in [
+        (f("a", &format!("      - alb: {{listenerArn: '{L1}', conditions: {{path: /x}}}}\n")), "", "alb event has no `priority`"),
+        (f("a", &format!("      - alb: {{listenerArn: '{L1}', priority: 1}}\n")), "", "alb event has no `conditions`"),
+        (f("a", &format!("      - alb: {{listenerArn: '{L1}', priority: 1, conditions: {{}}}}\n")), "", "alb event has no condition"),
+        (f("a", "      - alb: {listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:1:listener/net/nlb/abc/def', priority: 1, conditions: {path: /x}}\n"), "", "is not the ARN of an Application Load Balancer listener"),
+        (f("a", "      - alb: {listenerArn: {'Fn::ImportValue': shared-listener}, priority: 1, conditions: {path: /x}}\n"), "", "`listenerArn` must be an ARN or `{Ref: <listener>}`"),
+        (f("a", "      - alb: some-listener\n"), "", "an alb event must be a map"),
+        (f("a", &alb("1", "")) + &f("b", &alb("1", "")), "", "priority 1 is already used on this listener (by function `a`)"),
+        (f("a", &(alb("1", "") + &format!("      - alb: {{listenerArn: '{L2}', priority: 1, conditions: {{path: /y}}}}\n"))), "", "function `a` has two alb events with priority 1"),
+        (f("a", &(alb("1", ", healthCheck: true") + &alb("2", ""))), "", "alb events on one load balancer with different target group settings"),
+        (f("a", &alb("1", ", authorizer: nope")), "  alb:\n    authorizers:\n      mine: {type: cognito, userPoolArn: 'arn:aws:cognito-idp:us-east-1:1:userpool/p', userPoolClientId: c, userPoolDomain: d}\n", "no ALB authorizer is named `nope`"),
+        (f("a", &alb("1", ", targetGroupName: mine")), "  alb:\n    targetGroupPrefix: pre-\n", "`targetGroupName` and `provider.alb.targetGroupPrefix` cannot both be set"),
+        (f("a", &alb("1", ", healthCheck: {intervalSeconds: 10}")), "", "the health check's timeout (30 s) must be shorter than its interval (10 s)"),
+        (f("a", &format!("      - alb: {{listenerArn: '{L1}', priority: 1, conditions: {{method: get}}}}\n")), "", "`get` is not a valid value here"),
+        (f("a", &alb("1", "")), "  alb:\n    authorizers:\n      x: {type: saml}\n", "`saml` is not an ALB authorizer type"),
+        (f("a", &alb("1", "")), "  alb:\n    authorizers:\n      x: {type: oidc, clientId: c}\n", "this oidc authorizer needs `authorizationEndpoint`"),
+    ] {
+        let e = fails(&format!("{HEAD}{provider}functions:\n{functions}"));
+        assert!(e.contains(needle), "{functions}{provider}: {e}");
+    }
 }

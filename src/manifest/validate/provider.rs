@@ -58,6 +58,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "websocket",
     "logDataProtectionPolicy",
     "kinesis",
+    "alb",
 ];
 
 pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider {
@@ -220,6 +221,9 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         &pp.key("logDataProtectionPolicy"),
         c,
     );
+    if let Some(v) = pm.get("alb").filter(|v| !v.is_null()) {
+        p.alb = crate::events::alb::parse_settings(v, &pp.key("alb"), c);
+    }
     super::settings::check_vpc(pm.get("vpc"), &pp.key("vpc"), c);
     if let Some(v) = pm.get("kinesis").filter(|v| !v.is_null()) {
         let kp = pp.key("kinesis");
