@@ -80,7 +80,6 @@ pub struct Built {
 
 /// Decides every zip of the service. `output` is excluded when it lies inside the service.
 pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
-    let all = Arc::new(select::walk(&service.dir)?);
     let mut excluded: Vec<String> = vec![service.config_file.clone()];
     for layer in service.layers.values() {
         if let Some(p) = &layer.path {
@@ -99,16 +98,30 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             }
         }
     }
-    // v3 applies the dev-dependency exclusion after every pattern: a pattern cannot bring a
-    // dev-only package back.
-    refuse_hoisted_dependencies(service)?;
-    let dev = if service.package.exclude_dev_dependencies {
-        node_modules::dev_only(&service.dir, &all.entries)
-    } else {
-        node_modules::DevOnly::default()
-    };
-    let choose = |p: &Patterns| -> Files {
-        select::without_dangling_links(select::select(&all, p, |e| !dev.excludes(&e.name)))
+    // The service directory is walked only when a zip is made from its files: a plugin that
+    // built every artifact (serverless-esbuild sets `package.artifact`) leaves it unread, as v3
+    // does. v3 applies the dev-dependency exclusion after every pattern: a pattern cannot bring
+    // a dev-only package back.
+    let mut tree: Option<(Arc<select::Tree>, node_modules::DevOnly)> = None;
+    let mut choose = |p: &Patterns| -> Result<Files> {
+        let (all, dev) = match &mut tree {
+            Some(t) => t,
+            None => {
+                refuse_hoisted_dependencies(service)?;
+                let all = Arc::new(select::walk(&service.dir)?);
+                let dev = if service.package.exclude_dev_dependencies {
+                    node_modules::dev_only(&service.dir, &all.entries)
+                } else {
+                    node_modules::DevOnly::default()
+                };
+                tree.insert((all, dev))
+            }
+        };
+        Ok(select::without_dangling_links(select::select(
+            all,
+            p,
+            |e| !dev.excludes(&e.name),
+        )))
     };
     let pkg_path = KeyPath::root().key("package").key("patterns");
     let mut out = Vec::new();
@@ -136,7 +149,7 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             let mut patterns = service.package.patterns.clone();
             patterns.extend(f.package.patterns.iter().cloned());
             let p = Patterns::with_defaults(&patterns, &excluded, &fpath.key("patterns"))?;
-            let entries = choose(&p);
+            let entries = choose(&p)?;
             if entries.is_empty() {
                 return Err(no_files(
                     &format!("function `{}`", f.key),
@@ -169,7 +182,7 @@ pub fn specs(service: &Service, output: Option<&Path>) -> Result<Vec<Spec>> {
             );
         } else {
             let p = Patterns::with_defaults(&service.package.patterns, &excluded, &pkg_path)?;
-            let entries = choose(&p);
+            let entries = choose(&p)?;
             if entries.is_empty() {
                 return Err(no_files("the service", &p, &pkg_path));
             }

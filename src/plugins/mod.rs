@@ -630,12 +630,16 @@ fn path_segments(p: &KeyPath) -> Value {
 impl Drop for Host {
     fn drop(&mut self) {
         let _ = self.send(&json!({ "op": "exit" }));
-        // Up to 3 s: the module cache may be writing itself (~0.3 s).
-        for _ in 0..150 {
+        // Up to 3 s: the module cache may be writing itself (~0.3 s). Node usually exits
+        // within milliseconds, so the first looks come soon.
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        let mut pause = Duration::from_millis(1);
+        while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
