@@ -88,6 +88,15 @@ pub fn provisioned_alias_id(function: &str) -> String {
     format!("{}ProvConcLambdaAlias", normalize_name(function))
 }
 
+/// The alias events invoke on a function with provisioned concurrency, and on a SnapStart one.
+pub const PROVISIONED_ALIAS: &str = "provisioned";
+pub const SNAP_START_ALIAS: &str = "snapstart";
+
+/// `worker` → `WorkerSnapStartLambdaAlias`: the `snapstart` alias of a SnapStart function.
+pub fn snap_start_alias_id(function: &str) -> String {
+    format!("{}SnapStartLambdaAlias", normalize_name(function))
+}
+
 /// `worker` → `WorkerLambdaEvConf`: the function's EventInvokeConfig (destinations, maximum
 /// event age and retries).
 pub fn event_invoke_config_id(function: &str) -> String {

@@ -384,7 +384,16 @@ pub(super) fn functions(c: &mut Compiler) {
         url(c, f, &mut urls);
         event_invoke_config(c, f);
         let version_wanted = f.version.unwrap_or(service.provider.version_functions);
-        if version_wanted {
+        if f.provisioned_concurrency.is_some() && f.snap_start {
+            c.diags.push(
+                Diagnostic::error(format!("function `{}` has both provisionedConcurrency and snapStart", f.key))
+                    .at(&KeyPath::root().key("functions").key(f.key.clone()).key("snapStart"))
+                    .hint("Lambda does not run SnapStart functions with provisioned concurrency: remove one of them"),
+            );
+        }
+        // An alias needs a version: v3 publishes one even with `versionFunctions: false`, and
+        // then does not keep it when it is replaced.
+        if version_wanted || target_alias(f).is_some() {
             let layers = referenced_layers(c, &props);
             let hash = version_hash(&props, code_sha.as_deref().unwrap_or(""), &layers);
             let vid = naming::version_logical_id(&f.key, &hash);
@@ -396,30 +405,35 @@ pub(super) fn functions(c: &mut Compiler) {
             if let Some(d) = &f.description {
                 vp.insert("Description".into(), json!(d));
             }
-            versions.push((f, vid, vp));
-        } else if f.provisioned_concurrency.is_some() {
-            c.diags.push(
-                Diagnostic::error(format!("function `{}` has provisionedConcurrency but versionFunctions is false", f.key))
-                    .at(&KeyPath::root().key("functions").key(f.key.clone()).key("provisionedConcurrency"))
-                    .hint("provisioned concurrency needs a published version: remove `versionFunctions: false`"),
-            );
+            versions.push((f, vid, vp, version_wanted));
         }
     }
-    for (f, vid, vp) in versions {
-        c.add(
-            vid.clone(),
-            json!({ "Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain", "Properties": vp }),
-        );
-        if let Some(n) = f.provisioned_concurrency {
-            let fid = naming::function_logical_id(&f.key);
+    for (f, vid, vp, retained) in versions {
+        let mut version = json!({ "Type": "AWS::Lambda::Version", "Properties": vp });
+        if retained {
+            version["DeletionPolicy"] = json!("Retain");
+        }
+        c.add(vid.clone(), version);
+        if let Some((alias_id, name)) = target_alias(f) {
+            let mut p = Map::new();
+            p.insert(
+                "FunctionName".into(),
+                json!({ "Ref": naming::function_logical_id(&f.key) }),
+            );
+            p.insert(
+                "FunctionVersion".into(),
+                json!({ "Fn::GetAtt": [vid, "Version"] }),
+            );
+            p.insert("Name".into(), json!(name));
+            if let Some(n) = f.provisioned_concurrency {
+                p.insert(
+                    "ProvisionedConcurrencyConfig".into(),
+                    json!({ "ProvisionedConcurrentExecutions": n }),
+                );
+            }
             c.add(
-                naming::provisioned_alias_id(&f.key),
-                json!({ "Type": "AWS::Lambda::Alias", "Properties": {
-                    "FunctionName": { "Ref": fid },
-                    "FunctionVersion": { "Fn::GetAtt": [vid, "Version"] },
-                    "Name": "provisioned",
-                    "ProvisionedConcurrencyConfig": { "ProvisionedConcurrentExecutions": n },
-                }}),
+                alias_id,
+                json!({ "Type": "AWS::Lambda::Alias", "Properties": p }),
             );
         }
         c.output(
@@ -494,27 +508,39 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
         "FunctionName".into(),
         json!({ "Ref": naming::function_logical_id(&f.key) }),
     );
+    let own_alias = target_alias(f);
     p.insert(
         "Qualifier".into(),
-        json!(if f.provisioned_concurrency.is_some() {
-            "provisioned"
-        } else {
-            "$LATEST"
-        }),
+        json!(own_alias.as_ref().map_or("$LATEST", |(_, name)| name)),
     );
+    // What the configuration waits for: the aliases it and its destinations name.
+    let mut depends: Vec<String> = own_alias.iter().map(|(id, _)| id.clone()).collect();
     if let Some(d) = &f.destinations {
         let mut dc = Map::new();
         for (cfn, target) in [("OnSuccess", &d.on_success), ("OnFailure", &d.on_failure)] {
             let Some(target) = target else { continue };
-            let (arn, kind) = match target {
+            // A function is invoked through its ARN (its alias's, if it has one); the role names
+            // it by name, as a reference would make the role wait for the function it serves.
+            let (arn, granted, kind) = match target {
                 Destination::Function(key) => {
-                    let name = &c.service.functions[key].name;
-                    (
-                        json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}") }),
-                        DestinationKind::Lambda,
-                    )
+                    let target = &c.service.functions[key];
+                    let plain = Compiler::function_arn(key);
+                    let (arn, qualifier) = match target_alias(target) {
+                        Some((id, name)) => {
+                            if !depends.contains(&id) {
+                                depends.push(id);
+                            }
+                            (
+                                json!({ "Fn::Join": [":", [plain, name]] }),
+                                format!(":{name}"),
+                            )
+                        }
+                        None => (plain, String::new()),
+                    };
+                    let granted = json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}{qualifier}", target.name) });
+                    (arn, granted, DestinationKind::Lambda)
                 }
-                Destination::Arn { arn, kind } => (arn.clone(), *kind),
+                Destination::Arn { arn, kind } => (arn.clone(), arn.clone(), *kind),
             };
             let (sid, action) = match kind {
                 DestinationKind::Lambda => ("destinationLambda", "lambda:InvokeFunction"),
@@ -522,7 +548,7 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
                 DestinationKind::Sns => ("destinationSns", "sns:Publish"),
                 DestinationKind::EventBus => ("destinationEvents", "events:PutEvents"),
             };
-            c.role_statement(sid, &[action], arn.clone());
+            c.role_statement(sid, &[action], granted);
             dc.insert(cfn.into(), json!({ "Destination": arn }));
         }
         if !dc.is_empty() {
@@ -536,28 +562,45 @@ fn event_invoke_config(c: &mut Compiler, f: &Function) {
         p.insert("MaximumRetryAttempts".into(), json!(r));
     }
     let mut r = json!({ "Type": "AWS::Lambda::EventInvokeConfig", "Properties": p });
-    if f.provisioned_concurrency.is_some() {
-        r["DependsOn"] = json!(naming::provisioned_alias_id(&f.key));
+    match depends.len() {
+        0 => {}
+        1 => r["DependsOn"] = json!(depends[0]),
+        _ => r["DependsOn"] = json!(depends),
     }
     c.add(naming::event_invoke_config_id(&f.key), r);
 }
 
-/// With provisioned concurrency, events invoke the `provisioned` alias (as v3 does), or the
-/// provisioned instances would sit idle: every reference to such a function's ARN in what the
-/// events generated becomes the alias's ARN, and those resources wait for the alias.
+/// The alias events invoke, as v3 makes it: `provisioned` for a function with provisioned
+/// concurrency (or the provisioned instances would sit idle), else `snapstart` for a SnapStart
+/// function (SnapStart applies to published versions only). `(logical ID, name)`.
+fn target_alias(f: &crate::manifest::service::Function) -> Option<(String, &'static str)> {
+    if f.provisioned_concurrency.is_some() {
+        Some((
+            naming::provisioned_alias_id(&f.key),
+            naming::PROVISIONED_ALIAS,
+        ))
+    } else if f.snap_start {
+        Some((
+            naming::snap_start_alias_id(&f.key),
+            naming::SNAP_START_ALIAS,
+        ))
+    } else {
+        None
+    }
+}
+
+/// Every reference to a function's ARN in what the events generated becomes its target alias's
+/// ARN (see [`target_alias`]), and those resources wait for the alias.
 pub(super) fn route_events_to_aliases(
     c: &mut Compiler,
     generated_before: &std::collections::HashSet<String>,
 ) {
     for f in c.service.functions.values() {
-        if f.provisioned_concurrency.is_none()
-            || !f.version.unwrap_or(c.service.provider.version_functions)
-        {
+        let Some((alias_id, name)) = target_alias(f) else {
             continue;
-        }
+        };
         let plain = Compiler::function_arn(&f.key);
-        let alias_arn = json!({ "Fn::Join": [":", [plain.clone(), "provisioned"]] });
-        let alias_id = naming::provisioned_alias_id(&f.key);
+        let alias_arn = json!({ "Fn::Join": [":", [plain.clone(), name]] });
         for (id, r) in c.t.resources.iter_mut() {
             if generated_before.contains(id) {
                 continue;

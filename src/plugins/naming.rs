@@ -94,6 +94,12 @@ impl Context {
             "getLambdaQualifiedArnOutputLogicalId" => {
                 json!(naming::function_qualified_arn_output(&arg(0)?))
             }
+            "getLambdaProvisionedConcurrencyAliasLogicalId" => {
+                json!(naming::provisioned_alias_id(&arg(0)?))
+            }
+            "getLambdaProvisionedConcurrencyAliasName" => json!(naming::PROVISIONED_ALIAS),
+            "getLambdaSnapStartAliasLogicalId" => json!(naming::snap_start_alias_id(&arg(0)?)),
+            "getLambdaSnapStartEnabledAliasName" => json!(naming::SNAP_START_ALIAS),
             "getAlbTargetGroupLogicalId" => {
                 json!(naming::alb_target_group_id(&arg(0)?, &arg(1)?, flag(2)))
             }

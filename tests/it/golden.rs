@@ -125,14 +125,38 @@ fn normalize(id: &str, r: &Value) -> Value {
     // IAM takes `Action: x` and `Action: [x]` alike; sls-rs writes lists (and passes a REST
     // API resource policy through as written).
     // A resource listed twice in one statement means what it means once (v3 repeats an MSK
-    // cluster per event; sls-rs lists it once).
+    // cluster per event; sls-rs lists it once). Plain statements (Effect, Action, Resource) with
+    // the same effect and actions mean one statement with all their resources (v3 writes one per
+    // function destination; sls-rs one per action); their resources are compared as a set.
     let lists = |sts: &mut Vec<Value>| {
-        for st in sts {
+        for st in sts.iter_mut() {
             for k in ["Action", "Resource"] {
-                if let Some(v @ Value::String(_)) = st.get(k).cloned() {
+                if let Some(v) = st.get(k).filter(|v| !v.is_array()).cloned() {
                     st[k] = json!([v]);
                 }
             }
+        }
+        let plain = |st: &Value| {
+            st.as_object().is_some_and(|m| {
+                m.len() == 3
+                    && ["Effect", "Action", "Resource"]
+                        .iter()
+                        .all(|k| m.contains_key(*k))
+            })
+        };
+        let mut merged: Vec<Value> = Vec::new();
+        for st in sts.drain(..) {
+            match merged.iter_mut().find(|m| {
+                plain(m) && plain(&st) && m["Effect"] == st["Effect"] && m["Action"] == st["Action"]
+            }) {
+                Some(m) => {
+                    let more = st["Resource"].as_array().cloned().unwrap_or_default();
+                    m["Resource"].as_array_mut().unwrap().extend(more);
+                }
+                None => merged.push(st),
+            }
+        }
+        for st in merged.iter_mut() {
             if let Some(Value::Array(rs)) = st.get_mut("Resource") {
                 let mut seen = Vec::new();
                 rs.retain(|r| {
@@ -140,8 +164,10 @@ fn normalize(id: &str, r: &Value) -> Value {
                     seen.push(r.clone());
                     new
                 });
+                rs.sort_by_key(|r| r.to_string());
             }
         }
+        *sts = merged;
     };
     if ty == "AWS::IAM::Role" {
         if let Some(Value::Array(policies)) = r["Properties"].get_mut("Policies") {

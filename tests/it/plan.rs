@@ -773,6 +773,18 @@ fn event_settings_that_would_compile_wrongly_are_refused() {
 }
 
 #[test]
+fn snap_start_and_provisioned_concurrency_together_are_refused() {
+    let e = fails(&format!(
+        "{HEAD}functions:\n  a:\n    handler: handler.hello\n    snapStart: true\n    provisionedConcurrency: 1\n"
+    ));
+    assert!(
+        e.contains("function `a` has both provisionedConcurrency and snapStart"),
+        "{e}"
+    );
+    assert!(e.contains("(functions.a.snapStart)"), "{e}");
+}
+
+#[test]
 fn a_bare_event_kind_names_what_it_lacks() {
     let e = fails(&format!(
         "{HEAD}functions:\n  a:\n    handler: handler.hello\n    events:\n      - alexaSkill\n"
