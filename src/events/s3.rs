@@ -1,4 +1,5 @@
-//! `s3` events: a bucket the stack creates with a notification, or an existing bucket.
+//! `s3` events: a bucket the stack creates with a notification (configured by `provider.s3`
+//! when the event names one of its keys), or an existing bucket.
 
 use serde_json::{Map, Value};
 
@@ -12,6 +13,8 @@ pub struct S3 {
     pub rules: Vec<(String, String)>,
     pub existing: bool,
     pub force_deploy: bool,
+    /// `s3: my-bucket` rather than a map.
+    pub short_form: bool,
     pub key_path: KeyPath,
 }
 
@@ -22,6 +25,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<S3> {
         rules: Vec::new(),
         existing: false,
         force_deploy: false,
+        short_form: !v.is_object(),
         key_path: path.clone(),
     };
     match v {
@@ -76,15 +80,171 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<S3> {
             return None;
         }
     }
-    if !valid_bucket_name(&s3.bucket) {
+    // A created bucket may be named by a `provider.s3` key: its name is checked once known.
+    if s3.existing && !valid_bucket_name(&s3.bucket) {
         c.error(
-            &if matches!(v, Value::Object(_)) { path.key("bucket") } else { path.clone() },
+            &s3.bucket_path(),
             format!("`{}` is not a valid S3 bucket name", s3.bucket),
-            "bucket names are 3–63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit",
+            BUCKET_NAME_RULE,
         );
         return None;
     }
     Some(s3)
+}
+
+const BUCKET_NAME_RULE: &str = "bucket names are 3–63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit";
+
+impl S3 {
+    /// Where the bucket is named: `…s3.bucket`, or `…s3` for the short form.
+    fn bucket_path(&self) -> KeyPath {
+        if self.short_form {
+            self.key_path.clone()
+        } else {
+            self.key_path.key("bucket")
+        }
+    }
+}
+
+/// `provider.s3.<key>`: a bucket `s3` events name by `<key>`, its name (`name`, else the key)
+/// and the `AWS::S3::Bucket` properties v3 passes through (each key with its first letter
+/// raised: `versioningConfiguration` → `VersioningConfiguration`).
+#[derive(Debug, Clone)]
+pub struct BucketSettings {
+    pub name: Option<String>,
+    pub properties: Map<String, Value>,
+    pub key_path: KeyPath,
+}
+
+/// v3's keys, with the JSON type of each.
+const BUCKET_KEYS: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("accelerateConfiguration", "object"),
+    ("accessControl", "string"),
+    ("analyticsConfigurations", "array"),
+    ("bucketEncryption", "object"),
+    ("bucketName", "string"),
+    ("corsConfiguration", "object"),
+    ("inventoryConfigurations", "array"),
+    ("lifecycleConfiguration", "object"),
+    ("loggingConfiguration", "object"),
+    ("metricsConfigurations", "array"),
+    ("notificationConfiguration", "object"),
+    ("objectLockConfiguration", "object"),
+    ("objectLockEnabled", "boolean"),
+    ("publicAccessBlockConfiguration", "object"),
+    ("replicationConfiguration", "object"),
+    ("tags", "array"),
+    ("versioningConfiguration", "object"),
+    ("websiteConfiguration", "object"),
+];
+
+/// `provider.s3`.
+pub fn parse_settings(
+    v: &Value,
+    p: &KeyPath,
+    c: &mut Checker,
+) -> indexmap::IndexMap<String, BucketSettings> {
+    use crate::manifest::checker::{is_intrinsic, type_name};
+    let mut out = indexmap::IndexMap::new();
+    let Some(m) = c.map(v, p) else { return out };
+    let known: Vec<&str> = BUCKET_KEYS.iter().map(|(k, _)| *k).collect();
+    for (key, spec) in m {
+        let bp = p.key(key.clone());
+        let Some(bm) = c.map(spec, &bp) else { continue };
+        c.unknown_keys(bm, &known, &bp);
+        let mut bucket = BucketSettings {
+            name: None,
+            properties: Map::new(),
+            key_path: bp.clone(),
+        };
+        let mut ok = true;
+        for (k, value) in bm {
+            let Some((_, ty)) = BUCKET_KEYS.iter().find(|(name, _)| name == k) else {
+                continue;
+            };
+            let kp = bp.key(k.clone());
+            let fits = match *ty {
+                "string" => value.is_string(),
+                "boolean" => value.is_boolean(),
+                "array" => value.is_array(),
+                _ => value.is_object(),
+            } || (*k != "name" && *k != "bucketName" && is_intrinsic(value));
+            if !fits {
+                c.error(
+                    &kp,
+                    format!(
+                        "`{kp}` must be a{} {ty}, not {}",
+                        if *ty == "array" || *ty == "object" {
+                            "n"
+                        } else {
+                            ""
+                        },
+                        type_name(value)
+                    ),
+                    "write it as the AWS::S3::Bucket property of the same name takes it",
+                );
+                ok = false;
+                continue;
+            }
+            match k.as_str() {
+                "name" => {
+                    let name = value.as_str().unwrap_or_default();
+                    if !valid_bucket_name(name) {
+                        c.error(
+                            &kp,
+                            format!("`{name}` is not a valid S3 bucket name"),
+                            BUCKET_NAME_RULE,
+                        );
+                        ok = false;
+                    }
+                    bucket.name = Some(name.to_string());
+                }
+                "bucketName" => {
+                    c.error(
+                        &kp,
+                        "`bucketName` would name the bucket while its permission and notification used another name",
+                        "write `name:` instead (v3 reads `name` for the bucket's name)",
+                    );
+                    ok = false;
+                }
+                "notificationConfiguration" if value.get("LambdaConfigurations").is_some() => {
+                    c.error(
+                        &kp.key("LambdaConfigurations"),
+                        "the bucket's Lambda notifications come from the functions' `s3` events",
+                        "add an `s3` event to each function instead (v3 would drop the events' notifications for these)",
+                    );
+                    ok = false;
+                }
+                _ => {
+                    bucket
+                        .properties
+                        .insert(crate::naming::upper_first(k), value.clone());
+                }
+            }
+        }
+        if ok {
+            out.insert(key.clone(), bucket);
+        }
+    }
+    out
+}
+
+/// A `provider.s3` bucket no created-bucket event names would not be created (v3 skips it
+/// without a word).
+pub fn check_settings_used(service: &crate::manifest::Service, c: &mut Checker) {
+    for (key, b) in &service.provider.s3 {
+        let used = super::of_kind(service, |e| match e {
+            super::Event::S3(s) if !s.existing && &s.bucket == key => Some(s),
+            _ => None,
+        });
+        if used.is_empty() {
+            c.warn(
+                &b.key_path,
+                format!("no `s3` event names bucket `{key}`, so it is not created"),
+                format!("name it in a function's events (`- s3: {key}`), or define the bucket under `resources:`"),
+            );
+        }
+    }
 }
 
 fn parse_rules(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Vec<(String, String)>> {
@@ -143,9 +303,10 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         super::Event::S3(s) => Some(s),
         _ => None,
     });
-    // Created buckets, grouped by name in order of first appearance.
-    let mut created: IndexMap<&str, Vec<(&crate::manifest::service::Function, &S3)>> =
-        IndexMap::new();
+    // Created buckets, grouped by name in order of first appearance. A bucket named through
+    // `provider.s3` keeps that key in its IDs, as in v3.
+    type Uses<'a> = Vec<(&'a crate::manifest::service::Function, &'a S3)>;
+    let mut created: IndexMap<&str, (&str, Uses)> = IndexMap::new();
     let mut existing: IndexMap<(&str, &str), Vec<&S3>> = IndexMap::new();
     for (f, s) in &events {
         if s.existing {
@@ -153,12 +314,32 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 .entry((f.key.as_str(), s.bucket.as_str()))
                 .or_default()
                 .push(s);
-        } else {
-            created.entry(s.bucket.as_str()).or_default().push((f, s));
+            continue;
         }
+        let settings = service.provider.s3.get(&s.bucket);
+        let name = settings
+            .and_then(|b| b.name.as_deref())
+            .unwrap_or(s.bucket.as_str());
+        if !valid_bucket_name(name) {
+            c.diags.push(
+                Diagnostic::error(format!("`{name}` is not a valid S3 bucket name"))
+                    .at(&s.bucket_path())
+                    .hint(if settings.is_some() {
+                        format!("{BUCKET_NAME_RULE} (set provider.s3.{}.name)", s.bucket)
+                    } else {
+                        BUCKET_NAME_RULE.to_string()
+                    }),
+            );
+            continue;
+        }
+        let entry = created.entry(name).or_insert((name, Vec::new()));
+        if settings.is_some() {
+            entry.0 = s.bucket.as_str();
+        }
+        entry.1.push((f, s));
     }
     for (bucket, _) in &existing {
-        if let Some(uses) = created.get(bucket.1) {
+        if let Some((_, uses)) = created.get(bucket.1) {
             c.diags.push(
                 Diagnostic::error(format!("bucket `{}` is used both with and without `existing: true`", bucket.1))
                     .at(&uses[0].1.key_path)
@@ -166,7 +347,8 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             );
         }
     }
-    for (bucket, uses) in &created {
+    for (bucket, (id_key, uses)) in &created {
+        let settings = service.provider.s3.get(*id_key);
         let mut configs = Vec::new();
         let mut depends: Vec<String> = Vec::new();
         for (f, s) in uses {
@@ -182,17 +364,35 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 cfg.insert("Filter".into(), json!({ "S3Key": { "Rules": rules } }));
             }
             configs.push(Value::Object(cfg));
-            let perm = naming::s3_permission_id(&f.key, bucket);
+            let perm = naming::s3_permission_id(&f.key, id_key);
             if !depends.contains(&perm) {
                 depends.push(perm);
             }
         }
+        let mut notifications = Map::new();
+        notifications.insert("LambdaConfigurations".into(), Value::Array(configs));
+        let mut props = Map::new();
+        props.insert("BucketName".into(), json!(bucket));
+        if let Some(b) = settings {
+            for (k, v) in &b.properties {
+                match (k.as_str(), v) {
+                    ("NotificationConfiguration", Value::Object(more)) => {
+                        notifications.extend(more.iter().map(|(k, v)| (k.clone(), v.clone())))
+                    }
+                    _ => {
+                        props.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        props.shift_insert(
+            1,
+            "NotificationConfiguration".into(),
+            Value::Object(notifications),
+        );
         c.add(
-            naming::s3_bucket_id(bucket),
-            json!({ "Type": "AWS::S3::Bucket", "Properties": {
-                "BucketName": bucket,
-                "NotificationConfiguration": { "LambdaConfigurations": configs },
-            }, "DependsOn": depends }),
+            naming::s3_bucket_id(id_key),
+            json!({ "Type": "AWS::S3::Bucket", "Properties": props, "DependsOn": depends }),
         );
         let mut seen = Vec::new();
         for (f, _) in uses {
@@ -210,7 +410,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
                 ])),
             );
             p["Properties"]["SourceAccount"] = json!({ "Ref": "AWS::AccountId" });
-            c.add(naming::s3_permission_id(&f.key, bucket), p);
+            c.add(naming::s3_permission_id(&f.key, id_key), p);
         }
     }
     if existing.is_empty() {

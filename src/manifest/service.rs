@@ -112,6 +112,8 @@ pub struct Provider {
     pub log_data_protection_policy: Option<Value>,
     /// `provider.alb`: target group names and listener rule authorizers.
     pub alb: crate::events::alb::AlbSettings,
+    /// `provider.s3`: buckets `s3` events create, by the key the events name them with.
+    pub s3: IndexMap<String, crate::events::s3::BucketSettings>,
     /// How the stack itself is created and updated.
     pub stack: StackSettings,
 }

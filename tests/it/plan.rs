@@ -961,3 +961,49 @@ fn alb_events_v3_would_drop_or_compile_wrongly_are_refused() {
         assert!(e.contains(needle), "{functions}{provider}: {e}");
     }
 }
+
+/// `provider.s3` settings v3 would turn into a broken bucket, or drop, are refused or named.
+#[test]
+fn provider_s3_buckets_are_checked() {
+    let with = |s3: &str, bucket: &str| {
+        format!("{HEAD}  s3:\n{s3}functions:\n  a:\n    handler: handler.hello\n    events:\n      - s3: {bucket}\n")
+    };
+    for (yaml, needle) in [
+        (
+            with("    photos: {bucketName: my-photos}\n", "photos"),
+            "`bucketName` would name the bucket",
+        ),
+        (
+            with(
+                "    photos: {notificationConfiguration: {LambdaConfigurations: []}}\n",
+                "photos",
+            ),
+            "the bucket's Lambda notifications come from the functions' `s3` events",
+        ),
+        (
+            with("    photos: {name: My_Photos}\n", "photos"),
+            "`My_Photos` is not a valid S3 bucket name",
+        ),
+        (
+            with(
+                "    Photos: {versioningConfiguration: {Status: Enabled}}\n",
+                "Photos",
+            ),
+            "(set provider.s3.Photos.name)",
+        ),
+        (
+            with("    photos: {tags: {team: media}}\n", "photos"),
+            "`provider.s3.photos.tags` must be an array",
+        ),
+    ] {
+        let e = fails(&yaml);
+        assert!(e.contains(needle), "{yaml}: {e}");
+    }
+    Test::service(&with(
+        "    photos: {name: my-photos-1}\n    unused-bucket: {}\n",
+        "photos",
+    ))
+    .args(&["package", "--dry-run"])
+    .stderr_has("no `s3` event names bucket `unused-bucket`, so it is not created")
+    .run();
+}

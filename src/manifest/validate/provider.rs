@@ -59,6 +59,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "logDataProtectionPolicy",
     "kinesis",
     "alb",
+    "s3",
 ];
 
 pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider {
@@ -221,6 +222,9 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         &pp.key("logDataProtectionPolicy"),
         c,
     );
+    if let Some(v) = pm.get("s3").filter(|v| !v.is_null()) {
+        p.s3 = crate::events::s3::parse_settings(v, &pp.key("s3"), c);
+    }
     if let Some(v) = pm.get("alb").filter(|v| !v.is_null()) {
         p.alb = crate::events::alb::parse_settings(v, &pp.key("alb"), c);
     }
