@@ -607,11 +607,36 @@ fn websockets_route_stem(route: &str) -> String {
 
 // ── s3 ───────────────────────────────────────────────────────────────────────────────────
 
-/// The custom resource handler that adds notifications to buckets the stack does not own
-/// (`existing: true`); it is `function_logical_id("custom-resource-existing-s3")`.
-pub const S3_EXISTING_FUNCTION_ID: &str = "CustomDashresourceDashexistingDashs3LambdaFunction";
 /// The role of v3's custom resource handlers.
 pub const CUSTOM_RESOURCES_ROLE_ID: &str = "IamRoleCustomResourcesLambdaExecution";
+
+/// `existing-s3` → `CustomDashresourceDashexistingDashs3LambdaFunction`: a custom resource
+/// handler's function (v3 names it as a function keyed `custom-resource-<name>`).
+pub fn custom_resource_function_id(name: &str) -> String {
+    function_logical_id(&format!("custom-resource-{name}"))
+}
+
+/// `svc`, `dev`, `existing-s3` → `svc-dev-custom-resource-existing-s3`; past Lambda's 64
+/// characters, its first 32 and the MD5 of the whole, as v3 shortens it.
+pub fn custom_resource_function_name(service: &str, stage: &str, name: &str) -> String {
+    use md5::Digest;
+    let full = format!("{service}-{stage}-custom-resource-{name}");
+    if full.len() <= 64 {
+        return full;
+    }
+    let digest = md5::Md5::digest(full.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let head: String = full.chars().take(32).collect();
+    format!("{head}{hex}")
+}
+
+/// `/aws/api-gateway/<service>-<stage>`: the REST API's access log group.
+pub fn rest_api_log_group_name(service: &str, stage: &str) -> String {
+    format!("/aws/api-gateway/{service}-{stage}")
+}
+pub const REST_API_LOG_GROUP_ID: &str = "ApiGatewayLogGroup";
+/// The custom resource that gives the account API Gateway's CloudWatch role.
+pub const API_GATEWAY_CLOUDWATCH_ROLE_ID: &str = "CustomApiGatewayAccountCloudWatchRole";
 
 /// `my-bucket-name.2` → `S3BucketMybucketname2`: a bucket the stack creates.
 pub fn s3_bucket_id(bucket: &str) -> String {
@@ -1056,9 +1081,24 @@ mod tests {
             "OnExistingCustomS31"
         );
         assert_eq!(
-            S3_EXISTING_FUNCTION_ID,
-            function_logical_id("custom-resource-existing-s3")
+            custom_resource_function_id("existing-s3"),
+            "CustomDashresourceDashexistingDashs3LambdaFunction"
         );
+        assert_eq!(
+            custom_resource_function_id("apigw-cw-role"),
+            "CustomDashresourceDashapigwDashcwDashroleLambdaFunction"
+        );
+        assert_eq!(
+            custom_resource_function_name("svc", "dev", "existing-s3"),
+            "svc-dev-custom-resource-existing-s3"
+        );
+        let long = custom_resource_function_name(
+            "a-service-with-a-rather-long-name",
+            "production",
+            "apigw-cw-role",
+        );
+        assert_eq!(long.len(), 64);
+        assert!(long.starts_with("a-service-with-a-rather-long-nam"));
         assert_eq!(
             CUSTOM_RESOURCES_ROLE_ID,
             "IamRoleCustomResourcesLambdaExecution"

@@ -291,9 +291,8 @@ fn valid_bucket_name(b: &str) -> bool {
 /// (see ARCHITECTURE.md), with v3's logical IDs so a v3 stack is taken over in place.
 pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     use crate::error::Diagnostic;
-    use crate::naming::{
-        self, CUSTOM_RESOURCES_ROLE_ID as ROLE_ID, S3_EXISTING_FUNCTION_ID as FUNCTION_ID,
-    };
+    use crate::naming;
+    use crate::plan::custom_resources::{self, Handler};
     use crate::plan::{join, partition, permission, Compiler};
     use indexmap::IndexMap;
     use serde_json::json;
@@ -439,7 +438,7 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
         let mut p = Map::new();
         p.insert(
             "ServiceToken".into(),
-            json!({ "Fn::GetAtt": [FUNCTION_ID, "Arn"] }),
+            json!({ "Fn::GetAtt": [Handler::ExistingS3.function_id(), "Arn"] }),
         );
         p.insert("FunctionName".into(), json!(f.name));
         p.insert("BucketName".into(), json!(bucket));
@@ -463,55 +462,12 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
             |b| json!({ "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "s3", "", "", b]] }),
         )
         .collect();
-    c.add(
-        ROLE_ID,
-        json!({ "Type": "AWS::IAM::Role", "Properties": {
-            "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": ["lambda.amazonaws.com"] }, "Action": ["sts:AssumeRole"] }] },
-            "Policies": [{
-                "PolicyName": { "Fn::Join": ["-", [service.stage, service.name, "custom-resources-lambda"]] },
-                "PolicyDocument": { "Version": "2012-10-17", "Statement": [
-                    { "Effect": "Allow", "Resource": bucket_arns, "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"] },
-                    { "Effect": "Allow", "Resource": { "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "lambda", { "Ref": "AWS::Region" }, { "Ref": "AWS::AccountId" }, "function", "*"]] }, "Action": ["lambda:AddPermission", "lambda:RemovePermission"] },
-                    { "Effect": "Allow", "Resource": { "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*:*" }, "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"] },
-                ]},
-            }],
-        }}),
+    custom_resources::add(
+        c,
+        Handler::ExistingS3,
+        vec![
+            json!({ "Effect": "Allow", "Resource": bucket_arns, "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"] }),
+            json!({ "Effect": "Allow", "Resource": { "Fn::Join": [":", ["arn", { "Ref": "AWS::Partition" }, "lambda", { "Ref": "AWS::Region" }, { "Ref": "AWS::AccountId" }, "function", "*"]] }, "Action": ["lambda:AddPermission", "lambda:RemovePermission"] }),
+        ],
     );
-    let mut fn_name = format!(
-        "{}-{}-custom-resource-existing-s3",
-        service.name, service.stage
-    );
-    if fn_name.len() > 64 {
-        fn_name = fn_name[fn_name.len() - 64..]
-            .trim_start_matches('-')
-            .to_string();
-    }
-    let mut function = json!({ "Type": "AWS::Lambda::Function", "Properties": {
-        "Code": { "ZipFile": crate::plan::EXISTING_S3_HANDLER },
-        "FunctionName": fn_name,
-        "Handler": "index.handler",
-        "MemorySize": 256,
-        "Runtime": "python3.13",
-        "Timeout": 180,
-        "Role": { "Fn::GetAtt": [ROLE_ID, "Arn"] },
-    }});
-    // `logs.frameworkLambda`: the stack owns the function's log group (v3's ID, the provider's
-    // retention and data protection), so it goes with the stack. The role already writes to it.
-    if service.provider.framework_lambda_logs {
-        let key = "custom-resource-existing-s3";
-        let log_group = naming::log_group_logical_id(key);
-        let mut props = json!({ "LogGroupName": naming::log_group_name(&fn_name) });
-        if let Some(days) = service.provider.log_retention_in_days {
-            props["RetentionInDays"] = json!(days);
-        }
-        if let Some(policy) = &service.provider.log_data_protection_policy {
-            props["DataProtectionPolicy"] = policy.clone();
-        }
-        c.add(
-            log_group.clone(),
-            json!({ "Type": "AWS::Logs::LogGroup", "Properties": props }),
-        );
-        function["DependsOn"] = json!([log_group]);
-    }
-    c.add(FUNCTION_ID, function);
 }

@@ -6,6 +6,7 @@
 //! Resources are emitted in v3's order (bucket, log groups, role, layers, functions, versions,
 //! then events, then the user's `resources:`), which keeps diffs against a v3 template readable.
 
+pub(crate) mod custom_resources;
 mod function;
 mod iam;
 mod limits;
@@ -21,9 +22,6 @@ use crate::naming;
 
 /// The deployment bucket and its policy: see `templates/README.md` for how they differ from v3.
 const DEPLOYMENT_BUCKET: &str = include_str!("../../templates/deployment-bucket.json");
-/// The inline Custom::S3 handler for `existing: true` buckets.
-pub(crate) const EXISTING_S3_HANDLER: &str =
-    include_str!("../../templates/existing-s3-notifications.py");
 
 pub const DESCRIPTION: &str = "The AWS CloudFormation template for this Serverless application";
 

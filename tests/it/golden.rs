@@ -210,9 +210,14 @@ fn normalize(id: &str, r: &Value) -> Value {
     }
     // v3 sets API Gateway tracing with an API call after the deploy; sls-rs puts it in the
     // template (StageDescription).
+    // So are its logging settings (`provider.logs.restApi`), after the log group and the
+    // account's CloudWatch role, which sls-rs's deployment waits for.
     if ty == "AWS::ApiGateway::Deployment" {
         if let Some(p) = r["Properties"].as_object_mut() {
             p.remove("StageDescription");
+        }
+        if let Some(Value::Array(d)) = r.get_mut("DependsOn") {
+            d.retain(|x| x != "ApiGatewayLogGroup" && x != "CustomApiGatewayAccountCloudWatchRole");
         }
     }
     // Retained layers: cfn-lint (W3011) wants UpdateReplacePolicy beside DeletionPolicy.
@@ -277,9 +282,9 @@ fn normalize(id: &str, r: &Value) -> Value {
             {
                 *v = json!("…");
             }
-            // v3 ships a Node.js custom-resource function in an extra zip; sls-rs uses inline
-            // Python (ARCHITECTURE.md, "S3 events on existing buckets"). Same ID, name, role.
-            if id == "CustomDashresourceDashexistingDashs3LambdaFunction" {
+            // v3 ships Node.js custom-resource functions in an extra zip; sls-rs uses inline
+            // Python (ARCHITECTURE.md, "Custom resources"). Same ID, name, role.
+            if id.starts_with("CustomDashresourceDash") {
                 p.retain(|k, _| k == "FunctionName" || k == "Role" || k == "Timeout");
                 r.as_object_mut().unwrap().remove("DependsOn");
             }
@@ -299,6 +304,11 @@ fn normalize(id: &str, r: &Value) -> Value {
         // (cfn-lint W3005).
         ("AWS::ApiGatewayV2::Route", _) => {
             r.as_object_mut().unwrap().remove("DependsOn");
+        }
+        // v3 writes the account role's custom resource with a `Version`, which CloudFormation
+        // does not read.
+        ("Custom::ApiGatewayAccountRole", _) => {
+            r.as_object_mut().unwrap().remove("Version");
         }
         // The handler's GetAtt already orders the custom resource after it (W3005).
         ("Custom::S3", _) => {

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod custom_resources;
 mod deploy;
 mod deploy_faults;
 mod golden;

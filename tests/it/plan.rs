@@ -630,10 +630,10 @@ fn runtime_management_logging_per_function_versions_and_api_tracing() {
 #[test]
 fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
     let e = fails(&format!(
-        "{HEAD}  logs:\n    restApi: true\nfunctions:\n  a:\n    handler: handler.hello\n"
+        "{HEAD}  logs:\n    websocket: true\nfunctions:\n  a:\n    handler: handler.hello\n"
     ));
     assert!(
-        e.contains("API access logging (`provider.logs.restApi`) is not supported by sls-rs yet"),
+        e.contains("API access logging (`provider.logs.websocket`) is not supported by sls-rs yet"),
         "{e}"
     );
     Test::service(&format!(
@@ -1005,5 +1005,89 @@ fn provider_s3_buckets_are_checked() {
     ))
     .args(&["package", "--dry-run"])
     .stderr_has("no `s3` event names bucket `unused-bucket`, so it is not created")
+    .run();
+}
+
+/// `provider.logs.restApi`: v3 applies the stage's logging with API calls after the deploy;
+/// sls-rs writes it into the deployment's StageDescription, after the log group and the account
+/// role's custom resource.
+#[test]
+fn rest_api_logging_is_in_the_stage_description() {
+    let stage = |logs: &str| -> (Value, Value) {
+        let t = template(&format!(
+            "{HEAD}  logs:\n    restApi: {logs}\nfunctions:\n  a:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
+        ));
+        let (_, d) = t["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.starts_with("ApiGatewayDeployment"))
+            .unwrap();
+        (d.clone(), t)
+    };
+    let (d, t) = stage("true");
+    let s = &d["Properties"]["StageDescription"];
+    assert_eq!(s["LoggingLevel"], "INFO");
+    assert_eq!(s["DataTraceEnabled"], true);
+    assert_eq!(
+        s["AccessLogSetting"]["DestinationArn"]["Fn::Sub"],
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/api-gateway/svc-dev"
+    );
+    assert!(s["AccessLogSetting"]["Format"]
+        .as_str()
+        .unwrap()
+        .starts_with("requestId: $context.requestId"));
+    let depends = d["DependsOn"].as_array().unwrap();
+    assert!(depends.contains(&json!("ApiGatewayLogGroup")));
+    assert!(depends.contains(&json!("CustomApiGatewayAccountCloudWatchRole")));
+    assert_eq!(
+        res(&t, "ApiGatewayLogGroup")["Properties"]["LogGroupName"],
+        "/aws/api-gateway/svc-dev"
+    );
+    let handler = res(
+        &t,
+        "CustomDashresourceDashapigwDashcwDashroleLambdaFunction",
+    );
+    assert!(handler["Properties"]["Code"]["ZipFile"]
+        .as_str()
+        .unwrap()
+        .contains("serverlessApiGatewayCloudWatchRole"));
+    lint(vec![("rest-logs", t)]);
+
+    let (_, t) = stage("{role: 'arn:aws:iam::123456789012:role/apigw-logs'}");
+    assert_eq!(
+        res(&t, "CustomApiGatewayAccountCloudWatchRole")["Properties"]["RoleArn"],
+        "arn:aws:iam::123456789012:role/apigw-logs"
+    );
+
+    let (d, t) = stage("{roleManagedExternally: true, executionLogging: false}");
+    assert_eq!(d["Properties"]["StageDescription"]["LoggingLevel"], "OFF");
+    assert!(t["Resources"]
+        .get("CustomApiGatewayAccountCloudWatchRole")
+        .is_none());
+    assert!(t["Resources"].get("ApiGatewayLogGroup").is_some());
+
+    let (d, t) = stage("{accessLogging: false, level: ERROR}");
+    let s = &d["Properties"]["StageDescription"];
+    assert_eq!(s["LoggingLevel"], "ERROR");
+    assert!(s.get("AccessLogSetting").is_none());
+    assert!(t["Resources"].get("ApiGatewayLogGroup").is_none());
+
+    let (d, _) = stage("false");
+    assert_eq!(d["Properties"]["StageDescription"]["LoggingLevel"], "OFF");
+    assert_eq!(
+        d["Properties"]["StageDescription"]["DataTraceEnabled"],
+        false
+    );
+
+    let e = fails(&format!(
+        "{HEAD}  logs:\n    restApi: {{level: DEBUG}}\nfunctions:\n  a:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
+    ));
+    assert!(e.contains("`DEBUG` is not a log level here"), "{e}");
+    Test::service(&format!(
+        "{HEAD}  logs:\n    restApi: true\nfunctions:\n  a:\n    handler: handler.hello\n"
+    ))
+    .args(&["package", "--dry-run"])
+    .stderr_has("no function has an `http` event, so there is no REST API stage to log")
     .run();
 }

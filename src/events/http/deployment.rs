@@ -13,15 +13,22 @@ pub(super) fn compile(c: &mut Compiler, api: &Api, methods: &[String]) -> String
     let service = c.service;
     let ag = &service.provider.api_gateway;
     let id = naming::rest_api_deployment_id(c.deployment.timestamp_ms);
-    let mut d = json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api.id, "StageName": service.stage }, "DependsOn": methods });
+    let mut stage = serde_json::Map::new();
+    if service.provider.tracing_api_gateway {
+        stage.insert("TracingEnabled".into(), json!(true));
+    }
+    if ag.metrics {
+        stage.insert("MetricsEnabled".into(), json!(true));
+    }
+    let waits = super::logs::compile(c, &mut stage);
+    let mut depends: Vec<String> = methods.to_vec();
+    depends.extend(waits);
+    let mut d = json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api.id, "StageName": service.stage }, "DependsOn": depends });
     if let Some(desc) = &ag.description {
         d["Properties"]["Description"] = json!(desc);
     }
-    if service.provider.tracing_api_gateway {
-        d["Properties"]["StageDescription"]["TracingEnabled"] = json!(true);
-    }
-    if ag.metrics {
-        d["Properties"]["StageDescription"]["MetricsEnabled"] = json!(true);
+    if !stage.is_empty() {
+        d["Properties"]["StageDescription"] = serde_json::Value::Object(stage);
     }
     c.add(id.clone(), d);
     id

@@ -9,6 +9,7 @@ mod authorizers;
 mod cors;
 mod deployment;
 mod integration;
+pub mod logs;
 mod methods;
 mod models;
 mod paths;

@@ -266,17 +266,18 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         );
         p.framework_lambda_logs = c.opt_bool(lm, "frameworkLambda", &lp).unwrap_or(false);
         p.lambda_logging = super::settings::logging(lm.get("lambda"), &lp.key("lambda"), c);
-        // REST and WebSocket access logging need an account-level CloudWatch role that v3
-        // manages with a custom resource; refused rather than silently dropped.
-        for key in ["restApi", "websocket"] {
-            match lm.get(key) {
-                None | Some(Value::Null) | Some(Value::Bool(false)) => {}
-                Some(_) => c.error(
-                    &pp.key("logs").key(key),
-                    format!("API access logging (`provider.logs.{key}`) is not supported by sls-rs yet"),
-                    "remove it, or configure the stage's AccessLogSettings under resources.extensions",
-                ),
-            }
+        if let Some(v) = lm.get("restApi") {
+            p.rest_api_logs = crate::events::http::logs::parse(v, &lp.key("restApi"), c);
+        }
+        // WebSocket logging is applied by v3 with API calls after the deploy; refused rather
+        // than silently dropped.
+        match lm.get("websocket") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+            Some(_) => c.error(
+                &lp.key("websocket"),
+                "API access logging (`provider.logs.websocket`) is not supported by sls-rs yet",
+                "remove it, or configure the stage's AccessLogSettings under resources.extensions",
+            ),
         }
     }
     p.stack = StackSettings {

@@ -361,6 +361,11 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// With moto's own settings in its environment (`MOTO_…`).
+    pub fn start_with(settings: &[(&str, &str)]) -> Moto {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -368,6 +373,7 @@ impl Moto {
             .port();
         let child = std::process::Command::new(python_tool("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(settings.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
