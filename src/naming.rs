@@ -635,6 +635,11 @@ pub fn rest_api_log_group_name(service: &str, stage: &str) -> String {
     format!("/aws/api-gateway/{service}-{stage}")
 }
 pub const REST_API_LOG_GROUP_ID: &str = "ApiGatewayLogGroup";
+/// `/aws/websocket/<service>-<stage>`: the WebSocket API's access log group.
+pub fn websockets_log_group_name(service: &str, stage: &str) -> String {
+    format!("/aws/websocket/{service}-{stage}")
+}
+pub const WEBSOCKETS_LOG_GROUP_ID: &str = "WebsocketsLogGroup";
 /// The custom resource that gives the account API Gateway's CloudWatch role.
 pub const API_GATEWAY_CLOUDWATCH_ROLE_ID: &str = "CustomApiGatewayAccountCloudWatchRole";
 

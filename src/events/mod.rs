@@ -3,6 +3,7 @@
 //! Adding an event kind touches one new file and the match arms below.
 
 pub mod alb;
+pub mod api_logs;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod event_bridge;

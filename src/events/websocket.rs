@@ -312,10 +312,13 @@ pub(crate) fn compile(c: &mut crate::plan::Compiler) {
     if external.is_some() {
         deployment["Properties"]["StageName"] = json!(service.stage);
     } else {
-        c.add(
-            naming::WEBSOCKETS_STAGE_ID,
-            json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": { "ApiId": api, "StageName": service.stage, "Description": "Serverless Websockets", "DeploymentId": { "Ref": deployment_id } } }),
-        );
+        let mut stage = json!({ "ApiId": api, "StageName": service.stage, "Description": "Serverless Websockets", "DeploymentId": { "Ref": deployment_id } });
+        let waits = crate::events::api_logs::websocket_stage(c, stage.as_object_mut().unwrap());
+        let mut resource = json!({ "Type": "AWS::ApiGatewayV2::Stage", "Properties": stage });
+        if !waits.is_empty() {
+            resource["DependsOn"] = json!(waits);
+        }
+        c.add(naming::WEBSOCKETS_STAGE_ID, resource);
     }
     c.add(deployment_id, deployment);
     c.output(

@@ -112,8 +112,9 @@ pub struct Provider {
     pub log_data_protection_policy: Option<Value>,
     /// `provider.alb`: target group names and listener rule authorizers.
     pub alb: crate::events::alb::AlbSettings,
-    /// `logs.restApi`: the REST API stage's logging.
-    pub rest_api_logs: Option<crate::events::http::logs::RestApiLogs>,
+    /// `logs.restApi`, `logs.websocket`: the API stages' logging.
+    pub rest_api_logs: Option<crate::events::api_logs::ApiLogs>,
+    pub websocket_logs: Option<crate::events::api_logs::ApiLogs>,
     /// `provider.s3`: buckets `s3` events create, by the key the events name them with.
     pub s3: IndexMap<String, crate::events::s3::BucketSettings>,
     /// How the stack itself is created and updated.

@@ -121,6 +121,11 @@ fn normalize(id: &str, r: &Value) -> Value {
     // The stage's deployment ID ends in a hash of v3's own making.
     if id == "WebsocketsDeploymentStage" {
         r["Properties"]["DeploymentId"] = json!("…");
+        // sls-rs's stage waits for the account's CloudWatch role, without which API Gateway
+        // refuses its logging settings; v3's does not.
+        if r["DependsOn"] == json!(["CustomApiGatewayAccountCloudWatchRole"]) {
+            r.as_object_mut().unwrap().remove("DependsOn");
+        }
     }
     // IAM takes `Action: x` and `Action: [x]` alike; sls-rs writes lists (and passes a REST
     // API resource policy through as written).

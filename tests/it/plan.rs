@@ -629,13 +629,6 @@ fn runtime_management_logging_per_function_versions_and_api_tracing() {
 
 #[test]
 fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
-    let e = fails(&format!(
-        "{HEAD}  logs:\n    websocket: true\nfunctions:\n  a:\n    handler: handler.hello\n"
-    ));
-    assert!(
-        e.contains("API access logging (`provider.logs.websocket`) is not supported by sls-rs yet"),
-        "{e}"
-    );
     Test::service(&format!(
         "{HEAD}  cloudFront: {{cachePolicies: {{}}}}\nfunctions:\n  a:\n    handler: handler.hello\n"
     ))
@@ -1089,5 +1082,45 @@ fn rest_api_logging_is_in_the_stage_description() {
     ))
     .args(&["package", "--dry-run"])
     .stderr_has("no function has an `http` event, so there is no REST API stage to log")
+    .run();
+}
+
+/// Both APIs logging share one account role; logging asked of an API the service lacks is said.
+#[test]
+fn websocket_and_rest_logging_share_the_account_role() {
+    let t = template(&format!(
+        "{HEAD}  logs:\n    restApi: {{role: 'arn:aws:iam::123456789012:role/logs'}}\n    websocket: {{accessLogging: false}}\nfunctions:\n  a:\n    handler: handler.hello\n    events:\n      - http: GET /a\n      - websocket: $default\n"
+    ));
+    let r = t["Resources"].as_object().unwrap();
+    assert_eq!(
+        r.values()
+            .filter(|v| v["Type"] == "Custom::ApiGatewayAccountRole")
+            .count(),
+        1
+    );
+    assert_eq!(
+        res(&t, "CustomApiGatewayAccountCloudWatchRole")["Properties"]["RoleArn"],
+        "arn:aws:iam::123456789012:role/logs"
+    );
+    let stage = res(&t, "WebsocketsDeploymentStage");
+    assert_eq!(
+        stage["Properties"]["DefaultRouteSettings"]["LoggingLevel"],
+        "INFO"
+    );
+    assert!(stage["Properties"].get("AccessLogSettings").is_none());
+    assert_eq!(
+        stage["DependsOn"],
+        json!(["CustomApiGatewayAccountCloudWatchRole"])
+    );
+    assert_eq!(
+        res(&t, "WebsocketsLogGroup")["Properties"]["LogGroupName"],
+        "/aws/websocket/svc-dev"
+    );
+    lint(vec![("both-logs", t)]);
+    Test::service(&format!(
+        "{HEAD}  logs:\n    websocket: true\nfunctions:\n  a:\n    handler: handler.hello\n"
+    ))
+    .args(&["package", "--dry-run"])
+    .stderr_has("no function has a `websocket` event, so there is no WebSocket stage to log")
     .run();
 }

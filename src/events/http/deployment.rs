@@ -20,7 +20,7 @@ pub(super) fn compile(c: &mut Compiler, api: &Api, methods: &[String]) -> String
     if ag.metrics {
         stage.insert("MetricsEnabled".into(), json!(true));
     }
-    let waits = super::logs::compile(c, &mut stage);
+    let waits = crate::events::api_logs::rest_stage(c, &mut stage);
     let mut depends: Vec<String> = methods.to_vec();
     depends.extend(waits);
     let mut d = json!({ "Type": "AWS::ApiGateway::Deployment", "Properties": { "RestApiId": api.id, "StageName": service.stage }, "DependsOn": depends });

@@ -9,7 +9,6 @@ mod authorizers;
 mod cors;
 mod deployment;
 mod integration;
-pub mod logs;
 mod methods;
 mod models;
 mod paths;

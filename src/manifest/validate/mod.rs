@@ -160,7 +160,7 @@ pub fn validate(root: &Value, inputs: &Inputs, c: &mut Checker) -> Option<Servic
     service.functions = functions(m.get("functions"), &service, inputs, c);
     settings::check_destination_functions(&service, c);
     crate::events::s3::check_settings_used(&service, c);
-    crate::events::http::logs::check_used(&service, c);
+    crate::events::api_logs::check_used(&service, c);
     service.retired_runtimes = retired_runtimes(&service, &c.today);
     Some(service)
 }

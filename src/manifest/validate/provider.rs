@@ -267,17 +267,10 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         p.framework_lambda_logs = c.opt_bool(lm, "frameworkLambda", &lp).unwrap_or(false);
         p.lambda_logging = super::settings::logging(lm.get("lambda"), &lp.key("lambda"), c);
         if let Some(v) = lm.get("restApi") {
-            p.rest_api_logs = crate::events::http::logs::parse(v, &lp.key("restApi"), c);
+            p.rest_api_logs = crate::events::api_logs::parse(v, &lp.key("restApi"), c, false);
         }
-        // WebSocket logging is applied by v3 with API calls after the deploy; refused rather
-        // than silently dropped.
-        match lm.get("websocket") {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => {}
-            Some(_) => c.error(
-                &lp.key("websocket"),
-                "API access logging (`provider.logs.websocket`) is not supported by sls-rs yet",
-                "remove it, or configure the stage's AccessLogSettings under resources.extensions",
-            ),
+        if let Some(v) = lm.get("websocket") {
+            p.websocket_logs = crate::events::api_logs::parse(v, &lp.key("websocket"), c, true);
         }
     }
     p.stack = StackSettings {
