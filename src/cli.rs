@@ -61,6 +61,8 @@ pub enum Command {
     Info(InfoArgs),
     /// Print the configuration with every variable resolved
     Print(PrintArgs),
+    /// Invoke a function: `invoke local -f NAME` runs its handler on this machine
+    Invoke(Box<InvokeCmd>),
     /// A command a plugin of the service declares (`sls-rs offline`, `sls-rs prune -n 3`)
     #[command(external_subcommand)]
     Plugin(Vec<String>),
@@ -100,6 +102,45 @@ pub struct RemoveArgs {
     /// v3's flag to hide secrets in the summary: sls-rs never prints API key values
     #[arg(long)]
     pub conceal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InvokeCmd {
+    #[command(subcommand)]
+    pub place: Option<InvokePlace>,
+    #[command(flatten)]
+    pub args: InvokeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvokePlace {
+    /// Run the function's handler on this machine, with the runtime on PATH (node, python3)
+    Local(InvokeArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct InvokeArgs {
+    /// The function, by its key under `functions:`
+    #[arg(short = 'f', long)]
+    pub function: Option<String>,
+    /// The event, as JSON (a plain string if it is not JSON, or with --raw)
+    #[arg(short = 'd', long)]
+    pub data: Option<String>,
+    /// A file holding the event: JSON, or YAML for .yml/.yaml (relative to the service)
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub path: Option<PathBuf>,
+    /// Fields to add to the context object, as JSON
+    #[arg(long)]
+    pub context: Option<String>,
+    /// A JSON file of fields to add to the context object
+    #[arg(short = 'x', long = "contextPath", value_name = "FILE")]
+    pub context_path: Option<PathBuf>,
+    /// An environment variable for the handler, overriding the configuration's (repeatable)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Pass --data and --context as strings, without parsing them as JSON
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -3,6 +3,7 @@
 
 pub mod deploy;
 pub mod info;
+pub mod invoke;
 pub mod package;
 pub mod plugin;
 pub mod print;
@@ -34,6 +35,7 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Deploy(args) => deploy::run(&ctx, &args),
         Command::Remove(args) => remove::run(&ctx, &args),
         Command::Info(args) => info::run(&ctx, &args),
+        Command::Invoke(cmd) => invoke::run(&ctx, &cmd),
         Command::Plugin(words) => plugin::run(&ctx, &words),
     }
 }

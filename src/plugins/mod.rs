@@ -315,9 +315,16 @@ impl Host {
 
     /// Whether any plugin hooks one of `events`.
     pub fn hooks_any(&self, events: &[String]) -> bool {
+        !self.hooking(events).is_empty()
+    }
+
+    /// The plugins that hook one of `events`.
+    pub fn hooking(&self, events: &[String]) -> Vec<&str> {
         self.plugins
             .iter()
-            .any(|p| p.events.iter().any(|e| events.contains(e)))
+            .filter(|p| p.events.iter().any(|e| events.contains(e)))
+            .map(|p| p.name.as_str())
+            .collect()
     }
 
     /// Runs the hooks of `events` in order with `state`, and returns the state they leave.

@@ -7,6 +7,7 @@ mod custom_resources;
 mod deploy;
 mod deploy_faults;
 mod golden;
+mod invoke_local;
 mod loader_fuzz;
 mod manifest;
 mod node_trees;

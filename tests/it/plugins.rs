@@ -542,8 +542,8 @@ fn serverless_plugin_typescript_packages_its_build_folder_as_under_v3() {
 }
 
 #[test]
-fn a_command_a_plugin_only_adds_options_to_is_not_run() {
-    // serverless-plugin-typescript adds `--watch` to `invoke local` and declares no events.
+fn invoke_local_with_a_plugin_that_builds_for_it_is_refused() {
+    // serverless-plugin-typescript compiles the handler in `before:invoke:local:invoke`.
     let dir = copy_fixture("typescript");
     let o = common::sls(
         dir.path(),
@@ -555,10 +555,10 @@ fn a_command_a_plugin_only_adds_options_to_is_not_run() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("`invoke local`") && err.contains("serverless-plugin-typescript"),
+        err.contains("serverless-plugin-typescript hooks `invoke local`"),
         "{err}"
     );
 }

@@ -1,0 +1,312 @@
+//! `sls-rs invoke local -f NAME`: runs a function's handler on this machine with the runtime on
+//! PATH (`node` for nodejs*, `python3` for python*), as v3's `invoke local` does: the event from
+//! `--data` or `--path`, the environment of the provider and the function (and `--env`) over
+//! v3's `AWS_LAMBDA_*` variables, the function's timeout enforced, the result printed as JSON.
+//! The runners are `templates/invoke-local.js` and `templates/invoke-local.py`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use super::Ctx;
+use crate::cli::{InvokeArgs, InvokeCmd, InvokePlace};
+use crate::error::{Error, Result};
+use crate::manifest::service::{Function, Service};
+use crate::naming;
+
+const NODE_RUNNER: &str = include_str!("../../templates/invoke-local.js");
+const PYTHON_RUNNER: &str = include_str!("../../templates/invoke-local.py");
+
+/// v3's lifecycle events of `invoke local`: a plugin hooking them changes what runs.
+const EVENTS: &[&str] = &["loadEnvVars", "invoke"];
+
+pub fn run(ctx: &Ctx, cmd: &InvokeCmd) -> Result<()> {
+    match &cmd.place {
+        Some(InvokePlace::Local(args)) => local(ctx, args),
+        None => Err(Error::failed_with_hint(
+            "invoking the deployed function is not supported by sls-rs yet",
+            "run its handler on this machine with `sls-rs invoke local -f NAME`",
+        )),
+    }
+}
+
+fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
+    let Some(name) = &args.function else {
+        return Err(Error::Usage(
+            "invoke local needs the function: --function NAME (-f NAME)".into(),
+        ));
+    };
+    let loaded = ctx.load()?;
+    let mut host = super::package::start_plugins(ctx, &loaded, "invoke local")
+        .map_err(|e| loaded.locate(e))?;
+    let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
+    if let Some(h) = &host {
+        let events: Vec<String> = EVENTS
+            .iter()
+            .flat_map(|e| ["before:", "", "after:"].map(|w| format!("{w}invoke:local:{e}")))
+            .collect();
+        let hooking = h.hooking(&events);
+        if !hooking.is_empty() {
+            return Err(Error::failed_with_hint(
+                format!(
+                    "{} hooks `invoke local` (to build or prepare the handler), which sls-rs does not run yet",
+                    hooking.join(", ")
+                ),
+                "invoke it with the Serverless Framework v3 for now, or leave the plugin out with --skip-plugin NAME if the handler runs without it",
+            ));
+        }
+    }
+    drop(host);
+    let service = &loaded.service;
+    let Some(f) = service.functions.get(name.as_str()) else {
+        let names: Vec<&str> = service.functions.keys().map(|k| k.as_str()).collect();
+        return Err(Error::failed_with_hint(
+            format!("the service has no function `{name}`"),
+            if names.is_empty() {
+                "it has no functions".to_string()
+            } else {
+                format!("its functions are {}", names.join(", "))
+            },
+        ));
+    };
+    if f.image.is_some() {
+        return Err(Error::failed_with_hint(
+            format!("function `{name}` runs a container image, which invoke local does not run"),
+            "run the image with docker, or invoke the deployed function",
+        ));
+    }
+    let runtime = f
+        .runtime
+        .clone()
+        .or_else(|| service.provider.runtime.clone())
+        .unwrap_or_default();
+    let Some(handler) = &f.handler else {
+        return Err(Error::failed(format!("function `{name}` has no handler")));
+    };
+    let Some((module, export)) = handler.rsplit_once('.') else {
+        return Err(Error::failed_with_hint(
+            format!("handler `{handler}` has no function name"),
+            "write it as <file without extension>.<exported function>, e.g. handler.hello",
+        ));
+    };
+    let event = event(&service.dir, args)?;
+    let user_context = user_context(&service.dir, args)?;
+    let timeout = f.timeout.or(service.provider.timeout).unwrap_or(6);
+    let memory = f
+        .memory_size
+        .or(service.provider.memory_size)
+        .unwrap_or(1024);
+    let request = json!({
+        "event": event,
+        "userContext": user_context,
+        "context": {
+            "functionName": f.name,
+            "memoryLimitInMB": memory,
+            "logGroupName": naming::log_group_name(&f.name),
+            "logStreamName": LOG_STREAM,
+            "region": service.region,
+        },
+    });
+    let env = environment(service, f, memory, args)?;
+    let (program, runner, suffix, argv): (&str, &str, &str, Vec<String>) = if runtime
+        .starts_with("nodejs")
+    {
+        let base = service.dir.join(module);
+        (
+            "node",
+            NODE_RUNNER,
+            ".js",
+            vec![
+                base.to_string_lossy().into_owned(),
+                export.into(),
+                timeout.to_string(),
+            ],
+        )
+    } else if runtime.starts_with("python") {
+        (
+            "python3",
+            PYTHON_RUNNER,
+            ".py",
+            vec![
+                service.dir.to_string_lossy().into_owned(),
+                module.replace('/', "."),
+                export.into(),
+                timeout.to_string(),
+            ],
+        )
+    } else {
+        return Err(Error::failed_with_hint(
+            format!("invoke local runs Node.js and Python handlers; `{name}` runs on {runtime}"),
+            "invoke the deployed function instead",
+        ));
+    };
+    let mut script = tempfile::Builder::new()
+        .prefix("sls-rs-invoke-")
+        .suffix(suffix)
+        .tempfile()
+        .map_err(|e| Error::failed(format!("could not write the invoke runner: {e}")))?;
+    script
+        .write_all(runner.as_bytes())
+        .map_err(|e| Error::failed(format!("could not write the invoke runner: {e}")))?;
+    let mut child = Command::new(program)
+        .arg(script.path())
+        .args(&argv)
+        .envs(&env)
+        .current_dir(&service.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| {
+            Error::failed_with_hint(
+                format!("`{program}` could not be started for {runtime}: {e}"),
+                format!("install it, with `{program}` on PATH"),
+            )
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A handler that exits without reading is not an error of ours.
+        let _ = stdin.write_all(request.to_string().as_bytes());
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Error::failed(format!("waiting for the handler: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::failed(format!(
+            "function `{name}` failed (its error is printed above)"
+        )))
+    }
+}
+
+const LOG_STREAM: &str = "2016/12/02/[$LATEST]f77ff5e4026c45bda9a9ebcec6bc9cad";
+
+/// The event: `--data` (JSON, else the string itself; `--raw` keeps it a string), or the file
+/// `--path` names (YAML for .yml/.yaml, else JSON, else its text), else `{}`.
+fn event(dir: &Path, args: &InvokeArgs) -> Result<Value> {
+    if args.data.is_some() && args.path.is_some() {
+        return Err(Error::Usage(
+            "give the event with --data or --path, not both".into(),
+        ));
+    }
+    if let Some(d) = &args.data {
+        return Ok(parse_text(d, args.raw));
+    }
+    let Some(p) = &args.path else {
+        return Ok(json!({}));
+    };
+    let (text, path) = read(dir, p)?;
+    let yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
+    if yaml {
+        return crate::yaml::parse(&text).map_err(|d| {
+            Error::failed_with_hint(
+                format!("{} is not valid YAML: {}", path.display(), d.message),
+                "fix the event file",
+            )
+        });
+    }
+    Ok(parse_text(&text, false))
+}
+
+fn user_context(dir: &Path, args: &InvokeArgs) -> Result<Value> {
+    let v = match (&args.context, &args.context_path) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "give the context with --context or --contextPath, not both".into(),
+            ))
+        }
+        (Some(c), None) => parse_text(c, args.raw),
+        (None, Some(p)) => parse_text(&read(dir, p)?.0, false),
+        (None, None) => return Ok(Value::Null),
+    };
+    if !v.is_object() {
+        return Err(Error::Usage(
+            "the context must be a JSON object of fields to add".into(),
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_text(text: &str, raw: bool) -> Value {
+    if raw {
+        return Value::String(text.to_string());
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+fn read(dir: &Path, p: &Path) -> Result<(String, std::path::PathBuf)> {
+    let path = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+    Ok((text, path))
+}
+
+/// v3's Lambda variables, then the provider's and the function's environment, then `--env`.
+/// A value only CloudFormation can resolve (`Ref`, `Fn::GetAtt`, …) needs `--env`.
+fn environment(
+    service: &Service,
+    f: &Function,
+    memory: i64,
+    args: &InvokeArgs,
+) -> Result<BTreeMap<String, String>> {
+    let mut env: BTreeMap<String, String> = [
+        ("LANG", "en_US.UTF-8".to_string()),
+        (
+            "LAMBDA_TASK_ROOT",
+            service.dir.to_string_lossy().into_owned(),
+        ),
+        ("AWS_REGION", service.region.clone()),
+        ("AWS_DEFAULT_REGION", service.region.clone()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", naming::log_group_name(&f.name)),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", LOG_STREAM.to_string()),
+        ("AWS_LAMBDA_FUNCTION_NAME", f.name.clone()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory.to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+        ("IS_LOCAL", "true".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    if let Some(p) = &service.provider.profile {
+        env.insert("AWS_PROFILE".into(), p.clone());
+    }
+    let mut overrides = BTreeMap::new();
+    for pair in &args.env {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(Error::Usage(format!("--env {pair}: write it as KEY=VALUE")));
+        };
+        overrides.insert(k.to_string(), v.to_string());
+    }
+    for (k, v) in service
+        .provider
+        .environment
+        .iter()
+        .chain(f.environment.iter())
+    {
+        let value = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => String::new(),
+            other if overrides.contains_key(k) => other.to_string(),
+            other => {
+                return Err(Error::failed_with_hint(
+                    format!(
+                        "environment variable {k} is {}, which only CloudFormation resolves",
+                        crate::manifest::checker::show(other)
+                    ),
+                    format!("give its value for this run with --env {k}=VALUE"),
+                ))
+            }
+        };
+        env.insert(k.clone(), value);
+    }
+    env.extend(overrides);
+    Ok(env)
+}

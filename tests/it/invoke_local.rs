@@ -1,0 +1,220 @@
+//! `sls-rs invoke local`: handlers run with the real `node` and `python3`.
+
+use serde_json::{json, Value};
+
+use crate::common::Test;
+
+const YAML: &str = "service: il
+provider:
+  name: aws
+  runtime: nodejs22.x
+  region: eu-west-1
+  environment:
+    FROM_PROVIDER: provider
+    SHARED: provider
+    FROM_STACK: !Ref SomeResource
+functions:
+  env:
+    handler: src/handler.env
+    memorySize: 256
+    environment:
+      SHARED: function
+  callback:
+    handler: src/handler.callback
+  succeed:
+    handler: src/handler.succeed
+  esm:
+    handler: esm.hello
+  slow:
+    handler: src/handler.slow
+    timeout: 1
+  boom:
+    handler: src/handler.boom
+  py:
+    handler: py/main.handler
+    runtime: python3.12
+  pyboom:
+    handler: py/main.boom
+    runtime: python3.12
+  pyslow:
+    handler: py/main.slow
+    runtime: python3.12
+    timeout: 1
+";
+
+const HANDLER: &str = "
+exports.env = async (event, context) => ({
+  event,
+  env: ['FROM_PROVIDER', 'SHARED', 'FROM_STACK', 'CLI', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_REGION'].map((k) => process.env[k]),
+  name: context.functionName,
+  remaining: context.getRemainingTimeInMillis() > 5000 && context.getRemainingTimeInMillis() <= 6000,
+  extra: context.extra,
+});
+exports.callback = (event, context, callback) => setTimeout(() => callback(null, { n: event.n + 1 }), 10);
+exports.succeed = (event, context) => { context.succeed('done'); };
+exports.slow = () => new Promise((resolve) => setTimeout(resolve, 5000));
+exports.boom = async () => { throw new TypeError('bad input'); };
+";
+
+const PY: &str = "import os, time
+def handler(event, context):
+    return {'event': event, 'name': context.function_name, 'shared': os.environ['SHARED'], 'left': context.get_remaining_time_in_millis() > 0}
+def boom(event, context):
+    raise ValueError('no good')
+def slow(event, context):
+    time.sleep(5)
+";
+
+fn service() -> Test {
+    files(Test::service(YAML))
+}
+
+fn files(t: Test) -> Test {
+    t.file("src/handler.js", HANDLER)
+        .file(
+            "esm.mjs",
+            "export const hello = async (event) => ({ esm: true, event });\n",
+        )
+        .file("py/__init__.py", "")
+        .file("py/main.py", PY)
+        .file("event.yml", "greeting: hello\nlist: [1, 2]\n")
+}
+
+fn invoke(args: &[&str], status: i32) -> (Value, String) {
+    let mut all = vec!["invoke", "local"];
+    all.extend_from_slice(args);
+    let (out, _dir) = service().args(&all).status(status).run();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let v = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (v, String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+#[test]
+fn node_handlers_of_each_style_run_with_the_services_environment() {
+    let (v, _) = invoke(
+        &[
+            "-f",
+            "env",
+            "-d",
+            r#"{"a": 1}"#,
+            "-e",
+            "CLI=cli",
+            "-e",
+            "FROM_STACK=given",
+            "--context",
+            r#"{"extra": "x"}"#,
+        ],
+        0,
+    );
+    assert_eq!(v["event"], json!({ "a": 1 }));
+    assert_eq!(
+        v["env"],
+        json!([
+            "provider",
+            "function",
+            "given",
+            "cli",
+            "il-dev-env",
+            "256",
+            "eu-west-1"
+        ])
+    );
+    assert_eq!(v["name"], "il-dev-env");
+    assert_eq!(v["remaining"], true, "the default timeout is 6 s");
+    assert_eq!(v["extra"], "x");
+    let (v, _) = invoke(&["-f", "env", "-e", "FROM_STACK=1", "-p", "event.yml"], 0);
+    assert_eq!(v["event"], json!({ "greeting": "hello", "list": [1, 2] }));
+    let (v, _) = invoke(
+        &["-f", "callback", "-e", "FROM_STACK=1", "-d", r#"{"n": 41}"#],
+        0,
+    );
+    assert_eq!(v, json!({ "n": 42 }));
+    let (v, _) = invoke(&["-f", "succeed", "-e", "FROM_STACK=1"], 0);
+    assert_eq!(v, json!("done"));
+    let (v, _) = invoke(&["-f", "esm", "-e", "FROM_STACK=1", "-d", "plain text"], 0);
+    assert_eq!(v, json!({ "esm": true, "event": "plain text" }));
+}
+
+#[test]
+fn errors_and_timeouts_fail_with_lambdas_error_shape() {
+    let (v, e) = invoke(&["-f", "boom", "-e", "FROM_STACK=1"], 1);
+    assert_eq!(v["errorType"], "TypeError");
+    assert_eq!(v["errorMessage"], "bad input");
+    assert!(
+        v["stackTrace"][0].as_str().unwrap().contains("handler.js"),
+        "{v}"
+    );
+    assert!(e.contains("error: function `boom` failed"), "{e}");
+    let (v, _) = invoke(&["-f", "slow", "-e", "FROM_STACK=1"], 1);
+    assert_eq!(v["errorMessage"], "Task timed out after 1.00 seconds");
+    // A value only CloudFormation resolves needs --env.
+    let (_, e) = invoke(&["-f", "env"], 1);
+    assert!(e.contains("environment variable FROM_STACK is"), "{e}");
+    assert!(e.contains("--env FROM_STACK=VALUE"), "{e}");
+    let (_, e) = invoke(&["-f", "nope"], 1);
+    assert!(e.contains("the service has no function `nope`"), "{e}");
+    let (_, e) = invoke(&["-d", "{}"], 2);
+    assert!(e.contains("--function NAME"), "{e}");
+}
+
+#[test]
+fn python_handlers_run_with_python3() {
+    let (v, _) = invoke(
+        &["-f", "py", "-e", "FROM_STACK=1", "-d", r#"{"x": [1]}"#],
+        0,
+    );
+    assert_eq!(
+        v,
+        json!({ "event": { "x": [1] }, "name": "il-dev-py", "shared": "provider", "left": true })
+    );
+    let (v, _) = invoke(&["-f", "pyboom", "-e", "FROM_STACK=1"], 1);
+    assert_eq!(v["errorType"], "ValueError");
+    assert_eq!(v["errorMessage"], "no good");
+    let (v, _) = invoke(&["-f", "pyslow", "-e", "FROM_STACK=1"], 1);
+    assert_eq!(v["errorMessage"], "Task timed out after 1.00 seconds");
+}
+
+#[test]
+fn a_plugin_hooking_invoke_local_is_not_silently_skipped() {
+    let plugin = "module.exports = class { constructor() { this.hooks = { 'before:invoke:local:invoke': () => {} }; } };\n";
+    let with_plugin = || {
+        files(Test::service(&format!(
+            "{YAML}plugins:\n  localPath: ./plugins\n  modules: [builder]\n"
+        )))
+        .file("plugins/builder.js", plugin)
+    };
+    let (out, _dir) = with_plugin()
+        .args(&[
+            "invoke",
+            "local",
+            "-f",
+            "callback",
+            "-e",
+            "FROM_STACK=1",
+            "-d",
+            r#"{"n": 1}"#,
+        ])
+        .status(1)
+        .run();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("hooks `invoke local`"), "{e}");
+    // Left out, the handler runs.
+    let (out, _dir) = with_plugin()
+        .args(&[
+            "invoke",
+            "local",
+            "-f",
+            "callback",
+            "-e",
+            "FROM_STACK=1",
+            "-d",
+            r#"{"n": 1}"#,
+            "--skip-plugin",
+            "builder",
+        ])
+        .run();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!({ "n": 2 })
+    );
+}
