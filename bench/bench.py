@@ -3,6 +3,7 @@
 run, against the reference tools on the same inputs.
 
   packaging  sls-rs package   vs  osls@3 (Serverless Framework v3) package   seed, 200 functions
+  invoke     sls-rs invoke local  vs  osls@3 invoke local                   the seed's handler
   zipping    sls-rs package   vs  zip -r -X                                   ~20,000 files, ~100 MB
   deploying  sls-rs deploy    against moto on loopback: full deploy, no-change redeploy
 
@@ -146,6 +147,11 @@ def main():
         runs = max(1, min(args.runs, 3))
         lines.append(row("seed service (1 function)", ours_seed, measure(v3, seed, env, runs), "osls@3"))
         lines.append(row("200 functions", ours_many, measure(v3, many, env, runs), "osls@3"))
+        # `invoke local` of the seed's handler: both run it with the same node.
+        inv = ["invoke", "local", "-f", "hello", "-d", '{"name": "bench"}']
+        ours_inv = measure([str(SLS_RS), *inv], seed, env, args.runs)
+        theirs_inv = measure([str(osls), *inv], seed, env, runs)
+        lines.append(row("`invoke local` of the seed's handler", ours_inv, theirs_inv, "osls@3"))
     else:
         lines.append(f"| seed service | {ours_seed[0] * 1000:.1f} ms, {ours_seed[1]:.1f} MB | (skipped) | |")
         lines.append(f"| 200 functions | {ours_many[0] * 1000:.1f} ms, {ours_many[1]:.1f} MB | (skipped) | |")
