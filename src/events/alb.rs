@@ -25,6 +25,29 @@ const EVENT_KEYS: &[&str] = &[
     "targetGroupName",
 ];
 const CONDITION_KEYS: &[&str] = &["path", "host", "method", "header", "query", "ip"];
+/// The conditions that are lists of strings of some characters: the key, the longest value, the
+/// characters allowed (v3's schema) and how to say them.
+type Chars = (&'static str, usize, fn(char) -> bool, &'static str);
+const CHARS: &[Chars] = &[
+    (
+        "path",
+        128,
+        |ch| ch.is_ascii_alphanumeric() || "*?_.$/~\"'@:+-&".contains(ch),
+        ", made of letters, digits and * ? _ . $ / ~ \" ' @ : + - &",
+    ),
+    (
+        "host",
+        128,
+        |ch| ch.is_ascii_alphanumeric() || "*?.-".contains(ch),
+        ", made of letters, digits and * ? . -",
+    ),
+    (
+        "method",
+        40,
+        |ch| ch.is_ascii_uppercase() || ch == '_' || ch == '-',
+        " in capitals (GET, POST, …)",
+    ),
+];
 const HEALTH_KEYS: &[&str] = &[
     "path",
     "intervalSeconds",
@@ -286,46 +309,16 @@ fn conditions(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<Conditi
         };
         any = true;
         let kp = p.key(*key);
+        if let Some((_, max, ok, allowed)) = CHARS.iter().find(|(k, ..)| k == key) {
+            let values = strings(v, &kp, c, *max, |s| s.chars().all(ok), allowed)?;
+            match *key {
+                "path" => out.path = values,
+                "host" => out.host = values,
+                _ => out.method = values,
+            }
+            continue;
+        }
         match *key {
-            "path" => {
-                out.path = strings(
-                    v,
-                    &kp,
-                    c,
-                    128,
-                    |s| {
-                        s.chars()
-                            .all(|ch| ch.is_ascii_alphanumeric() || "*?_.$/~\"'@:+-&".contains(ch))
-                    },
-                    ", made of letters, digits and * ? _ . $ / ~ \" ' @ : + - &",
-                )?
-            }
-            "host" => {
-                out.host = strings(
-                    v,
-                    &kp,
-                    c,
-                    128,
-                    |s| {
-                        s.chars()
-                            .all(|ch| ch.is_ascii_alphanumeric() || "*?.-".contains(ch))
-                    },
-                    ", made of letters, digits and * ? . -",
-                )?
-            }
-            "method" => {
-                out.method = strings(
-                    v,
-                    &kp,
-                    c,
-                    40,
-                    |s| {
-                        s.chars()
-                            .all(|ch| ch.is_ascii_uppercase() || ch == '_' || ch == '-')
-                    },
-                    " in capitals (GET, POST, …)",
-                )?
-            }
             "ip" => {
                 out.ip = strings(
                     v,

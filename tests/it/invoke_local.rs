@@ -183,36 +183,22 @@ fn a_plugin_hooking_invoke_local_is_not_silently_skipped() {
         )))
         .file("plugins/builder.js", plugin)
     };
-    let (out, _dir) = with_plugin()
-        .args(&[
-            "invoke",
-            "local",
-            "-f",
-            "callback",
-            "-e",
-            "FROM_STACK=1",
-            "-d",
-            r#"{"n": 1}"#,
-        ])
-        .status(1)
-        .run();
+    let args = [
+        "invoke",
+        "local",
+        "-f",
+        "callback",
+        "-e",
+        "FROM_STACK=1",
+        "-d",
+        r#"{"n": 1}"#,
+    ];
+    let (out, _dir) = with_plugin().args(&args).status(1).run();
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("hooks `invoke local`"), "{e}");
     // Left out, the handler runs.
-    let (out, _dir) = with_plugin()
-        .args(&[
-            "invoke",
-            "local",
-            "-f",
-            "callback",
-            "-e",
-            "FROM_STACK=1",
-            "-d",
-            r#"{"n": 1}"#,
-            "--skip-plugin",
-            "builder",
-        ])
-        .run();
+    let skip = [&args[..], &["--skip-plugin", "builder"]].concat();
+    let (out, _dir) = with_plugin().args(&skip).run();
     assert_eq!(
         serde_json::from_slice::<Value>(&out.stdout).unwrap(),
         json!({ "n": 2 })
