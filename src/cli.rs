@@ -51,8 +51,8 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Package and deploy the service
-    Deploy(DeployArgs),
+    /// Package and deploy the service; `deploy list` lists the deployments in the bucket
+    Deploy(DeployCmd),
     /// Build the deployment artifacts into .serverless/ without deploying
     Package(PackageArgs),
     /// Remove the deployed stack and its deployment bucket contents
@@ -66,6 +66,27 @@ pub enum Command {
     /// A command a plugin of the service declares (`sls-rs offline`, `sls-rs prune -n 3`)
     #[command(external_subcommand)]
     Plugin(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployCmd {
+    #[command(subcommand)]
+    pub what: Option<DeployWhat>,
+    #[command(flatten)]
+    pub args: DeployArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployWhat {
+    /// The deployments in the deployment bucket, oldest first, with their files
+    List(ListArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    /// Print JSON for machines
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -170,3 +170,61 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `sls-rs deploy list`: the deployments in the bucket (`<epoch ms>-<ISO 8601>/` under the
+/// service's prefix), oldest first, each with its files, as v3 prints them.
+pub fn list(ctx: &Ctx, args: &crate::cli::ListArgs) -> Result<()> {
+    use crate::deploy::{bucket, stack};
+    let rt = runtime()?;
+    let (aws, loaded) = connect_and_load(ctx, &rt)?;
+    let service = &loaded.service;
+    let name = service.stack_name();
+    let deployments = rt.block_on(async {
+        let bucket = match service.provider.custom_bucket() {
+            Some(b) => b,
+            None => stack::physical_id(&aws, &name, crate::naming::BUCKET_ID)
+                .await?
+                .ok_or_else(|| {
+                    Error::failed_with_hint(
+                        format!("stack {name} has no deployment bucket in {}", service.region),
+                        "deploy it first with `sls-rs deploy`, or check --stage and --region",
+                    )
+                })?,
+        };
+        let prefix = service.deployment_prefix();
+        let mut out = Vec::new();
+        for dir in bucket::deployment_dirs(&aws, &bucket, &prefix).await? {
+            let files: Vec<String> = bucket::hashes(&aws, &bucket, &dir).await?.into_keys().collect();
+            let stamp = dir.rsplit('/').next().unwrap_or_default().to_string();
+            let (ms, iso) = stamp.split_once('-').unwrap_or((stamp.as_str(), ""));
+            out.push(serde_json::json!({ "timestamp": ms, "datetime": iso, "directory": dir, "files": files }));
+        }
+        Ok::<_, Error>(out)
+    })?;
+    if args.json {
+        return super::stdout(
+            &(serde_json::to_string_pretty(&deployments).unwrap_or_default() + "\n"),
+        );
+    }
+    if deployments.is_empty() {
+        return super::stdout(&format!(
+            "No deployments of {} on stage {} in the bucket\n",
+            service.name, service.stage
+        ));
+    }
+    let mut text = format!(
+        "Deployments of {} on stage {}\n",
+        service.name, service.stage
+    );
+    for d in &deployments {
+        text.push_str(&format!(
+            "\nTimestamp: {}\nDatetime: {}\nFiles:\n",
+            d["timestamp"].as_str().unwrap_or_default(),
+            d["datetime"].as_str().unwrap_or_default()
+        ));
+        for f in d["files"].as_array().into_iter().flatten() {
+            text.push_str(&format!("- {}\n", f.as_str().unwrap_or_default()));
+        }
+    }
+    super::stdout(&text)
+}

@@ -32,7 +32,10 @@ pub fn run(inv: Invocation) -> Result<()> {
     match cli.command {
         Command::Print(args) => print::run(&ctx, &args),
         Command::Package(args) => package::run(&ctx, &args),
-        Command::Deploy(args) => deploy::run(&ctx, &args),
+        Command::Deploy(cmd) => match &cmd.what {
+            None => deploy::run(&ctx, &cmd.args),
+            Some(crate::cli::DeployWhat::List(args)) => deploy::list(&ctx, args),
+        },
         Command::Remove(args) => remove::run(&ctx, &args),
         Command::Info(args) => info::run(&ctx, &args),
         Command::Invoke(cmd) => invoke::run(&ctx, &cmd),

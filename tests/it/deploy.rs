@@ -97,6 +97,38 @@ fn deploy_redeploy_change_info_remove() {
         5,
         "pruned to five"
     );
+    // deploy list: the five, oldest first, with their files.
+    let out = sls(&dir, &moto, &["deploy", "list", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 5);
+    assert_eq!(
+        list[0]["files"],
+        serde_json::json!([
+            "compiled-cloudformation-template.json",
+            "serverless-state.json",
+            "shop.zip"
+        ])
+    );
+    let stamps: Vec<u64> = list
+        .iter()
+        .map(|d| d["timestamp"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(stamps.windows(2).all(|w| w[0] < w[1]), "{stamps:?}");
+    assert!(list[4]["datetime"].as_str().unwrap().ends_with('Z'));
+    let out = sls(&dir, &moto, &["deploy", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Deployments of shop on stage dev"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Timestamp: ").count(), 5, "{text}");
+    assert!(text.contains("- shop.zip"), "{text}");
 
     // A code change gives the function a new CodeSha256.
     std::fs::write(
