@@ -131,6 +131,33 @@ pub struct InvokeCmd {
     pub place: Option<InvokePlace>,
     #[command(flatten)]
     pub args: InvokeArgs,
+    #[command(flatten)]
+    pub remote: RemoteInvokeArgs,
+}
+
+/// What only invoking the deployed function takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RemoteInvokeArgs {
+    /// RequestResponse (wait for the result), Event (queue it) or DryRun (check permissions)
+    #[arg(short = 't', long = "type", value_enum, default_value_t = InvocationType::RequestResponse)]
+    pub invocation_type: InvocationType,
+    /// A version or alias to invoke
+    #[arg(long)]
+    pub qualifier: Option<String>,
+    /// Print the end of the invocation's log (the last 4 KB) after the result
+    #[arg(short = 'l', long)]
+    pub log: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum, PartialEq, Eq)]
+pub enum InvocationType {
+    #[default]
+    #[value(name = "RequestResponse")]
+    RequestResponse,
+    #[value(name = "Event")]
+    Event,
+    #[value(name = "DryRun")]
+    DryRun,
 }
 
 #[derive(Debug, Subcommand)]

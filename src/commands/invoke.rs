@@ -1,3 +1,6 @@
+//! `sls-rs invoke -f NAME` invokes the deployed function through the Lambda API and prints what
+//! it returned (exit 1 with its error when it fails); `--log` adds the end of its log.
+//!
 //! `sls-rs invoke local -f NAME`: runs a function's handler on this machine with the runtime on
 //! PATH (`node` for nodejs*, `python3` for python*), as v3's `invoke local` does: the event from
 //! `--data` or `--path`, the environment of the provider and the function (and `--env`) over
@@ -12,7 +15,7 @@ use std::process::{Command, Stdio};
 use serde_json::{json, Value};
 
 use super::Ctx;
-use crate::cli::{InvokeArgs, InvokeCmd, InvokePlace};
+use crate::cli::{InvocationType, InvokeArgs, InvokeCmd, InvokePlace, RemoteInvokeArgs};
 use crate::error::{Error, Result};
 use crate::manifest::service::{Function, Service};
 use crate::naming;
@@ -26,11 +29,115 @@ const EVENTS: &[&str] = &["loadEnvVars", "invoke"];
 pub fn run(ctx: &Ctx, cmd: &InvokeCmd) -> Result<()> {
     match &cmd.place {
         Some(InvokePlace::Local(args)) => local(ctx, args),
-        None => Err(Error::failed_with_hint(
-            "invoking the deployed function is not supported by sls-rs yet",
-            "run its handler on this machine with `sls-rs invoke local -f NAME`",
-        )),
+        None => remote(ctx, &cmd.args, &cmd.remote),
     }
+}
+
+fn remote(ctx: &Ctx, args: &InvokeArgs, how: &RemoteInvokeArgs) -> Result<()> {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{InvocationType as Kind, LogType};
+    use base64::Engine;
+    let Some(name) = &args.function else {
+        return Err(Error::Usage(
+            "invoke needs the function: --function NAME (-f NAME)".into(),
+        ));
+    };
+    if !args.env.is_empty() {
+        return Err(Error::Usage(
+            "--env sets variables for `invoke local`; the deployed function has its own".into(),
+        ));
+    }
+    let rt = super::deploy::runtime()?;
+    let (aws, loaded) = super::deploy::connect_and_load(ctx, &rt)?;
+    let service = &loaded.service;
+    let f = function(service, name)?;
+    let event = event(&service.dir, args)?;
+    let user_context = user_context(&service.dir, args)?;
+    let client = aws_sdk_lambda::Client::new(&aws.config);
+    let mut req = client
+        .invoke()
+        .function_name(&f.name)
+        .set_qualifier(how.qualifier.clone())
+        .invocation_type(match how.invocation_type {
+            InvocationType::RequestResponse => Kind::RequestResponse,
+            InvocationType::Event => Kind::Event,
+            InvocationType::DryRun => Kind::DryRun,
+        })
+        .payload(Blob::new(serde_json::to_vec(&event).unwrap_or_default()));
+    if how.log {
+        req = req.log_type(LogType::Tail);
+    }
+    if !user_context.is_null() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(user_context.to_string());
+        req = req.client_context(encoded);
+    }
+    let out = rt
+        .block_on(req.send())
+        .map_err(|e| crate::deploy::aws_error("Invoke", &e))?;
+    if how.invocation_type != InvocationType::RequestResponse {
+        // Nothing comes back but the status: 202 queued, 204 allowed.
+        if !ctx.global.quiet {
+            eprintln!(
+                "{} {name}: status {}",
+                if how.invocation_type == InvocationType::Event {
+                    "queued"
+                } else {
+                    "dry run of"
+                },
+                out.status_code()
+            );
+        }
+        return Ok(());
+    }
+    let payload = out
+        .payload()
+        .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+        .unwrap_or_default();
+    let parsed: Option<Value> = serde_json::from_str(&payload).ok();
+    let mut text = match &parsed {
+        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default() + "\n",
+        None if payload.is_empty() => String::new(),
+        None => format!("{payload}\n"),
+    };
+    if let Some(log) = out.log_result() {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(log)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        text.push_str(&format!("{}\n{decoded}", "-".repeat(60)));
+        if !decoded.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    super::stdout(&text)?;
+    match out.function_error() {
+        None => Ok(()),
+        Some(kind) => {
+            let err = parsed.unwrap_or(Value::Null);
+            Err(Error::failed(format!(
+                "function `{name}` failed ({kind}){}",
+                match (err["errorType"].as_str(), err["errorMessage"].as_str()) {
+                    (Some(t), Some(m)) => format!(": {t}: {m}"),
+                    (None, Some(m)) => format!(": {m}"),
+                    _ => String::new(),
+                }
+            )))
+        }
+    }
+}
+
+fn function<'a>(service: &'a Service, name: &str) -> Result<&'a Function> {
+    service.functions.get(name).ok_or_else(|| {
+        let names: Vec<&str> = service.functions.keys().map(|k| k.as_str()).collect();
+        Error::failed_with_hint(
+            format!("the service has no function `{name}`"),
+            if names.is_empty() {
+                "it has no functions".to_string()
+            } else {
+                format!("its functions are {}", names.join(", "))
+            },
+        )
+    })
 }
 
 fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
@@ -61,17 +168,7 @@ fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
     }
     drop(host);
     let service = &loaded.service;
-    let Some(f) = service.functions.get(name.as_str()) else {
-        let names: Vec<&str> = service.functions.keys().map(|k| k.as_str()).collect();
-        return Err(Error::failed_with_hint(
-            format!("the service has no function `{name}`"),
-            if names.is_empty() {
-                "it has no functions".to_string()
-            } else {
-                format!("its functions are {}", names.join(", "))
-            },
-        ));
-    };
+    let f = function(service, name)?;
     if f.image.is_some() {
         return Err(Error::failed_with_hint(
             format!("function `{name}` runs a container image, which invoke local does not run"),

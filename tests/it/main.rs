@@ -8,6 +8,7 @@ mod deploy;
 mod deploy_faults;
 mod golden;
 mod invoke_local;
+mod invoke_remote;
 mod loader_fuzz;
 mod manifest;
 mod node_trees;

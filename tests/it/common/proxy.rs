@@ -1,8 +1,9 @@
 //! A fault-injecting HTTP proxy on loopback, in front of moto, for what moto cannot do:
 //! throttling, server faults, connections dropped midway, and recorded responses (a stack
-//! that rolled back, one that is busy). Rules match the CloudFormation Query API's `Action`,
-//! optionally only after another action was seen, a given number of times; everything else is
-//! forwarded to moto unchanged.
+//! that rolled back, one that is busy, a function that failed). Rules match the CloudFormation
+//! Query API's `Action`, or for REST APIs (Lambda) a path the request's starts with, optionally
+//! only after another action was seen, a given number of times; everything else is forwarded to
+//! moto unchanged.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,6 +14,8 @@ use std::sync::{Arc, Mutex};
 pub enum Reply {
     /// A status and an XML body.
     Respond(u16, String),
+    /// A status, headers and a JSON body (a REST API's answer).
+    RespondJson(u16, Vec<(String, String)>, String),
     /// Close the connection without answering.
     Drop,
     /// Forward to moto, send half of its answer, close.
@@ -133,6 +136,7 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body)?;
     let text = String::from_utf8_lossy(&body);
+    let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
     let action = text
         .split('&')
         .find_map(|kv| kv.strip_prefix("Action="))
@@ -143,10 +147,12 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         let seen = s.seen.clone();
         let mut chosen = None;
         for r in s.rules.iter_mut() {
-            if r.action == action
-                && r.times > 0
-                && r.after.as_ref().is_none_or(|a| seen.contains(a))
-            {
+            let matches = if r.action.starts_with('/') {
+                path.starts_with(&r.action)
+            } else {
+                r.action == action
+            };
+            if matches && r.times > 0 && r.after.as_ref().is_none_or(|a| seen.contains(a)) {
                 r.times -= 1;
                 chosen = Some(r.reply.clone());
                 break;
@@ -166,6 +172,14 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
                 "Internal Server Error"
             };
             write!(client, "HTTP/1.1 {code} {reason}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}", xml.len())?;
+            return Ok(());
+        }
+        Some(Reply::RespondJson(code, headers, json)) => {
+            let extra: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
+            write!(client, "HTTP/1.1 {code} OK\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{json}", json.len())?;
             return Ok(());
         }
         Some(Reply::Drop) => return Ok(()),
