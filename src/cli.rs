@@ -80,6 +80,18 @@ pub struct DeployCmd {
 pub enum DeployWhat {
     /// The deployments in the deployment bucket, oldest first, with their files
     List(ListArgs),
+    /// Package one function and update its code through the Lambda API, in seconds
+    Function(FunctionArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FunctionArgs {
+    /// The function, by its key under `functions:`
+    #[arg(short = 'f', long)]
+    pub function: String,
+    /// Update the code even when it is the deployed code
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -2,6 +2,7 @@
 //! share (finding and loading the service, showing warnings) is here.
 
 pub mod deploy;
+pub mod deploy_function;
 pub mod info;
 pub mod invoke;
 pub mod package;
@@ -35,6 +36,7 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Deploy(cmd) => match &cmd.what {
             None => deploy::run(&ctx, &cmd.args),
             Some(crate::cli::DeployWhat::List(args)) => deploy::list(&ctx, args),
+            Some(crate::cli::DeployWhat::Function(args)) => deploy_function::run(&ctx, args),
         },
         Command::Remove(args) => remove::run(&ctx, &args),
         Command::Info(args) => info::run(&ctx, &args),

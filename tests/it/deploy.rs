@@ -401,3 +401,57 @@ fn package_path_is_where_the_package_goes_and_comes_from() {
     };
     assert_eq!(sha, serde_json::json!(expected));
 }
+
+#[test]
+fn deploy_function_updates_one_functions_code() {
+    let moto = Moto::start();
+    let t = Test::service(SERVICE);
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["deploy", "function", "-f", "hello"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("function shop-dev-hello is not deployed in us-east-1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sls(&dir, &moto, &["deploy"]).status.success());
+    let live = |f: &str| {
+        moto.py(&format!("print(json.dumps(client('lambda').get_function(FunctionName='{f}')['Configuration']['CodeSha256']))"))
+    };
+    let (hello, worker) = (live("shop-dev-hello"), live("shop-dev-worker"));
+
+    // The deployed code: nothing is sent.
+    let out = sls(&dir, &moto, &["deploy", "function", "-f", "hello"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("code unchanged, nothing deployed"), "{err}");
+
+    // Changed code reaches the function, and only that function.
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => ({ statusCode: 202 });\n",
+    )
+    .unwrap();
+    let out = sls(&dir, &moto, &["deploy", "function", "-f", "hello"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("deployed function hello (shop-dev-hello)"),
+        "{err}"
+    );
+    assert_ne!(live("shop-dev-hello"), hello);
+    assert_eq!(live("shop-dev-worker"), worker);
+    // Its code is the zip `package` makes.
+    assert!(sls(&dir, &moto, &["package"]).status.success());
+    assert_eq!(
+        live("shop-dev-hello"),
+        Value::String(code_sha_in_template(&dir))
+    );
+    let out = sls(
+        &dir,
+        &moto,
+        &["deploy", "function", "-f", "hello", "--force"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deployed function hello"));
+}
