@@ -212,6 +212,15 @@ def main():
             nochange = measure([str(SLS_RS), "deploy", "--quiet"], dep, denv, runs=args.runs, warmup=1)
             lines.append(f"| deploy seed to moto (full update, --force) | {full[0] * 1000:.1f} ms, {full[1]:.1f} MB | | |")
             lines.append(f"| deploy seed to moto (no change) | {nochange[0] * 1000:.1f} ms, {nochange[1]:.1f} MB | target < 300 ms | |")
+            # `deploy function`: the deployed code (nothing sent), then a changed handler each run.
+            same = measure([str(SLS_RS), "deploy", "function", "-f", "hello", "--quiet"], dep, denv, runs=args.runs, warmup=1)
+            handler = dep / "handler.js"
+            original = handler.read_text()
+            # Each run appends a line with the shell's PID, so the code differs every time.
+            changed_run = measure(["sh", "-c", f"printf '\\n// %s\\n' $$ >> handler.js && exec {SLS_RS} deploy function -f hello --quiet"], dep, denv, runs=args.runs, warmup=1)
+            handler.write_text(original)
+            lines.append(f"| deploy function, code unchanged (moto) | {same[0] * 1000:.1f} ms, {same[1]:.1f} MB | target < 150 ms | |")
+            lines.append(f"| deploy function, code changed (moto) | {changed_run[0] * 1000:.1f} ms, {changed_run[1]:.1f} MB | target < 500 ms | |")
         finally:
             moto.terminate()
             moto.wait()

@@ -63,6 +63,8 @@ pub enum Command {
     Print(PrintArgs),
     /// Invoke a function: `invoke local -f NAME` runs its handler on this machine
     Invoke(Box<InvokeCmd>),
+    /// Deploy an earlier deployment again (`--timestamp` from `deploy list`)
+    Rollback(RollbackArgs),
     /// A command a plugin of the service declares (`sls-rs offline`, `sls-rs prune -n 3`)
     #[command(external_subcommand)]
     Plugin(Vec<String>),
@@ -201,6 +203,16 @@ pub struct InvokeArgs {
     /// Pass --data and --context as strings, without parsing them as JSON
     #[arg(long)]
     pub raw: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RollbackArgs {
+    /// The deployment's timestamp, as `deploy list` prints it
+    #[arg(short = 't', long)]
+    pub timestamp: Option<String>,
+    /// Stop waiting for CloudFormation after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -9,6 +9,7 @@ pub mod package;
 pub mod plugin;
 pub mod print;
 pub mod remove;
+pub mod rollback;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub fn run(inv: Invocation) -> Result<()> {
             Some(crate::cli::DeployWhat::Function(args)) => deploy_function::run(&ctx, args),
         },
         Command::Remove(args) => remove::run(&ctx, &args),
+        Command::Rollback(args) => rollback::run(&ctx, &args),
         Command::Info(args) => info::run(&ctx, &args),
         Command::Invoke(cmd) => invoke::run(&ctx, &cmd),
         Command::Plugin(words) => plugin::run(&ctx, &words),

@@ -75,6 +75,24 @@ async fn keys_in(aws: &Aws, bucket: &str, dir: &str) -> Result<Vec<String>> {
     }
 }
 
+/// The text of the object `key`.
+pub async fn read_text(aws: &Aws, bucket: &str, key: &str) -> Result<String> {
+    let out = aws
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| aws_error("GetObject", &e))?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| Error::failed(format!("reading s3://{bucket}/{key}: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes.into_bytes()).into_owned())
+}
+
 /// File name → `filesha256` of every object in `dir`.
 pub async fn hashes(aws: &Aws, bucket: &str, dir: &str) -> Result<BTreeMap<String, String>> {
     let keys = keys_in(aws, bucket, dir).await?;

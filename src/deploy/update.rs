@@ -15,7 +15,7 @@ use crate::plan;
 use crate::progress::Progress;
 
 /// CloudFormation takes templates up to this size inline; larger ones go by S3 URL.
-const INLINE_TEMPLATE_BYTES: usize = 51_200;
+pub const INLINE_TEMPLATE_BYTES: usize = 51_200;
 pub const TEMPLATE_OBJECT: &str = "compiled-cloudformation-template.json";
 
 /// What a deploy did, for the command to report.

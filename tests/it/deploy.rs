@@ -455,3 +455,49 @@ fn deploy_function_updates_one_functions_code() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("deployed function hello"));
 }
+
+#[test]
+fn rollback_deploys_an_earlier_deployment_as_the_newest() {
+    let moto = Moto::start();
+    let t = Test::service(SERVICE);
+    let dir = t.path().to_path_buf();
+    let live = || {
+        moto.py("print(json.dumps(client('lambda').get_function(FunctionName='shop-dev-hello')['Configuration']['CodeSha256']))")
+    };
+    assert!(sls(&dir, &moto, &["deploy"]).status.success());
+    let first = live();
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => ({ statusCode: 203 });\n",
+    )
+    .unwrap();
+    assert!(sls(&dir, &moto, &["deploy"]).status.success());
+    assert_ne!(live(), first);
+    let list: Value =
+        serde_json::from_slice(&sls(&dir, &moto, &["deploy", "list", "--json"]).stdout).unwrap();
+    let ts = list[0]["timestamp"].as_str().unwrap().to_string();
+
+    let out = sls(&dir, &moto, &["rollback", "--timestamp", &ts]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("rolled back shop-dev to the deployment of {ts}")),
+        "{err}"
+    );
+    assert_eq!(live(), first, "the first deployment's code runs again");
+    // It is now the newest deployment, so deploying the newer code again is a change.
+    assert_eq!(deployment_dirs(&moto).as_array().unwrap().len(), 3);
+    let out = sls(&dir, &moto, &["deploy"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("No changes to deploy"), "{err}");
+    assert_ne!(live(), first);
+
+    let out = sls(&dir, &moto, &["rollback", "--timestamp", "123"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no deployment with timestamp 123") && err.contains(&ts),
+        "{err}"
+    );
+}
