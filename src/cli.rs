@@ -80,8 +80,9 @@ pub struct DeployCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum DeployWhat {
-    /// The deployments in the deployment bucket, oldest first, with their files
-    List(ListArgs),
+    /// The deployments in the deployment bucket, oldest first, with their files; `deploy list
+    /// functions`: each function's published versions
+    List(ListCmd),
     /// Package one function and update its code through the Lambda API, in seconds
     Function(FunctionArgs),
 }
@@ -94,6 +95,20 @@ pub struct FunctionArgs {
     /// Update the code even when it is the deployed code
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListCmd {
+    #[command(subcommand)]
+    pub what: Option<ListWhat>,
+    #[command(flatten)]
+    pub args: ListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListWhat {
+    /// Each function's published versions
+    Functions(ListArgs),
 }
 
 #[derive(Debug, Args, Clone)]

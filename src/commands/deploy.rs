@@ -228,3 +228,73 @@ pub fn list(ctx: &Ctx, args: &crate::cli::ListArgs) -> Result<()> {
     }
     super::stdout(&text)
 }
+
+/// `sls-rs deploy list functions`: each function's published versions (`$LATEST` left out), as
+/// v3 lists them.
+pub fn list_functions(ctx: &Ctx, args: &crate::cli::ListArgs) -> Result<()> {
+    let rt = runtime()?;
+    let (aws, loaded) = connect_and_load(ctx, &rt)?;
+    let service = &loaded.service;
+    let client = aws_sdk_lambda::Client::new(&aws.config);
+    let mut all = serde_json::Map::new();
+    for f in service.functions.values() {
+        let mut versions = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = rt
+                .block_on(
+                    client
+                        .list_versions_by_function()
+                        .function_name(&f.name)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .map_err(|e| {
+                    if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) {
+                        Error::failed_with_hint(
+                            format!("function {} is not deployed in {}", f.name, service.region),
+                            "deploy the service first with `sls-rs deploy`, or check --stage and --region",
+                        )
+                    } else {
+                        crate::deploy::aws_error("ListVersionsByFunction", &e)
+                    }
+                })?;
+            versions.extend(
+                page.versions()
+                    .iter()
+                    .filter_map(|v| v.version())
+                    .filter(|v| *v != "$LATEST")
+                    .map(String::from),
+            );
+            marker = page.next_marker().map(String::from);
+            if marker.is_none() {
+                break;
+            }
+        }
+        all.insert(f.name.clone(), serde_json::json!(versions));
+    }
+    if args.json {
+        return super::stdout(&(serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"));
+    }
+    let mut text = format!(
+        "Published versions of {} on stage {}\n",
+        service.name, service.stage
+    );
+    for (name, versions) in &all {
+        let list: Vec<&str> = versions
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        text.push_str(&format!(
+            "{name}: {}\n",
+            if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(", ")
+            }
+        ));
+    }
+    super::stdout(&text)
+}

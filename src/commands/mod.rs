@@ -36,7 +36,10 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Package(args) => package::run(&ctx, &args),
         Command::Deploy(cmd) => match &cmd.what {
             None => deploy::run(&ctx, &cmd.args),
-            Some(crate::cli::DeployWhat::List(args)) => deploy::list(&ctx, args),
+            Some(crate::cli::DeployWhat::List(list)) => match &list.what {
+                None => deploy::list(&ctx, &list.args),
+                Some(crate::cli::ListWhat::Functions(args)) => deploy::list_functions(&ctx, args),
+            },
             Some(crate::cli::DeployWhat::Function(args)) => deploy_function::run(&ctx, args),
         },
         Command::Remove(args) => remove::run(&ctx, &args),

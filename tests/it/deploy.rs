@@ -493,6 +493,30 @@ fn rollback_deploys_an_earlier_deployment_as_the_newest() {
     assert!(!err.contains("No changes to deploy"), "{err}");
     assert_ne!(live(), first);
 
+    // Each function's published versions (moto publishes one through the stack; one more here).
+    moto.py("client('lambda').publish_version(FunctionName='shop-dev-hello')\nprint('null')");
+    let out = sls(&dir, &moto, &["deploy", "list", "functions", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let versions: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hello = versions["shop-dev-hello"].as_array().unwrap();
+    assert!(hello.len() >= 2, "{versions}");
+    assert!(
+        hello
+            .iter()
+            .all(|v| v.as_str().unwrap().parse::<u32>().is_ok()),
+        "{versions}"
+    );
+    assert!(
+        !versions["shop-dev-worker"].as_array().unwrap().is_empty(),
+        "{versions}"
+    );
+    let out = sls(&dir, &moto, &["deploy", "list", "functions"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("shop-dev-hello: 1, "));
+
     let out = sls(&dir, &moto, &["rollback", "--timestamp", "123"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
