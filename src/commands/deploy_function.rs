@@ -28,22 +28,13 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
     let mut host = super::package::start_plugins(ctx, &loaded, "deploy function")
         .map_err(|e| loaded.locate(e))?;
     let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
-    if let Some(h) = &host {
-        let events: Vec<String> = EVENTS
-            .iter()
-            .flat_map(|e| ["before:", "", "after:"].map(|w| format!("{w}deploy:function:{e}")))
-            .collect();
-        let hooking = h.hooking(&events);
-        if !hooking.is_empty() {
-            return Err(Error::failed_with_hint(
-                format!(
-                    "{} hooks `deploy function` (to build the function), which sls-rs does not run yet",
-                    hooking.join(", ")
-                ),
-                "deploy the whole service with `sls-rs deploy`, which runs the plugins' packaging",
-            ));
-        }
-    }
+    super::package::refuse_unrun_hooks(
+        host.as_ref(),
+        "deploy:function",
+        EVENTS,
+        "to build the function",
+        "deploy the whole service with `sls-rs deploy`, which runs the plugins' packaging",
+    )?;
     drop(host);
     let service = &loaded.service;
     let name = &args.function;

@@ -150,22 +150,13 @@ fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
     let mut host = super::package::start_plugins(ctx, &loaded, "invoke local")
         .map_err(|e| loaded.locate(e))?;
     let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
-    if let Some(h) = &host {
-        let events: Vec<String> = EVENTS
-            .iter()
-            .flat_map(|e| ["before:", "", "after:"].map(|w| format!("{w}invoke:local:{e}")))
-            .collect();
-        let hooking = h.hooking(&events);
-        if !hooking.is_empty() {
-            return Err(Error::failed_with_hint(
-                format!(
-                    "{} hooks `invoke local` (to build or prepare the handler), which sls-rs does not run yet",
-                    hooking.join(", ")
-                ),
-                "invoke it with the Serverless Framework v3 for now, or leave the plugin out with --skip-plugin NAME if the handler runs without it",
-            ));
-        }
-    }
+    super::package::refuse_unrun_hooks(
+        host.as_ref(),
+        "invoke:local",
+        EVENTS,
+        "to build or prepare the handler",
+        "invoke it with the Serverless Framework v3 for now, or leave the plugin out with --skip-plugin NAME if the handler runs without it",
+    )?;
     drop(host);
     let service = &loaded.service;
     let f = function(service, name)?;

@@ -292,3 +292,31 @@ fn list(built: &[Built]) {
         );
     }
 }
+
+/// Refuses a command whose lifecycle events (`invoke:local`'s `loadEnvVars`, `invoke`) some
+/// plugin hooks, since sls-rs does not run those hooks yet, naming the plugins.
+pub fn refuse_unrun_hooks(
+    host: Option<&Host>,
+    command: &str,
+    events: &[&str],
+    purpose: &str,
+    hint: &str,
+) -> Result<()> {
+    let Some(h) = host else { return Ok(()) };
+    let events: Vec<String> = events
+        .iter()
+        .flat_map(|e| ["before:", "", "after:"].map(|w| format!("{w}{command}:{e}")))
+        .collect();
+    let hooking = h.hooking(&events);
+    if hooking.is_empty() {
+        return Ok(());
+    }
+    Err(Error::failed_with_hint(
+        format!(
+            "{} hooks `{}` ({purpose}), which sls-rs does not run yet",
+            hooking.join(", "),
+            command.replace(':', " ")
+        ),
+        hint,
+    ))
+}

@@ -158,13 +158,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
             }
         }
         progress.line(&format!("rolled back {name} to the deployment of {ts}"));
-        let keep = service
-            .provider
-            .deployment_bucket
-            .as_ref()
-            .and_then(|b| b.max_previous_deployments)
-            .unwrap_or(bucket::KEEP);
-        bucket::prune(&aws, &bucket, &prefix, keep).await?;
+        bucket::prune(&aws, &bucket, &prefix, bucket::kept(service)).await?;
         Ok(())
     })
 }

@@ -198,6 +198,17 @@ pub async fn upload(
     Ok((sent, results.len() - sent))
 }
 
+/// How many deployment directories `service` keeps: `deploymentBucket.maxPreviousDeploymentArtifacts`,
+/// else [`KEEP`].
+pub fn kept(service: &crate::manifest::Service) -> usize {
+    service
+        .provider
+        .deployment_bucket
+        .as_ref()
+        .and_then(|b| b.max_previous_deployments)
+        .unwrap_or(KEEP)
+}
+
 /// Deletes every deployment directory but the newest [`KEEP`].
 pub async fn prune(aws: &Aws, bucket: &str, prefix: &str, keep: usize) -> Result<usize> {
     let dirs = deployment_dirs(aws, bucket, prefix).await?;

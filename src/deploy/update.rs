@@ -238,12 +238,7 @@ pub async fn deploy(
         }
     }
     hook(&step_events(Some(STEPS[4]), None))?;
-    let keep = service
-        .provider
-        .deployment_bucket
-        .as_ref()
-        .and_then(|b| b.max_previous_deployments)
-        .unwrap_or(bucket::KEEP);
+    let keep = bucket::kept(service);
     let removed = bucket::prune(aws, &bucket, &prefix, keep).await?;
     if removed > 0 {
         progress.line(&format!(
