@@ -63,8 +63,13 @@ pub enum Command {
     Print(PrintArgs),
     /// Invoke a function: `invoke local -f NAME` runs its handler on this machine
     Invoke(Box<InvokeCmd>),
-    /// Deploy an earlier deployment again (`--timestamp` from `deploy list`)
-    Rollback(RollbackArgs),
+    /// Deploy an earlier deployment again (`--timestamp` from `deploy list`); `rollback function`
+    /// puts one function's code back to an earlier version
+    Rollback(RollbackCmd),
+    /// Print a function's logs from CloudWatch Logs; `--tail` follows them
+    Logs(LogsArgs),
+    /// Invocations, errors, throttles and average duration from CloudWatch
+    Metrics(MetricsArgs),
     /// A command a plugin of the service declares (`sls-rs offline`, `sls-rs prune -n 3`)
     #[command(external_subcommand)]
     Plugin(Vec<String>),
@@ -95,6 +100,10 @@ pub struct FunctionArgs {
     /// Update the code even when it is the deployed code
     #[arg(long)]
     pub force: bool,
+    /// Update only the function's configuration (memory, timeout, environment, layers, role,
+    /// VPC…), not its code
+    #[arg(short = 'u', long = "update-config")]
+    pub update_config: bool,
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +227,66 @@ pub struct InvokeArgs {
     /// Pass --data and --context as strings, without parsing them as JSON
     #[arg(long)]
     pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackCmd {
+    #[command(subcommand)]
+    pub what: Option<RollbackWhat>,
+    #[command(flatten)]
+    pub args: RollbackArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RollbackWhat {
+    /// Put one function's code back to a published version (`deploy list functions` lists them)
+    Function(RollbackFunctionArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RollbackFunctionArgs {
+    /// The function, by its key under `functions:`
+    #[arg(short = 'f', long)]
+    pub function: String,
+    /// The published version whose code the function gets back
+    #[arg(long = "function-version", value_name = "VERSION")]
+    pub function_version: String,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogsArgs {
+    /// The function, by its key under `functions:`
+    #[arg(short = 'f', long)]
+    pub function: String,
+    /// Keep printing new lines as they arrive, until Ctrl-C
+    #[arg(short = 't', long)]
+    pub tail: bool,
+    /// From when: `30m`, `2h`, `1d` ago, or a UTC date such as 2026-11-27T09:00 (default: 10
+    /// minutes ago; 10 seconds with --tail)
+    #[arg(long = "startTime", value_name = "TIME")]
+    pub start_time: Option<String>,
+    /// A CloudWatch Logs filter pattern, e.g. ERROR or "\"request failed\""
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// How often --tail asks for new lines, in milliseconds
+    #[arg(short = 'i', long, value_name = "MS", default_value_t = 1000)]
+    pub interval: u64,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MetricsArgs {
+    /// One function, by its key under `functions:` (default: the whole service)
+    #[arg(short = 'f', long)]
+    pub function: Option<String>,
+    /// From when: `30m`, `2h`, `1d` ago, or a UTC date (default: 24 hours ago)
+    #[arg(long = "startTime", value_name = "TIME")]
+    pub start_time: Option<String>,
+    /// Until when, in the same forms (default: now)
+    #[arg(long = "endTime", value_name = "TIME")]
+    pub end_time: Option<String>,
+    /// Print JSON for machines, with each function's figures
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]

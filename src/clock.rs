@@ -95,6 +95,120 @@ pub fn iso8601(ms: u64) -> String {
     )
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A time as the commands that read logs and metrics take it, in epoch milliseconds: a span
+/// back from `now_ms` (`30m`, `2h`, `1d`, as v3), or a UTC date `YYYY-MM-DD`, optionally with
+/// `THH:MM`, `:SS`, `.mmm` and a final `Z` (a space may stand for the `T`). `None` for anything
+/// else.
+pub fn parse_time(s: &str, now_ms: u64) -> Option<u64> {
+    let s = s.trim();
+    if let Some(unit) = s.chars().last().filter(|c| matches!(c, 'm' | 'h' | 'd')) {
+        let n: u64 = s[..s.len() - 1].parse().ok()?;
+        let ms = match unit {
+            'm' => 60_000,
+            'h' => 3_600_000,
+            _ => 86_400_000,
+        };
+        return Some(now_ms.saturating_sub(n.checked_mul(ms)?));
+    }
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    if !is_date(s.get(..10)?) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let days = days_from_civil(num(0..4)?, num(5..7)?, num(8..10)?);
+    let rest = s.get(10..)?;
+    let (h, mi, sec, milli) = if rest.is_empty() {
+        (0, 0, 0, 0)
+    } else {
+        let b = rest.as_bytes();
+        if !matches!(b[0], b'T' | b' ') || rest.len() < 6 || b[3] != b':' {
+            return None;
+        }
+        let (h, mi) = (num(11..13)?, num(14..16)?);
+        let (sec, milli) = match rest.get(6..)? {
+            "" => (0, 0),
+            t if t.len() >= 3 && t.as_bytes()[0] == b':' => {
+                let sec = num(17..19)?;
+                match t.get(3..)? {
+                    "" => (sec, 0),
+                    f if f.len() >= 2 && f.as_bytes()[0] == b'.' => {
+                        let digits = &f[1..];
+                        if digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                            return None;
+                        }
+                        let padded = format!("{digits:0<3}");
+                        (sec, padded[..3].parse().ok()?)
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        if h > 23 || mi > 59 || sec > 60 {
+            return None;
+        }
+        (h, mi, sec, milli)
+    };
+    let ms = ((days * 86_400 + h * 3600 + mi * 60 + sec) * 1000) + milli;
+    u64::try_from(ms).ok()
+}
+
+/// `2026-11-27 12:00:00.123` (UTC), the way log lines show their time.
+pub fn log_time(ms: u64) -> String {
+    let iso = iso8601(ms);
+    format!("{} {}", &iso[..10], &iso[11..23])
+}
+
+/// `November 27, 2026 12:00 PM UTC`: v3's long date for a metrics period, in UTC.
+pub fn long_time(ms: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let iso = iso8601(ms);
+    let month: usize = iso[5..7].parse().unwrap_or(1);
+    let day: u32 = iso[8..10].parse().unwrap_or(1);
+    let hour: u32 = iso[11..13].parse().unwrap_or(0);
+    let (h12, half) = match hour {
+        0 => (12, "AM"),
+        1..=11 => (hour, "AM"),
+        12 => (12, "PM"),
+        _ => (hour - 12, "PM"),
+    };
+    format!(
+        "{} {day}, {} {h12}:{} {half} UTC",
+        MONTHS[month - 1],
+        &iso[..4],
+        &iso[14..16]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +233,59 @@ mod tests {
         ] {
             assert!(!is_date(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn times_are_spans_back_or_utc_dates() {
+        let now = 1_924_992_000_000; // 2031-01-01T00:00:00Z
+        assert_eq!(parse_time("30m", now), Some(now - 30 * 60_000));
+        assert_eq!(parse_time("2h", now), Some(now - 2 * 3_600_000));
+        assert_eq!(parse_time("1d", now), Some(now - 86_400_000));
+        assert_eq!(parse_time("2031-01-01", now), Some(now));
+        assert_eq!(
+            parse_time("2026-11-26T13:49:42.341Z", now),
+            Some(1_795_700_982_341)
+        );
+        assert_eq!(
+            parse_time("2026-11-26 13:49:42.341", now),
+            Some(1_795_700_982_341)
+        );
+        assert_eq!(parse_time("2026-11-26T13:49", now), Some(1_795_700_940_000));
+        assert_eq!(
+            parse_time("2026-11-26T13:49:42.3", now),
+            Some(1_795_700_982_300)
+        );
+        assert_eq!(parse_time("1970-01-01T00:00:00Z", now), Some(0));
+        for bad in [
+            "",
+            "m",
+            "-5m",
+            "5x",
+            "99999999999999999999d",
+            "2031-13-01",
+            "2031-01-01T25:00",
+            "2031-01-01T1:00",
+            "2031-01-01T10:00:5",
+            "2031-01-01T10:00:00.",
+            "yesterday",
+            "2031-01-01T10:00:00.1234567890",
+            "1969-12-31",
+            "2031-01-0é",
+            "2031-01-01Tä0:00",
+            "2031-01-01T10:0é",
+            "2031-01-01T10:00:0é",
+        ] {
+            assert_eq!(parse_time(bad, now), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_print_in_utc() {
+        assert_eq!(log_time(1_795_700_982_341), "2026-11-26 13:49:42.341");
+        assert_eq!(
+            long_time(1_795_700_982_341),
+            "November 26, 2026 1:49 PM UTC"
+        );
+        assert_eq!(long_time(0), "January 1, 1970 12:00 AM UTC");
     }
 }

@@ -174,23 +174,12 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
 /// `sls-rs deploy list`: the deployments in the bucket (`<epoch ms>-<ISO 8601>/` under the
 /// service's prefix), oldest first, each with its files, as v3 prints them.
 pub fn list(ctx: &Ctx, args: &crate::cli::ListArgs) -> Result<()> {
-    use crate::deploy::{bucket, stack};
+    use crate::deploy::bucket;
     let rt = runtime()?;
     let (aws, loaded) = connect_and_load(ctx, &rt)?;
     let service = &loaded.service;
-    let name = service.stack_name();
     let deployments = rt.block_on(async {
-        let bucket = match service.provider.custom_bucket() {
-            Some(b) => b,
-            None => stack::physical_id(&aws, &name, crate::naming::BUCKET_ID)
-                .await?
-                .ok_or_else(|| {
-                    Error::failed_with_hint(
-                        format!("stack {name} has no deployment bucket in {}", service.region),
-                        "deploy it first with `sls-rs deploy`, or check --stage and --region",
-                    )
-                })?,
-        };
+        let bucket = bucket::of_service(&aws, service).await?;
         let prefix = service.deployment_prefix();
         let mut out = Vec::new();
         for dir in bucket::deployment_dirs(&aws, &bucket, &prefix).await? {

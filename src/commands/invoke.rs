@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::Ctx;
+use super::{function, Ctx};
 use crate::cli::{InvocationType, InvokeArgs, InvokeCmd, InvokePlace, RemoteInvokeArgs};
 use crate::error::{Error, Result};
 use crate::manifest::service::{Function, Service};
@@ -124,20 +124,6 @@ fn remote(ctx: &Ctx, args: &InvokeArgs, how: &RemoteInvokeArgs) -> Result<()> {
             )))
         }
     }
-}
-
-fn function<'a>(service: &'a Service, name: &str) -> Result<&'a Function> {
-    service.functions.get(name).ok_or_else(|| {
-        let names: Vec<&str> = service.functions.keys().map(|k| k.as_str()).collect();
-        Error::failed_with_hint(
-            format!("the service has no function `{name}`"),
-            if names.is_empty() {
-                "it has no functions".to_string()
-            } else {
-                format!("its functions are {}", names.join(", "))
-            },
-        )
-    })
 }
 
 fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {

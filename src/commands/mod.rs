@@ -3,8 +3,11 @@
 
 pub mod deploy;
 pub mod deploy_function;
+pub mod function_config;
 pub mod info;
 pub mod invoke;
+pub mod logs;
+pub mod metrics;
 pub mod package;
 pub mod plugin;
 pub mod print;
@@ -43,7 +46,12 @@ pub fn run(inv: Invocation) -> Result<()> {
             Some(crate::cli::DeployWhat::Function(args)) => deploy_function::run(&ctx, args),
         },
         Command::Remove(args) => remove::run(&ctx, &args),
-        Command::Rollback(args) => rollback::run(&ctx, &args),
+        Command::Rollback(cmd) => match &cmd.what {
+            None => rollback::run(&ctx, &cmd.args),
+            Some(crate::cli::RollbackWhat::Function(args)) => rollback::function(&ctx, args),
+        },
+        Command::Logs(args) => logs::run(&ctx, &args),
+        Command::Metrics(args) => metrics::run(&ctx, &args),
         Command::Info(args) => info::run(&ctx, &args),
         Command::Invoke(cmd) => invoke::run(&ctx, &cmd),
         Command::Plugin(words) => plugin::run(&ctx, &words),
@@ -60,6 +68,24 @@ pub fn stdout(text: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::io("write", "standard output", e)),
     }
+}
+
+/// The function under `functions:` called `name`, or an error listing the service's functions.
+pub fn function<'a>(
+    service: &'a manifest::service::Service,
+    name: &str,
+) -> Result<&'a manifest::service::Function> {
+    service.functions.get(name).ok_or_else(|| {
+        let names: Vec<&str> = service.functions.keys().map(|k| k.as_str()).collect();
+        Error::failed_with_hint(
+            format!("the service has no function `{name}`"),
+            if names.is_empty() {
+                "it has no functions".to_string()
+            } else {
+                format!("its functions are {}", names.join(", "))
+            },
+        )
+    })
 }
 
 /// What every command gets: the global options and the custom ones.

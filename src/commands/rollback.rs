@@ -6,13 +6,19 @@
 //! and the stack is updated from there through the normal path, with progress and failure
 //! reasons. So the next `deploy` compares with what is deployed, not with what was rolled back
 //! from (after v3's rollback, deploying the newer code again says "no changes").
+//!
+//! `sls-rs rollback function -f NAME --function-version V` gives the function the code of its
+//! published version V again, through `UpdateFunctionCode`, as v3 does. The code comes from the
+//! deployment in the bucket that uploaded it (matched by Lambda's `CodeSha256`), so no zip is
+//! downloaded and no size limit applies; a version whose deployment was pruned is refused with
+//! the way out.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::deploy::{connect_and_load, runtime};
 use super::Ctx;
-use crate::cli::RollbackArgs;
+use crate::cli::{RollbackArgs, RollbackFunctionArgs};
 use crate::deploy::bucket::{self, Content, Upload};
 use crate::deploy::stack::{self, Body, StackOptions};
 use crate::deploy::update::{normalized_sha, INLINE_TEMPLATE_BYTES, TEMPLATE_OBJECT};
@@ -54,12 +60,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
                 "there is nothing to roll back; deploy it with `sls-rs deploy`",
             ));
         }
-        let bucket = match service.provider.custom_bucket() {
-            Some(b) => b,
-            None => stack::physical_id(&aws, &name, crate::naming::BUCKET_ID)
-                .await?
-                .ok_or_else(|| Error::failed(format!("stack {name} has no deployment bucket")))?,
-        };
+        let bucket = bucket::of_service(&aws, service).await?;
         let prefix = service.deployment_prefix();
         let dirs = bucket::deployment_dirs(&aws, &bucket, &prefix).await?;
         let stamp_of = |d: &str| {
@@ -159,6 +160,106 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
         }
         progress.line(&format!("rolled back {name} to the deployment of {ts}"));
         bucket::prune(&aws, &bucket, &prefix, bucket::kept(service)).await?;
+        Ok(())
+    })
+}
+
+pub fn function(ctx: &Ctx, args: &RollbackFunctionArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let rt = runtime()?;
+    let (aws, loaded) = connect_and_load(ctx, &rt)?;
+    let service = &loaded.service;
+    let f = super::function(service, &args.function)?;
+    let version = &args.function_version;
+    let progress = Progress::new(ctx.global.quiet);
+    let lambda = aws_sdk_lambda::Client::new(&aws.config);
+    rt.block_on(async {
+        let wanted = lambda
+            .get_function_configuration()
+            .function_name(&f.name)
+            .qualifier(version)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
+                    Error::failed_with_hint(
+                        format!("function `{}` ({}) has no version {version:?}", args.function, f.name),
+                        "`sls-rs deploy list functions` lists its published versions",
+                    )
+                } else {
+                    crate::deploy::aws_error("GetFunctionConfiguration", &e)
+                }
+            })?;
+        let sha = wanted.code_sha256().unwrap_or_default().to_string();
+        // The bucket's metadata holds the hex digest; Lambda gives base64.
+        let sha_hex: String = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(&sha)
+                .unwrap_or_default()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let current = lambda
+            .get_function_configuration()
+            .function_name(&f.name)
+            .send()
+            .await
+            .map_err(|e| crate::deploy::aws_error("GetFunctionConfiguration", &e))?;
+        if current.code_sha256() == Some(sha.as_str()) {
+            progress.line(&format!(
+                "function {} ({}) already runs the code of version {version}; nothing changed",
+                args.function, f.name
+            ));
+            return Ok(());
+        }
+        let bucket = bucket::of_service(&aws, service).await?;
+        let prefix = service.deployment_prefix();
+        let mut found = None;
+        for dir in bucket::deployment_dirs(&aws, &bucket, &prefix).await?.iter().rev() {
+            let hashes = bucket::hashes(&aws, &bucket, dir).await?;
+            if let Some((file, _)) = hashes
+                .iter()
+                .find(|(file, h)| **h == sha_hex && file.ends_with(".zip"))
+            {
+                found = Some(format!("{dir}/{file}"));
+                break;
+            }
+        }
+        let Some(key) = found else {
+            return Err(Error::failed_with_hint(
+                format!(
+                    "the code of version {version} of `{}` is in none of the deployments kept in bucket {bucket}",
+                    args.function
+                ),
+                format!(
+                    "sls-rs keeps the last {} deployments (`deploymentBucket.maxPreviousDeploymentArtifacts`); deploy that code again from its source with `sls-rs deploy function -f {}`",
+                    bucket::kept(service),
+                    args.function
+                ),
+            ));
+        };
+        progress.line(&format!(
+            "rolling back function {} ({}) to version {version} (s3://{bucket}/{key})",
+            args.function, f.name
+        ));
+        lambda
+            .update_function_code()
+            .function_name(&f.name)
+            .s3_bucket(&bucket)
+            .s3_key(&key)
+            .send()
+            .await
+            .map_err(|e| crate::deploy::aws_error("UpdateFunctionCode", &e))?;
+        super::deploy_function::settle(&lambda, &f.name, "the code").await?;
+        progress.line(&format!(
+            "rolled back function {} to version {version} in {} ms",
+            args.function,
+            started.elapsed().as_millis()
+        ));
         Ok(())
     })
 }

@@ -20,6 +20,26 @@ pub const KEEP: usize = 5;
 /// Uploads in flight at once.
 const PARALLEL: usize = 8;
 
+/// The bucket holding the deployed service's deployments: `provider.deploymentBucket`, else the
+/// stack's own. An error when neither exists (the service was never deployed there).
+pub async fn of_service(aws: &Aws, service: &crate::manifest::Service) -> Result<String> {
+    if let Some(b) = service.provider.custom_bucket() {
+        return Ok(b);
+    }
+    let name = service.stack_name();
+    super::stack::physical_id(aws, &name, crate::naming::BUCKET_ID)
+        .await?
+        .ok_or_else(|| {
+            Error::failed_with_hint(
+                format!(
+                    "stack {name} has no deployment bucket in {}",
+                    service.region
+                ),
+                "deploy it first with `sls-rs deploy`, or check --stage and --region",
+            )
+        })
+}
+
 /// The deployment directories under `prefix` (`serverless/svc/dev/`), oldest first.
 pub async fn deployment_dirs(aws: &Aws, bucket: &str, prefix: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();

@@ -478,6 +478,31 @@ pub fn build_one(spec: &Spec, dest: Option<&Path>) -> Result<Built> {
 }
 
 /// The artifacts by owner, as the planner wants them.
+/// The artifacts of a package of which only `built` was zipped: the others carry their file
+/// names and no hash, which is enough to compile what does not depend on code (a function's
+/// configuration), never a deployable template.
+pub fn artifacts_named(specs: &[Spec], built: &Built) -> Artifacts {
+    let unbuilt: Vec<Built> = specs
+        .iter()
+        .map(|spec| {
+            if spec.owner == built.spec.owner {
+                return built.clone();
+            }
+            Built {
+                spec: spec.clone(),
+                artifact: Artifact {
+                    name: spec.name.clone(),
+                    sha256: String::new(),
+                    sha256_hex: String::new(),
+                    size: 0,
+                },
+                path: None,
+            }
+        })
+        .collect();
+    artifacts(&unbuilt)
+}
+
 pub fn artifacts(built: &[Built]) -> Artifacts {
     let mut a = Artifacts::default();
     for b in built {

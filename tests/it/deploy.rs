@@ -425,7 +425,10 @@ fn deploy_function_updates_one_functions_code() {
     let out = sls(&dir, &moto, &["deploy", "function", "-f", "hello"]);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("code unchanged, nothing deployed"), "{err}");
+    assert!(
+        err.contains("code unchanged, configuration unchanged"),
+        "{err}"
+    );
 
     // Changed code reaches the function, and only that function.
     std::fs::write(
@@ -437,7 +440,7 @@ fn deploy_function_updates_one_functions_code() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("deployed function hello (shop-dev-hello)"),
+        err.contains("function hello (shop-dev-hello): code updated"),
         "{err}"
     );
     assert_ne!(live("shop-dev-hello"), hello);
@@ -453,7 +456,84 @@ fn deploy_function_updates_one_functions_code() {
         &moto,
         &["deploy", "function", "-f", "hello", "--force"],
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("deployed function hello"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hello (shop-dev-hello): code updated"));
+
+    // Plain settings follow the code, as in v3: what changed since the stack was deployed and
+    // Lambda does not have yet.
+    let config = |f: &str| {
+        moto.py(&format!(
+            "print(json.dumps(client('lambda').get_function_configuration(FunctionName='{f}')))"
+        ))
+    };
+    let yml = std::fs::read_to_string(dir.join("serverless.yml")).unwrap();
+    let changed = yml.replace(
+        "    handler: handler.hello\n    events:\n      - http",
+        "    handler: handler.hello\n    memorySize: 512\n    timeout: 9\n    environment:\n      GREETING: hi\n    events:\n      - http",
+    );
+    assert_ne!(changed, yml);
+    std::fs::write(dir.join("serverless.yml"), &changed).unwrap();
+    let code_before = live("shop-dev-hello");
+    let out = sls(
+        &dir,
+        &moto,
+        &["deploy", "function", "-f", "hello", "--update-config"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("configuration updated (Environment, MemorySize, Timeout)"),
+        "{err}"
+    );
+    let c = config("shop-dev-hello");
+    assert_eq!(c["MemorySize"], 512);
+    assert_eq!(c["Timeout"], 9);
+    assert_eq!(c["Environment"]["Variables"]["GREETING"], "hi");
+    assert_eq!(
+        live("shop-dev-hello"),
+        code_before,
+        "-u leaves the code alone"
+    );
+    assert_eq!(config("shop-dev-worker")["MemorySize"], 256);
+    // Lambda has it now: nothing is sent again.
+    let out = sls(&dir, &moto, &["deploy", "function", "-f", "hello"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("code unchanged, configuration unchanged"),
+        "{err}"
+    );
+
+    // What only CloudFormation resolves, or only a stack update applies, is refused before
+    // anything is sent.
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => 1;\n",
+    )
+    .unwrap();
+    for (setting, why) in [
+        (
+            "    environment:\n      GREETING: hi\n      BUCKET: !Ref ServerlessDeploymentBucket\n",
+            "Environment changes to a value CloudFormation resolves",
+        ),
+        (
+            "    environment:\n      GREETING: hi\n    reservedConcurrency: 5\n",
+            "ReservedConcurrentExecutions changed",
+        ),
+    ] {
+        std::fs::write(
+            dir.join("serverless.yml"),
+            changed.replace("    environment:\n      GREETING: hi\n", setting),
+        )
+        .unwrap();
+        let out = sls(&dir, &moto, &["deploy", "function", "-f", "hello"]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("changed in a way only a stack update applies") && err.contains(why),
+            "{err}"
+        );
+        assert!(err.contains("sls-rs deploy"), "{err}");
+        assert_eq!(live("shop-dev-hello"), code_before, "nothing was sent");
+    }
 }
 
 #[test]
@@ -516,6 +596,62 @@ fn rollback_deploys_an_earlier_deployment_as_the_newest() {
     );
     let out = sls(&dir, &moto, &["deploy", "list", "functions"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("shop-dev-hello: 1, "));
+
+    // One function's code back to a published version: the version holding the first code.
+    let version = moto.py(&format!(
+        "vs = client('lambda').list_versions_by_function(FunctionName='shop-dev-hello')['Versions']\nprint(json.dumps([v['Version'] for v in vs if v['CodeSha256'] == {first}][0]))"
+    ));
+    let version = version.as_str().unwrap();
+    let out = sls(
+        &dir,
+        &moto,
+        &[
+            "rollback",
+            "function",
+            "-f",
+            "hello",
+            "--function-version",
+            version,
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("rolled back function hello to version {version}")),
+        "{err}"
+    );
+    assert_eq!(live(), first);
+    let out = sls(
+        &dir,
+        &moto,
+        &[
+            "rollback",
+            "function",
+            "-f",
+            "hello",
+            "--function-version",
+            version,
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already runs the code of version"));
+    let out = sls(
+        &dir,
+        &moto,
+        &[
+            "rollback",
+            "function",
+            "-f",
+            "hello",
+            "--function-version",
+            "99",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no version \"99\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = sls(&dir, &moto, &["rollback", "--timestamp", "123"]);
     assert_eq!(out.status.code(), Some(1));

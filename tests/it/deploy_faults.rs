@@ -438,3 +438,35 @@ fn deployment_role_and_rollback_triggers_reach_cloudformation() {
         .stderr_has("provider.iam.deploymentRole")
         .run();
 }
+
+#[test]
+fn deploy_function_reports_an_update_lambda_could_not_apply() {
+    let (moto, proxy, t) = deployed();
+    // Lambda and everything else through the proxy, which forwards to moto.
+    let env = common::aws_env(&proxy.url);
+    change_code(&t);
+    let config = moto.py(
+        "print(json.dumps(client('lambda').get_function_configuration(FunctionName='shop-dev-hello')))",
+    );
+    let mut failed = config.clone();
+    failed["LastUpdateStatus"] = "Failed".into();
+    failed["LastUpdateStatusReason"] =
+        "The function could not be updated: the security group sg-0abc no longer exists.".into();
+    failed["LastUpdateStatusReasonCode"] = "InvalidSecurityGroup".into();
+    proxy.rule(
+        "/2015-03-31/functions/shop-dev-hello/configuration",
+        Some("PUT /2015-03-31/functions/shop-dev-hello/code"),
+        1,
+        Reply::RespondJson(200, Vec::new(), failed.to_string()),
+    );
+    let (code, err) = run(t.path(), &env, &["deploy", "function", "-f", "hello"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Lambda could not apply the code of shop-dev-hello: The function could not be updated: the security group sg-0abc no longer exists."),
+        "{err}"
+    );
+    assert_eq!(
+        proxy.count("PUT /2015-03-31/functions/shop-dev-hello/code"),
+        1
+    );
+}

@@ -10,6 +10,7 @@ mod golden;
 mod invoke_local;
 mod invoke_remote;
 mod loader_fuzz;
+mod logs_metrics;
 mod manifest;
 mod node_trees;
 mod package;

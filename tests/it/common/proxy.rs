@@ -2,8 +2,9 @@
 //! throttling, server faults, connections dropped midway, and recorded responses (a stack
 //! that rolled back, one that is busy, a function that failed). Rules match the CloudFormation
 //! Query API's `Action`, or for REST APIs (Lambda) a path the request's starts with, optionally
-//! only after another action was seen, a given number of times; everything else is forwarded to
-//! moto unchanged.
+//! only after another action was seen (a REST request is seen as `METHOD /path`) or when the
+//! body holds given text, a given number of times; everything else is forwarded to moto
+//! unchanged.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,6 +17,8 @@ pub enum Reply {
     Respond(u16, String),
     /// A status, headers and a JSON body (a REST API's answer).
     RespondJson(u16, Vec<(String, String)>, String),
+    /// A status, headers (the content type among them) and a binary body (CBOR).
+    RespondBytes(u16, Vec<(String, String)>, Vec<u8>),
     /// Close the connection without answering.
     Drop,
     /// Forward to moto, send half of its answer, close.
@@ -25,6 +28,8 @@ pub enum Reply {
 #[derive(Clone)]
 pub struct Rule {
     pub action: String,
+    /// Text the request's body must hold, all of it (CBOR keeps strings as they are).
+    pub body_has: Vec<String>,
     pub after: Option<String>,
     pub times: usize,
     pub reply: Reply,
@@ -64,7 +69,19 @@ impl Proxy {
     pub fn rule(&self, action: &str, after: Option<&str>, times: usize, reply: Reply) {
         self.state.lock().unwrap().rules.push(Rule {
             action: action.into(),
+            body_has: Vec::new(),
             after: after.map(String::from),
+            times,
+            reply,
+        });
+    }
+
+    /// [`Proxy::rule`] for requests whose body also holds each of `body_has`.
+    pub fn rule_with(&self, action: &str, body_has: &[&str], times: usize, reply: Reply) {
+        self.state.lock().unwrap().rules.push(Rule {
+            action: action.into(),
+            body_has: body_has.iter().map(|s| s.to_string()).collect(),
+            after: None,
             times,
             reply,
         });
@@ -137,11 +154,15 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
     reader.read_exact(&mut body)?;
     let text = String::from_utf8_lossy(&body);
     let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+    // The Query API's action, else (REST and CBOR APIs) the method and path: `PUT /2015-03-31/…`.
     let action = text
         .split('&')
         .find_map(|kv| kv.strip_prefix("Action="))
-        .unwrap_or("")
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| {
+            let method = head.split_whitespace().next().unwrap_or("");
+            format!("{method} {}", path.split('?').next().unwrap_or(""))
+        });
     let reply = {
         let mut s = state.lock().unwrap();
         let seen = s.seen.clone();
@@ -152,6 +173,7 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
             } else {
                 r.action == action
             };
+            let matches = matches && r.body_has.iter().all(|b| text.contains(b.as_str()));
             if matches && r.times > 0 && r.after.as_ref().is_none_or(|a| seen.contains(a)) {
                 r.times -= 1;
                 chosen = Some(r.reply.clone());
@@ -180,6 +202,19 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
                 .map(|(k, v)| format!("{k}: {v}\r\n"))
                 .collect();
             write!(client, "HTTP/1.1 {code} OK\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{json}", json.len())?;
+            return Ok(());
+        }
+        Some(Reply::RespondBytes(code, headers, body)) => {
+            let extra: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
+            write!(
+                client,
+                "HTTP/1.1 {code} OK\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            client.write_all(&body)?;
             return Ok(());
         }
         Some(Reply::Drop) => return Ok(()),
