@@ -605,6 +605,46 @@ fn websockets_route_stem(route: &str) -> String {
         .collect()
 }
 
+// ── cloudFront ───────────────────────────────────────────────────────────────────────────
+
+pub const CLOUDFRONT_DISTRIBUTION_ID: &str = "CloudFrontDistribution";
+pub const CLOUDFRONT_DOMAIN_NAME_OUTPUT: &str = "CloudFrontDistributionDomainName";
+
+/// `hello` → `HelloLambdaFunctionInvokePermission`: CloudFront's permission on the version.
+pub fn lambda_at_edge_permission_id(function: &str) -> String {
+    format!("{}InvokePermission", function_logical_id(function))
+}
+
+/// An origin's ID: `s3/` or `custom/`, its domain (a value CloudFormation resolves, as its
+/// JSON's letters and digits), and its path.
+pub fn cloudfront_origin_id(origin: &serde_json::Map<String, serde_json::Value>) -> String {
+    let kind = if origin.contains_key("S3OriginConfig") {
+        "s3"
+    } else {
+        "custom"
+    };
+    let domain = match &origin.get("DomainName") {
+        Some(serde_json::Value::String(d)) => d.clone(),
+        Some(other) => normalize_alnum(&other.to_string()),
+        None => String::new(),
+    };
+    let path = origin
+        .get("OriginPath")
+        .and_then(|p| p.as_str())
+        .unwrap_or("");
+    format!("{kind}/{domain}{path}")
+}
+
+/// `default` → `CloudFrontCachePolicyDefault`.
+pub fn cloudfront_cache_policy_id(name: &str) -> String {
+    format!("CloudFrontCachePolicy{}", normalize_name(name))
+}
+
+/// `svc`, `dev`, `default` → `svc-dev-default`.
+pub fn cloudfront_cache_policy_name(service: &str, stage: &str, name: &str) -> String {
+    format!("{service}-{stage}-{name}")
+}
+
 // ── s3 ───────────────────────────────────────────────────────────────────────────────────
 
 /// The role of v3's custom resource handlers.
@@ -651,6 +691,12 @@ pub fn s3_bucket_id(bucket: &str) -> String {
 /// `onUpload`, `photos-bucket.example` → `OnUploadLambdaPermissionPhotosbucketexampleS3`.
 pub fn s3_permission_id(function: &str, bucket: &str) -> String {
     lambda_permission_id(function, &format!("{}S3", normalize_alnum(bucket)))
+}
+
+/// `onSignup` → `OnSignupCustomCognitoUserPool1`: the custom resource setting a function's
+/// triggers on user pools made elsewhere (the `1` is v3's, kept for compatibility).
+pub fn cognito_existing_pool_id(function: &str) -> String {
+    format!("{}CustomCognitoUserPool1", normalize_name(function))
 }
 
 /// `onExisting`, `1` → `OnExistingCustomS31`: the n-th (1-based) existing bucket a function

@@ -2,10 +2,11 @@
 //! it returned (exit 1 with its error when it fails); `--log` adds the end of its log.
 //!
 //! `sls-rs invoke local -f NAME`: runs a function's handler on this machine with the runtime on
-//! PATH (`node` for nodejs*, `python3` for python*), as v3's `invoke local` does: the event from
+//! PATH (`node` for nodejs*, `python3` for python*, `ruby` for ruby*), as v3's `invoke local` does: the event from
 //! `--data` or `--path`, the environment of the provider and the function (and `--env`) over
 //! v3's `AWS_LAMBDA_*` variables, the function's timeout enforced, the result printed as JSON.
-//! The runners are `templates/invoke-local.js` and `templates/invoke-local.py`.
+//! The runners are `templates/invoke-local.{js,py,rb}`. A `provided*`
+//! function's `bootstrap` runs against a local Runtime API (`runtime_api.rs`), as in Lambda.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -22,6 +23,7 @@ use crate::naming;
 
 const NODE_RUNNER: &str = include_str!("../../templates/invoke-local.js");
 const PYTHON_RUNNER: &str = include_str!("../../templates/invoke-local.py");
+const RUBY_RUNNER: &str = include_str!("../../templates/invoke-local.rb");
 
 /// v3's lifecycle events of `invoke local`: a plugin hooking them changes what runs.
 const EVENTS: &[&str] = &["loadEnvVars", "invoke"];
@@ -160,15 +162,9 @@ fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
     let Some(handler) = &f.handler else {
         return Err(Error::failed(format!("function `{name}` has no handler")));
     };
-    let Some((module, export)) = handler.rsplit_once('.') else {
-        return Err(Error::failed_with_hint(
-            format!("handler `{handler}` has no function name"),
-            "write it as <file without extension>.<exported function>, e.g. handler.hello",
-        ));
-    };
     let event = event(&service.dir, args)?;
     let user_context = user_context(&service.dir, args)?;
-    let timeout = f.timeout.or(service.provider.timeout).unwrap_or(6);
+    let timeout = f.timeout.or(service.provider.timeout).unwrap_or(6).max(1) as u64;
     let memory = f
         .memory_size
         .or(service.provider.memory_size)
@@ -185,6 +181,33 @@ fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
         },
     });
     let env = environment(service, f, memory, args)?;
+    if runtime.starts_with("provided") {
+        return custom_runtime(service, f, handler, &request, env, timeout);
+    }
+    // Ruby names `file.method` or `file.Module::Class.method`: the file ends at the first dot of
+    // the last path segment. The others end it at the last dot.
+    let split = if runtime.starts_with("ruby") {
+        let (dir, last) = handler.rsplit_once('/').unwrap_or(("", handler));
+        last.split_once('.').map(|(file, method)| {
+            let file = if dir.is_empty() {
+                file.to_string()
+            } else {
+                format!("{dir}/{file}")
+            };
+            (file, method.to_string())
+        })
+    } else {
+        handler
+            .rsplit_once('.')
+            .map(|(m, e)| (m.to_string(), e.to_string()))
+    };
+    let Some((module, export)) = split else {
+        return Err(Error::failed_with_hint(
+            format!("handler `{handler}` has no function name"),
+            "write it as <file without extension>.<exported function>, e.g. handler.hello",
+        ));
+    };
+    let (module, export) = (module.as_str(), export.as_str());
     let (program, runner, suffix, argv): (&str, &str, &str, Vec<String>) = if runtime
         .starts_with("nodejs")
     {
@@ -211,9 +234,21 @@ fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
                 timeout.to_string(),
             ],
         )
+    } else if runtime.starts_with("ruby") {
+        (
+            "ruby",
+            RUBY_RUNNER,
+            ".rb",
+            vec![
+                service.dir.to_string_lossy().into_owned(),
+                module.into(),
+                export.into(),
+                timeout.to_string(),
+            ],
+        )
     } else {
         return Err(Error::failed_with_hint(
-            format!("invoke local runs Node.js and Python handlers; `{name}` runs on {runtime}"),
+            format!("invoke local runs Node.js, Python, Ruby and custom-runtime (provided) handlers; `{name}` runs on {runtime}"),
             "invoke the deployed function instead",
         ));
     };
@@ -244,9 +279,20 @@ fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
         // A handler that exits without reading is not an error of ours.
         let _ = stdin.write_all(request.to_string().as_bytes());
     }
-    let status = child
-        .wait()
-        .map_err(|e| Error::failed(format!("waiting for the handler: {e}")))?;
+    // The Node.js and Python runners time themselves out, printing Lambda's shape; Ruby's runner
+    // is stopped here. One second more is the others' backstop.
+    let limit = std::time::Duration::from_secs(timeout)
+        + if program == "ruby" {
+            std::time::Duration::ZERO
+        } else {
+            std::time::Duration::from_secs(1)
+        };
+    let Some(status) = wait_until(&mut child, limit)? else {
+        super::stdout(&timed_out(timeout))?;
+        return Err(Error::failed(format!(
+            "function `{name}` failed (its error is printed above)"
+        )));
+    };
     if status.success() {
         Ok(())
     } else {
@@ -256,10 +302,166 @@ fn local(ctx: &Ctx, args: &InvokeArgs) -> Result<()> {
     }
 }
 
+/// A `provided*` function: its `bootstrap` (at the package root, where Lambda looks for it)
+/// runs against a local Runtime API serving the one event. The result is printed as for the
+/// other runtimes; an error document from the runtime is printed and the command fails.
+fn custom_runtime(
+    service: &Service,
+    f: &Function,
+    handler: &str,
+    request: &Value,
+    mut env: BTreeMap<String, String>,
+    timeout: u64,
+) -> Result<()> {
+    use super::runtime_api::{Invocation, Outcome, RuntimeApi};
+    let bootstrap = service.dir.join("bootstrap");
+    if !bootstrap.is_file() {
+        return Err(Error::failed_with_hint(
+            format!(
+                "function `{}` runs on a custom runtime, whose `bootstrap` is not at {}",
+                f.key,
+                bootstrap.display()
+            ),
+            "build the runtime's `bootstrap` executable into the service directory (a bootstrap from a layer is not run locally)",
+        ));
+    }
+    let api = RuntimeApi::bind()?;
+    env.insert("AWS_LAMBDA_RUNTIME_API".into(), api.address());
+    env.insert("_HANDLER".into(), handler.to_string());
+    env.insert("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), timeout.to_string());
+    let child = Command::new(&bootstrap)
+        .envs(&env)
+        .current_dir(&service.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| {
+            Error::failed_with_hint(
+                format!("{} could not be started: {e}", bootstrap.display()),
+                "make it executable (chmod +x bootstrap), with a #! line if it is a script",
+            )
+        })?;
+    let id = {
+        use sha2::{Digest, Sha256};
+        let d = Sha256::digest(format!("{}-{}", crate::clock::now_ms(), std::process::id()));
+        let h: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    };
+    let user_context = &request["userContext"];
+    let outcome = api.serve(
+        Invocation {
+            request_id: id,
+            event: serde_json::to_vec(&request["event"]).unwrap_or_default(),
+            function_arn: format!(
+                "arn:aws:lambda:{}:000000000000:function:{}",
+                service.region, f.name
+            ),
+            timeout: std::time::Duration::from_secs(timeout),
+            client_context: (!user_context.is_null()).then(|| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(user_context.to_string())
+            }),
+        },
+        child,
+    )?;
+    let show = |bytes: &[u8]| match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default() + "\n",
+        Err(_) => format!("{}\n", String::from_utf8_lossy(bytes)),
+    };
+    match outcome {
+        Outcome::Response(body) => super::stdout(&show(&body)),
+        Outcome::Timeout => {
+            super::stdout(&timed_out(timeout))?;
+            Err(Error::failed(format!(
+                "function `{}` failed (its error is printed above)",
+                f.key
+            )))
+        }
+        Outcome::Error(body) | Outcome::InitError(body) => {
+            super::stdout(&show(&body))?;
+            Err(Error::failed(format!(
+                "function `{}` failed (its error is printed above)",
+                f.key
+            )))
+        }
+    }
+}
+
+/// Waits for `child` at most `limit`; `None` (the child stopped) when it ran longer.
+fn wait_until(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Result<Option<std::process::ExitStatus>> {
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(Some(status)),
+            Ok(None) if started.elapsed() < limit => {
+                std::thread::sleep(std::time::Duration::from_millis(5))
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(None);
+            }
+            Err(e) => return Err(Error::failed(format!("waiting for the handler: {e}"))),
+        }
+    }
+}
+
+/// Lambda's error shape for a timeout, as the runners print it.
+fn timed_out(timeout: u64) -> String {
+    serde_json::to_string_pretty(&json!({
+        "errorType": "TimeoutError",
+        "errorMessage": format!("Task timed out after {timeout}.00 seconds"),
+        "stackTrace": [],
+    }))
+    .unwrap_or_default()
+        + "\n"
+}
+
 const LOG_STREAM: &str = "2016/12/02/[$LATEST]f77ff5e4026c45bda9a9ebcec6bc9cad";
 
+/// Standard input when it is a pipe or a file (`echo '{}' | sls-rs invoke …`, `< event.json`).
+/// A terminal, `/dev/null` or a socket a CI runner leaves open is not read, so nothing waits
+/// for input that never comes.
+fn piped_stdin() -> Result<Option<String>> {
+    use std::io::Read;
+    // SAFETY: fstat on descriptor 0 writes only into the zeroed struct it is given.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(0, &mut st) } != 0 {
+        return Ok(None);
+    }
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind != libc::S_IFIFO && kind != libc::S_IFREG {
+        return Ok(None);
+    }
+    // Lambda takes at most 6 MB of event.
+    const MAX: u64 = 6 * 1024 * 1024;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(MAX + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("read", "standard input", e))?;
+    if text.len() as u64 > MAX {
+        return Err(Error::Usage(
+            "the event on standard input is larger than the 6 MB Lambda takes".into(),
+        ));
+    }
+    Ok(Some(text))
+}
+
 /// The event: `--data` (JSON, else the string itself; `--raw` keeps it a string), or the file
-/// `--path` names (YAML for .yml/.yaml, else JSON, else its text), else `{}`.
+/// `--path` names (YAML for .yml/.yaml, else JSON, else its text), else what is piped to
+/// standard input (as v3 reads it), else `{}`.
 fn event(dir: &Path, args: &InvokeArgs) -> Result<Value> {
     if args.data.is_some() && args.path.is_some() {
         return Err(Error::Usage(
@@ -270,7 +472,10 @@ fn event(dir: &Path, args: &InvokeArgs) -> Result<Value> {
         return Ok(parse_text(d, args.raw));
     }
     let Some(p) = &args.path else {
-        return Ok(json!({}));
+        return match piped_stdin()? {
+            Some(text) if !text.trim().is_empty() => Ok(parse_text(&text, args.raw)),
+            _ => Ok(json!({})),
+        };
     };
     let (text, path) = read(dir, p)?;
     let yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");

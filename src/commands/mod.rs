@@ -13,6 +13,7 @@ pub mod plugin;
 pub mod print;
 pub mod remove;
 pub mod rollback;
+pub mod runtime_api;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 
 pub mod alb;
 pub mod api_logs;
+pub mod cloudfront;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod event_bridge;
@@ -25,6 +26,7 @@ use crate::manifest::checker::{show, type_name, Checker};
 
 #[derive(Debug, Clone)]
 pub enum Event {
+    CloudFront(cloudfront::CloudFront),
     Http(http::Http),
     HttpApi(http_api::HttpApi),
     S3(s3::S3),
@@ -71,11 +73,12 @@ pub const KINDS: &[&str] = &[
     "cognitoUserPool",
     "iotFleetProvisioning",
     "alb",
+    "cloudFront",
 ];
 
 /// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
 /// unknown events, so nothing the user asked for is lost without a word.
-const NOT_YET: &[&str] = &["cloudFront"];
+const NOT_YET: &[&str] = &[];
 
 /// Parses one item of `functions.<f>.events`.
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
@@ -141,6 +144,7 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
             Event::IotFleetProvisioning(iot::parse_fleet_provisioning(spec, &p, c)?)
         }
         "alb" => Event::Alb(alb::parse(spec, &p, c)?),
+        "cloudFront" => Event::CloudFront(cloudfront::parse(spec, &p, c)?),
         k if NOT_YET.contains(&k) => {
             c.error(
                 &p,

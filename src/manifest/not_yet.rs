@@ -12,10 +12,6 @@ use crate::error::{KeyPath, Seg};
 /// `*`, and an event is named by its kind (`functions.*.events.http.operationId`).
 const NOT_YET: &[(&str, &str)] = &[
     (
-        "provider.cloudFront",
-        "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
-    ),
-    (
         "provider.ecr",
         "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
     ),

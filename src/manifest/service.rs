@@ -115,6 +115,8 @@ pub struct Provider {
     /// `logs.restApi`, `logs.websocket`: the API stages' logging.
     pub rest_api_logs: Option<crate::events::api_logs::ApiLogs>,
     pub websocket_logs: Option<crate::events::api_logs::ApiLogs>,
+    /// `provider.cloudFront.cachePolicies`: CachePolicyConfigs (without Name), by name.
+    pub cloudfront_cache_policies: IndexMap<String, Value>,
     /// `provider.s3`: buckets `s3` events create, by the key the events name them with.
     pub s3: IndexMap<String, crate::events::s3::BucketSettings>,
     /// How the stack itself is created and updated.

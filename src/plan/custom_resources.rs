@@ -1,5 +1,6 @@
 //! v3's custom resources: Lambda functions CloudFormation calls for what it cannot do itself
-//! (notifications on a bucket made elsewhere, the account's API Gateway CloudWatch role). They
+//! (notifications on a bucket made elsewhere, triggers on a user pool made elsewhere, the
+//! account's API Gateway CloudWatch role). They
 //! keep v3's logical IDs and names, so a v3 stack is taken over in place; v3 deploys them from a
 //! Node.js `custom-resources.zip` it builds, sls-rs's are inline Python (`Code.ZipFile`, under the
 //! 4 KB limit; ARCHITECTURE.md, "Custom resources"), so nothing is built outside sls-rs. They
@@ -16,6 +17,8 @@ pub(crate) enum Handler {
     ExistingS3,
     /// `provider.logs.restApi`.
     ApiGatewayCloudWatchRole,
+    /// `cognitoUserPool` events with `existing: true`.
+    ExistingCognitoUserPool,
 }
 
 impl Handler {
@@ -24,6 +27,7 @@ impl Handler {
         match self {
             Handler::ExistingS3 => "existing-s3",
             Handler::ApiGatewayCloudWatchRole => "apigw-cw-role",
+            Handler::ExistingCognitoUserPool => "existing-cup",
         }
     }
 
@@ -32,6 +36,9 @@ impl Handler {
             Handler::ExistingS3 => include_str!("../../templates/existing-s3-notifications.py"),
             Handler::ApiGatewayCloudWatchRole => {
                 include_str!("../../templates/api-gateway-cloudwatch-role.py")
+            }
+            Handler::ExistingCognitoUserPool => {
+                include_str!("../../templates/existing-cognito-user-pool.py")
             }
         }
     }
@@ -43,7 +50,7 @@ impl Handler {
 }
 
 /// Adds `handler`'s function, and the role the handlers share with `statements` added to it (a
-/// statement for a resource already granted is not repeated, as in v3). With
+/// statement already there is not repeated). With
 /// `iam.deploymentRole` the function runs with that role instead, as v3 does.
 pub(crate) fn add(c: &mut Compiler, handler: Handler, statements: Vec<Value>) {
     let service = c.service;
@@ -70,7 +77,9 @@ pub(crate) fn add(c: &mut Compiler, handler: Handler, statements: Vec<Value>) {
                     .and_then(|r| r.pointer_mut("/Properties/Policies/0/PolicyDocument/Statement"))
             {
                 for st in statements {
-                    if !granted.iter().any(|g| g["Resource"] == st["Resource"]) {
+                    // v3 drops a statement whose Resource string another has, even with
+                    // other actions (two handlers both on `*`); only repeats are left out here.
+                    if !granted.contains(&st) {
                         granted.push(st);
                     }
                 }

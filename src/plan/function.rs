@@ -165,14 +165,18 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
         }
     }
     p.insert("FunctionName".into(), json!(f.name));
-    p.insert(
-        "MemorySize".into(),
-        json!(f.memory_size.or(s.provider.memory_size).unwrap_or(1024)),
-    );
-    p.insert(
-        "Timeout".into(),
-        json!(f.timeout.or(s.provider.timeout).unwrap_or(6)),
-    );
+    // Lambda@Edge: v3's defaults are the edge's limits, whatever the provider says.
+    let edge = crate::events::cloudfront::is_edge(f);
+    let (memory, timeout) = if edge {
+        (f.memory_size.unwrap_or(128), f.timeout.unwrap_or(5))
+    } else {
+        (
+            f.memory_size.or(s.provider.memory_size).unwrap_or(1024),
+            f.timeout.or(s.provider.timeout).unwrap_or(6),
+        )
+    };
+    p.insert("MemorySize".into(), json!(memory));
+    p.insert("Timeout".into(), json!(timeout));
     if let Some(a) = f.architecture.as_ref().or(s.provider.architecture.as_ref()) {
         p.insert("Architectures".into(), json!([a]));
     }
@@ -200,7 +204,8 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
     for (k, v) in &f.environment {
         env.insert(k.clone(), v.clone());
     }
-    if !env.is_empty() {
+    // Lambda@Edge has none (`events::cloudfront` says so).
+    if !env.is_empty() && !edge {
         p.insert("Environment".into(), json!({ "Variables": env }));
     }
     p.insert("Role".into(), role_of(c, f));
@@ -237,7 +242,7 @@ fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Val
             .collect();
         p.insert("Layers".into(), Value::Array(layers));
     }
-    if let Some(vpc) = f.vpc(&s.provider) {
+    if let Some(vpc) = f.vpc(&s.provider).filter(|_| !edge) {
         let g = |k: &str| vpc.get(k).cloned().unwrap_or(Value::Null);
         let mut config = Map::new();
         // A function's own VPC still takes the provider's dual-stack setting, as in v3.
@@ -374,6 +379,13 @@ pub(super) fn functions(c: &mut Compiler) {
         }
         depends.extend(f.depends_on.iter().cloned());
         let mut r = json!({ "Type": "AWS::Lambda::Function", "Properties": props.clone() });
+        let edge = crate::events::cloudfront::is_edge(f);
+        if edge {
+            // CloudFront's replicas outlive the stack, and a replaced function (v3 retains it
+            // on deletion only; cfn-lint W3011).
+            r["DeletionPolicy"] = json!("Retain");
+            r["UpdateReplacePolicy"] = json!("Retain");
+        }
         if !depends.is_empty() {
             r["DependsOn"] = Value::Array(depends);
         }
@@ -383,7 +395,8 @@ pub(super) fn functions(c: &mut Compiler) {
         c.add(id.clone(), r);
         url(c, f, &mut urls);
         event_invoke_config(c, f);
-        let version_wanted = f.version.unwrap_or(service.provider.version_functions);
+        // Lambda@Edge runs published versions only.
+        let version_wanted = edge || f.version.unwrap_or(service.provider.version_functions);
         if f.provisioned_concurrency.is_some() && f.snap_start {
             c.diags.push(
                 Diagnostic::error(format!("function `{}` has both provisionedConcurrency and snapStart", f.key))

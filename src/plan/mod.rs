@@ -366,6 +366,7 @@ pub fn plan_with(
     crate::events::iot::compile(&mut c);
     crate::events::cognito::compile(&mut c);
     crate::events::alb::compile(&mut c);
+    crate::events::cloudfront::compile(&mut c);
 
     function::route_events_to_aliases(&mut c, &before_events);
     iam::finish_role(&mut c);

@@ -62,8 +62,29 @@ fn references(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// A `Ref` to a version (Lambda@Edge associations and permissions) names it by its stem.
+fn stem_version_refs(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("Ref") {
+                if r.contains("LambdaVersion") {
+                    *r = stem(r);
+                }
+            }
+            m.values_mut().for_each(stem_version_refs);
+        }
+        Value::Array(a) => a.iter_mut().for_each(stem_version_refs),
+        _ => {}
+    }
+}
+
 fn normalize(id: &str, r: &Value) -> Value {
     let mut r = r.clone();
+    stem_version_refs(&mut r);
+    // A Lambda@Edge function is also kept when replaced (v3: when deleted only; W3011).
+    if r["Type"] == "AWS::Lambda::Function" && r["DeletionPolicy"] == "Retain" {
+        r.as_object_mut().unwrap().remove("UpdateReplacePolicy");
+    }
     let ty = r["Type"].as_str().unwrap_or("").to_string();
     // DependsOn: a string and a one-item list mean the same; v3 repeats the S3 permission once
     // per event on the bucket, sls-rs lists it once.
@@ -326,6 +347,18 @@ fn normalize(id: &str, r: &Value) -> Value {
             }
             if let Some(Value::Array(d)) = o.get_mut("DependsOn") {
                 d.retain(|x| x != "CustomDashresourceDashexistingDashs3LambdaFunction");
+            }
+        }
+        // As for Custom::S3: no `Version`; the deployment time as `ForceDeploy` (v3's is the time
+        // it packaged); the handler's GetAtt orders the resource after it (W3005).
+        ("Custom::CognitoUserPool", _) => {
+            let o = r.as_object_mut().unwrap();
+            o.remove("Version");
+            if let Some(p) = o.get_mut("Properties").and_then(Value::as_object_mut) {
+                p.remove("ForceDeploy");
+            }
+            if let Some(Value::Array(d)) = o.get_mut("DependsOn") {
+                d.retain(|x| x != "CustomDashresourceDashexistingDashcupLambdaFunction");
             }
         }
         // The inline handler also writes its own logs; bucket resources are a list.

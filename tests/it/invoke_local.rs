@@ -131,6 +131,30 @@ fn node_handlers_of_each_style_run_with_the_services_environment() {
         0,
     );
     assert_eq!(v, json!({ "n": 42 }));
+    // The event piped to standard input, as v3 reads it.
+    let t = service();
+    let mut child = crate::common::sls_command(t.path())
+        .args(["invoke", "local", "-f", "callback", "-e", "FROM_STACK=1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(br#"{"n": 1}"#).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!({ "n": 2 })
+    );
     let (v, _) = invoke(&["-f", "succeed", "-e", "FROM_STACK=1"], 0);
     assert_eq!(v, json!("done"));
     let (v, _) = invoke(&["-f", "esm", "-e", "FROM_STACK=1", "-d", "plain text"], 0);
@@ -205,4 +229,174 @@ fn a_plugin_hooking_invoke_local_is_not_silently_skipped() {
         serde_json::from_slice::<Value>(&out.stdout).unwrap(),
         json!({ "n": 2 })
     );
+}
+
+const PROVIDED: &str = "service: cr
+provider:
+  name: aws
+  runtime: provided.al2023
+  environment:
+    SHARED: provider
+functions:
+  ok:
+    handler: greet
+  fail:
+    handler: fail
+  init:
+    handler: init
+  hang:
+    handler: hang
+    timeout: 1
+";
+
+/// A custom runtime as Lambda runs one: it asks the Runtime API for the next event and posts
+/// the result, then asks again (and is stopped).
+const BOOTSTRAP: &str = r#"#!/usr/bin/env python3
+import json, os, urllib.request
+base = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime'
+handler = os.environ['_HANDLER']
+def post(path, body):
+    urllib.request.urlopen(urllib.request.Request(base + path, data=json.dumps(body).encode(), method='POST'))
+if handler == 'init':
+    post('/init/error', {'errorType': 'Runtime.Init', 'errorMessage': 'cannot start'})
+    raise SystemExit(1)
+with urllib.request.urlopen(base + '/invocation/next') as r:
+    rid = r.headers['Lambda-Runtime-Aws-Request-Id']
+    headers = dict(r.headers)
+    event = json.loads(r.read())
+if handler == 'fail':
+    post('/invocation/' + rid + '/error', {'errorType': 'Custom', 'errorMessage': 'nope'})
+elif handler == 'hang':
+    while True:
+        pass
+else:
+    post('/invocation/' + rid + '/response', {
+        'event': event, 'handler': handler, 'shared': os.environ['SHARED'],
+        'deadline': int(headers['Lambda-Runtime-Deadline-Ms']) > 0,
+        'arn': headers['Lambda-Runtime-Invoked-Function-Arn'],
+        'context': headers.get('Lambda-Runtime-Client-Context')})
+urllib.request.urlopen(base + '/invocation/next')
+"#;
+
+#[test]
+fn custom_runtimes_run_bootstrap_against_a_local_runtime_api() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Test::service(PROVIDED).file("bootstrap", BOOTSTRAP);
+    let path = t.path().join("bootstrap");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |args: &[&str], status: i32| {
+        let mut all = vec!["invoke".to_string(), "local".to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let out = crate::common::sls(t.path(), &all, &[]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(status), "{err}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (v, err)
+    };
+    let (v, _) = run(
+        &["-f", "ok", "-d", r#"{"x": 1}"#, "--context", r#"{"c": 2}"#],
+        0,
+    );
+    assert_eq!(v["event"], json!({ "x": 1 }));
+    assert_eq!(v["handler"], "greet");
+    assert_eq!(v["shared"], "provider");
+    assert_eq!(v["deadline"], true);
+    assert_eq!(
+        v["arn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:cr-dev-ok"
+    );
+    assert!(v["context"].is_string(), "{v}");
+    let (v, e) = run(&["-f", "fail"], 1);
+    assert_eq!(v, json!({ "errorType": "Custom", "errorMessage": "nope" }));
+    assert!(e.contains("function `fail` failed"), "{e}");
+    let (v, _) = run(&["-f", "init"], 1);
+    assert_eq!(v["errorMessage"], "cannot start");
+    let (v, _) = run(&["-f", "hang"], 1);
+    assert_eq!(v["errorMessage"], "Task timed out after 1.00 seconds");
+    std::fs::remove_file(&path).unwrap();
+    let (_, e) = run(&["-f", "ok"], 1);
+    assert!(e.contains("whose `bootstrap` is not at"), "{e}");
+}
+
+const RUBY: &str = "require 'json'
+def hello(event:, context:)
+  { 'event' => event, 'name' => context.function_name, 'shared' => ENV['SHARED'],
+    'left' => context.get_remaining_time_in_millis > 0,
+    'extra' => (context.respond_to?(:extra) ? context.extra : nil) }
+end
+module Shop
+  class Orders
+    def self.process(event:, context:)
+      'processed'
+    end
+  end
+end
+def boom(event:, context:)
+  raise ArgumentError, 'no good'
+end
+def slow(event:, context:)
+  loop {}
+end
+";
+
+#[test]
+fn ruby_handlers_run_with_ruby() {
+    let yaml = "service: rb
+provider:
+  name: aws
+  runtime: ruby3.3
+  environment:
+    SHARED: provider
+functions:
+  hello:
+    handler: app/handler.hello
+  orders:
+    handler: app/handler.Shop::Orders.process
+  boom:
+    handler: app/handler.boom
+  slow:
+    handler: app/handler.slow
+    timeout: 1
+  missing:
+    handler: app/handler.nothing
+";
+    let t = Test::service(yaml).file("app/handler.rb", RUBY);
+    let run = |args: &[&str], status: i32| {
+        let mut all = vec!["invoke".to_string(), "local".to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let out = crate::common::sls(t.path(), &all, &[]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(status), "{err}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (v, err)
+    };
+    let (v, _) = run(
+        &[
+            "-f",
+            "hello",
+            "-d",
+            r#"{"x": [1]}"#,
+            "--context",
+            r#"{"extra": "e"}"#,
+        ],
+        0,
+    );
+    assert_eq!(
+        v,
+        json!({ "event": { "x": [1] }, "name": "rb-dev-hello", "shared": "provider", "left": true, "extra": "e" })
+    );
+    let (v, _) = run(&["-f", "orders"], 0);
+    assert_eq!(v, json!("processed"));
+    let (v, e) = run(&["-f", "boom"], 1);
+    assert_eq!(v["errorType"], "ArgumentError");
+    assert_eq!(v["errorMessage"], "no good");
+    assert!(
+        v["stackTrace"][0].as_str().unwrap().contains("handler.rb"),
+        "{v}"
+    );
+    assert!(e.contains("function `boom` failed"), "{e}");
+    let (v, _) = run(&["-f", "slow"], 1);
+    assert_eq!(v["errorMessage"], "Task timed out after 1.00 seconds");
+    let (v, _) = run(&["-f", "missing"], 1);
+    assert_eq!(v["errorType"], "Runtime.HandlerNotFound");
 }

@@ -468,8 +468,8 @@ fn unknown_and_malformed_events() {
     assert_error(&svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - schedule: rate(5 minute)\n"), "functions.hello.events[0].schedule", "minutes");
     assert_error(
         &svc("functions:\n  hello:\n    handler: handler.hello\n    events:\n      - cloudFront: {}\n"),
-        "functions.hello.events[0].cloudFront",
-        "not supported by sls-rs yet",
+        "functions.hello.events[0].cloudFront.eventType",
+        "a cloudFront event needs `eventType`",
     );
 }
 

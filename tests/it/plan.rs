@@ -630,12 +630,12 @@ fn runtime_management_logging_per_function_versions_and_api_tracing() {
 #[test]
 fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
     Test::service(&format!(
-        "{HEAD}  cloudFront: {{cachePolicies: {{}}}}\nfunctions:\n  a:\n    handler: handler.hello\n"
+        "{HEAD}  ecr: {{images: {{}}}}\nfunctions:\n  a:\n    handler: handler.hello\n"
     ))
     .args(&["package", "--dry-run"])
     .status(1)
-    .stderr_has("error: `provider.cloudFront` is not supported by sls-rs yet")
-    .stderr_has("(provider.cloudFront)")
+    .stderr_has("error: `provider.ecr` is not supported by sls-rs yet")
+    .stderr_has("(provider.ecr)")
     .run();
 }
 
@@ -1123,4 +1123,43 @@ fn websocket_and_rest_logging_share_the_account_role() {
     .args(&["package", "--dry-run"])
     .stderr_has("no function has a `websocket` event, so there is no WebSocket stage to log")
     .run();
+}
+
+/// Lambda@Edge settings CloudFront or Lambda would reject, or that v3 drops without a word, are
+/// refused with the reason; so are existing user pools v3 cannot serve.
+#[test]
+fn cloudfront_and_existing_user_pool_events_v3_would_break_are_refused() {
+    let edge = |extra_fn: &str, event: &str| {
+        format!("{HEAD}  region: us-east-1\nfunctions:\n  a:\n    handler: handler.hello\n{extra_fn}    events:\n      - cloudFront: {event}\n")
+    };
+    const OK: &str = "{eventType: viewer-request, origin: 'https://example.com'}";
+    for (yaml, needle) in [
+        (edge("", "{origin: 'https://example.com'}"), "a cloudFront event needs `eventType`"),
+        (edge("", "{eventType: viewer-request}"), "a cloudFront event needs its `origin`"),
+        (edge("", "{eventType: request, origin: 'https://example.com'}"), "`request` is not a Lambda@Edge event type"),
+        (edge("", "{eventType: viewer-request, origin: 'example.com'}"), "`example.com` is not a URL"),
+        (edge("", "{eventType: viewer-request, origin: {DomainName: x.com}}"), "exactly one of CustomOriginConfig and S3OriginConfig"),
+        (edge("    memorySize: 256\n", OK), "more than Lambda@Edge allows for viewer-request (128 MB)"),
+        (edge("    timeout: 10\n", OK), "more than Lambda@Edge allows for viewer-request (5 s)"),
+        (edge("    environment: {A: b}\n", OK), "where Lambda has no environment variables"),
+        (edge("    versionFunction: false\n", OK), "which runs published versions only"),
+        (edge("", "{eventType: viewer-request, origin: 'https://example.com', cachePolicy: {name: nope}}"), "cache policy `nope` is not defined"),
+        (edge("", "{eventType: viewer-request, origin: 'https://example.com', cachePolicy: {id: x}, behavior: {MinTTL: 1}}"), "both a cache policy and the legacy cache settings"),
+        (edge("", OK).replace("region: us-east-1", "region: eu-west-1"), "Lambda@Edge functions are deployed to us-east-1"),
+        (
+            format!("{HEAD}  region: us-east-1\nfunctions:\n  a:\n    handler: handler.hello\n    events:\n      - cloudFront: {{eventType: viewer-request, origin: 'https://a.com', pathPattern: /a}}\n      - cloudFront: {{eventType: viewer-request, origin: 'https://b.com', pathPattern: /b}}\n"),
+            "several origins and none is the default",
+        ),
+        (
+            format!("{HEAD}functions:\n  a:\n    handler: handler.hello\n    events:\n      - cognitoUserPool: {{pool: P, trigger: PreSignUp, existing: true}}\n      - cognitoUserPool: {{pool: Q, trigger: PostConfirmation, existing: true}}\n"),
+            "sets triggers on two existing user pools, `P` and `Q`",
+        ),
+        (
+            format!("{HEAD}functions:\n  a:\n    handler: handler.hello\n    events:\n      - cognitoUserPool: {{pool: P, trigger: PreSignUp, existing: true}}\n  b:\n    handler: handler.hello\n    events:\n      - cognitoUserPool: {{pool: P, trigger: PostConfirmation}}\n"),
+            "user pool `P` is used both with and without `existing: true`",
+        ),
+    ] {
+        let e = fails(&yaml);
+        assert!(e.contains(needle), "{yaml}: {e}");
+    }
 }

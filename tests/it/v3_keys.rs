@@ -165,6 +165,10 @@ const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
         "functions.*.events.stream.type",
         "the sample is the type the ARN already says",
     ),
+    (
+        "functions.*.events.cloudFront.isDefaultOrigin",
+        "the sample's one origin is the default anyway; with several it picks the default behavior's origin (golden case `cloudfront`)",
+    ),
 ];
 
 /// Keys whose sample asks for what sls-rs does anyway, with the other value (which must change

@@ -60,6 +60,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "kinesis",
     "alb",
     "s3",
+    "cloudFront",
 ];
 
 pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider {
@@ -224,6 +225,10 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
     );
     if let Some(v) = pm.get("s3").filter(|v| !v.is_null()) {
         p.s3 = crate::events::s3::parse_settings(v, &pp.key("s3"), c);
+    }
+    if let Some(v) = pm.get("cloudFront").filter(|v| !v.is_null()) {
+        p.cloudfront_cache_policies =
+            crate::events::cloudfront::parse_settings(v, &pp.key("cloudFront"), c);
     }
     if let Some(v) = pm.get("alb").filter(|v| !v.is_null()) {
         p.alb = crate::events::alb::parse_settings(v, &pp.key("alb"), c);
