@@ -291,8 +291,9 @@ pub struct MetricsArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct RollbackArgs {
-    /// The deployment's timestamp, as `deploy list` prints it
-    #[arg(short = 't', long)]
+    /// The deployment's timestamp, as `deploy list` prints it, or its position there (1 is the
+    /// oldest, -1 the newest)
+    #[arg(short = 't', long, allow_hyphen_values = true)]
     pub timestamp: Option<String>,
     /// Stop waiting for CloudFormation after this many seconds
     #[arg(long, value_name = "SECONDS")]

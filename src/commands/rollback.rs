@@ -72,10 +72,24 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
                 .unwrap_or_default()
                 .to_string()
         };
-        let Some(old) = dirs.iter().find(|d| &stamp_of(d) == ts) else {
+        // A timestamp as `deploy list` prints it, or a position in that list: 1 is the oldest,
+        // -1 the newest (timestamps have 13 digits, positions a few).
+        let by_position = || {
+            let n: i64 = ts.parse().ok()?;
+            let k = usize::try_from(n.unsigned_abs()).ok()?;
+            if n == 0 || k > dirs.len() {
+                return None;
+            }
+            dirs.get(if n > 0 { k - 1 } else { dirs.len() - k })
+        };
+        let found = dirs
+            .iter()
+            .find(|d| &stamp_of(d) == ts)
+            .or_else(by_position);
+        let Some(old) = found else {
             let known: Vec<String> = dirs.iter().map(|d| stamp_of(d)).collect();
             return Err(Error::failed_with_hint(
-                format!("no deployment with timestamp {ts} is in the bucket"),
+                format!("no deployment with timestamp {ts} (or at that position) is in the bucket"),
                 if known.is_empty() {
                     "the bucket has no deployments".to_string()
                 } else {
@@ -86,6 +100,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
                 },
             ));
         };
+        let ts = &stamp_of(old);
         let now = crate::clock::now_ms();
         let new = Deployment { timestamp_ms: now }.directory(service);
         let renamed = |text: String| {

@@ -653,6 +653,21 @@ fn rollback_deploys_an_earlier_deployment_as_the_newest() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // By position in `deploy list`: -1 is the newest deployment, whose code runs already.
+    let list: Value =
+        serde_json::from_slice(&sls(&dir, &moto, &["deploy", "list", "--json"]).stdout).unwrap();
+    let newest = list.as_array().unwrap().last().unwrap()["timestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = sls(&dir, &moto, &["rollback", "--timestamp", "-1"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("to the deployment of {newest}")),
+        "{err}"
+    );
+
     let out = sls(&dir, &moto, &["rollback", "--timestamp", "123"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
