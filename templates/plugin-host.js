@@ -13,6 +13,36 @@ const path = require('path');
 const { createRequire } = require('module');
 const { pathToFileURL } = require('url');
 
+// NODE_EXTRA_CA_CERTS, taken when first needed: Node reads the file as it starts (0.09 s for a
+// system bundle), so sls-rs passes it as SLS_RS_EXTRA_CA_CERTS, and its certificates are added
+// to each TLS context made with the default roots, which is what Node does with the variable.
+// Child processes get the variable back.
+const extraCa = process.env.SLS_RS_EXTRA_CA_CERTS;
+if (extraCa) {
+  delete process.env.SLS_RS_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = extraCa;
+  const tls = require('tls');
+  const createSecureContext = tls.createSecureContext;
+  let pems = null;
+  tls.createSecureContext = function (options, ...rest) {
+    const context = createSecureContext.call(this, options, ...rest);
+    if (!options || !options.ca) {
+      if (pems === null) {
+        try {
+          const text = fs.readFileSync(extraCa, 'latin1');
+          pems = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) || [];
+        } catch (e) {
+          // Node's own warning when the file cannot be read.
+          process.emitWarning(`Ignoring extra certs from \`${extraCa}\`, load failed: ${e.message}`);
+          pems = [];
+        }
+      }
+      for (const pem of pems) context.context.addCACert(pem);
+    }
+    return context;
+  };
+}
+
 const FD = 3;
 let pending = '';
 

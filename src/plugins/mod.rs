@@ -126,6 +126,12 @@ impl Host {
         let verbose = options.get("verbose") == Some(&Value::Bool(true));
         let mut cmd = Command::new("node");
         cmd.env("SLS_RS_VERBOSE", if verbose { "1" } else { "0" });
+        // The host adds these certificates when a plugin first makes a TLS connection, rather
+        // than Node reading them as it starts (templates/plugin-host.js).
+        if let Some(ca) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|v| !v.is_empty()) {
+            cmd.env_remove("NODE_EXTRA_CA_CERTS")
+                .env("SLS_RS_EXTRA_CA_CERTS", ca);
+        }
         match module_cache_dir(&service.dir) {
             Some(dir) => cmd.env("SLS_RS_PLUGIN_CACHE_DIR", dir),
             None => cmd.env_remove("SLS_RS_PLUGIN_CACHE_DIR"),

@@ -1718,3 +1718,65 @@ fn plugin_modules_are_served_from_a_cache_on_later_runs() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("plugin module cache"), "{stderr}");
 }
+
+/// A plugin's HTTPS request trusts the certificates `NODE_EXTRA_CA_CERTS` names, as under Node
+/// (the host adds them when the first TLS context is made, not as Node starts).
+#[test]
+fn plugins_trust_the_extra_ca_certificates_node_would() {
+    const TLS_PLUGIN: &str = r#"
+const fs = require('fs');
+const https = require('https');
+class Tls {
+  constructor(serverless) {
+    const dir = serverless.config.servicePath;
+    this.hooks = {
+      'package:initialize': () => new Promise((resolve, reject) => {
+        const server = https.createServer({ key: fs.readFileSync(dir + '/key.pem'), cert: fs.readFileSync(dir + '/cert.pem') },
+          (req, res) => res.end('trusted'));
+        server.listen(0, '127.0.0.1', () => {
+          https.get({ host: '127.0.0.1', port: server.address().port, path: '/' }, (res) => {
+            let body = '';
+            res.on('data', (d) => { body += d; });
+            res.on('end', () => { server.close(); console.log('answer: ' + body); resolve(); });
+          }).on('error', (e) => { server.close(); reject(new Error('TLS failed: ' + e.message)); });
+        });
+      }),
+    };
+  }
+}
+module.exports = Tls;
+"#;
+    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let service = || {
+        Test::new()
+            .file(
+                "serverless.yml",
+                &format!(
+                    "{HEAD}plugins:\n  - tls\nfunctions:\n  hello:\n    handler: handler.hello\n"
+                ),
+            )
+            .file("handler.js", HANDLER)
+            .file(".serverless_plugins/tls.js", TLS_PLUGIN)
+            .file(
+                "key.pem",
+                &std::fs::read_to_string(tls.join("key.pem")).unwrap(),
+            )
+            .file(
+                "cert.pem",
+                &std::fs::read_to_string(tls.join("cert.pem")).unwrap(),
+            )
+    };
+    let cert = tls.join("cert.pem");
+    service()
+        .env("NODE_EXTRA_CA_CERTS", cert.to_str().unwrap())
+        .args(&["package", "--dry-run"])
+        .stderr_has("answer: trusted")
+        .run();
+    // Without it the certificate is not trusted: the test can fail.
+    service()
+        .env("NODE_EXTRA_CA_CERTS", "")
+        .args(&["package", "--dry-run"])
+        .status(1)
+        .stderr_has("TLS failed: self-signed certificate")
+        .run();
+}

@@ -366,28 +366,39 @@ impl Moto {
 
     /// With moto's own settings in its environment (`MOTO_…`).
     pub fn start_with(settings: &[(&str, &str)]) -> Moto {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(python_tool("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .envs(settings.iter().copied())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "moto_server did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
+        // The port is free when asked, but another test may take it before moto does; then
+        // moto exits (and the port answers for someone else's server), so start again.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = std::process::Command::new(python_tool("moto_server"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(settings.iter().copied())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start moto_server");
+            let url = format!("http://127.0.0.1:{port}");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+                && child.try_wait().ok().flatten().is_none()
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "moto_server did not start"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            // Still running a moment later: the server answering is this one.
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            if child.try_wait().ok().flatten().is_none() {
+                return Moto { child, url };
+            }
         }
-        Moto { child, url }
+        panic!("moto_server could not get a port in 5 tries");
     }
 
     /// The environment that points sls-rs (and boto3) at this server, isolated from the
