@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LastUpdateStatus;
 
@@ -79,23 +80,13 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
     let progress = Progress::new(ctx.global.quiet);
     let client = aws_sdk_lambda::Client::new(&aws.config);
     rt.block_on(async {
-        let deployed = client
-            .get_function_configuration()
-            .function_name(&f.name)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception())
-                {
-                    Error::failed_with_hint(
-                        format!("function {} is not deployed in {}", f.name, service.region),
-                        "deploy the service first with `sls-rs deploy`, or check --stage and --region",
-                    )
-                } else {
-                    crate::deploy::aws_error("GetFunctionConfiguration", &e)
-                }
-            })?;
+        let deployed = configuration(&client, &f.name, None, || {
+            Error::failed_with_hint(
+                format!("function {} is not deployed in {}", f.name, service.region),
+                "deploy the service first with `sls-rs deploy`, or check --stage and --region",
+            )
+        })
+        .await?;
         let stack = service.stack_name();
         let template = aws
             .cfn
@@ -181,6 +172,31 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
         ));
         Ok(())
     })
+}
+
+/// The deployed function's configuration (of version or alias `qualifier`, else `$LATEST`);
+/// `missing` is the error when Lambda has no such function or version.
+pub async fn configuration(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    qualifier: Option<&str>,
+    missing: impl FnOnce() -> Error,
+) -> Result<GetFunctionConfigurationOutput> {
+    client
+        .get_function_configuration()
+        .function_name(function)
+        .set_qualifier(qualifier.map(String::from))
+        .send()
+        .await
+        .map_err(|e| {
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception())
+            {
+                missing()
+            } else {
+                crate::deploy::aws_error("GetFunctionConfiguration", &e)
+            }
+        })
 }
 
 /// Waits until Lambda has applied an update of `what` to `function` (`LastUpdateStatus`).

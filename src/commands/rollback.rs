@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::deploy::{connect_and_load, runtime};
+use super::deploy_function::configuration;
 use super::Ctx;
 use crate::cli::{RollbackArgs, RollbackFunctionArgs};
 use crate::deploy::bucket::{self, Content, Upload};
@@ -189,24 +190,16 @@ pub fn function(ctx: &Ctx, args: &RollbackFunctionArgs) -> Result<()> {
     let progress = Progress::new(ctx.global.quiet);
     let lambda = aws_sdk_lambda::Client::new(&aws.config);
     rt.block_on(async {
-        let wanted = lambda
-            .get_function_configuration()
-            .function_name(&f.name)
-            .qualifier(version)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception())
-                {
-                    Error::failed_with_hint(
-                        format!("function `{}` ({}) has no version {version:?}", args.function, f.name),
-                        "`sls-rs deploy list functions` lists its published versions",
-                    )
-                } else {
-                    crate::deploy::aws_error("GetFunctionConfiguration", &e)
-                }
-            })?;
+        let wanted = configuration(&lambda, &f.name, Some(version), || {
+            Error::failed_with_hint(
+                format!(
+                    "function `{}` ({}) has no version {version:?}",
+                    args.function, f.name
+                ),
+                "`sls-rs deploy list functions` lists its published versions",
+            )
+        })
+        .await?;
         let sha = wanted.code_sha256().unwrap_or_default().to_string();
         // The bucket's metadata holds the hex digest; Lambda gives base64.
         let sha_hex: String = {
@@ -218,12 +211,13 @@ pub fn function(ctx: &Ctx, args: &RollbackFunctionArgs) -> Result<()> {
                 .map(|b| format!("{b:02x}"))
                 .collect()
         };
-        let current = lambda
-            .get_function_configuration()
-            .function_name(&f.name)
-            .send()
-            .await
-            .map_err(|e| crate::deploy::aws_error("GetFunctionConfiguration", &e))?;
+        let current = configuration(&lambda, &f.name, None, || {
+            Error::failed_with_hint(
+                format!("function {} is not deployed in {}", f.name, service.region),
+                "deploy the service first with `sls-rs deploy`, or check --stage and --region",
+            )
+        })
+        .await?;
         if current.code_sha256() == Some(sha.as_str()) {
             progress.line(&format!(
                 "function {} ({}) already runs the code of version {version}; nothing changed",

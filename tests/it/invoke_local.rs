@@ -231,6 +231,17 @@ fn a_plugin_hooking_invoke_local_is_not_silently_skipped() {
     );
 }
 
+/// `invoke local ARGS` in `t`'s service: the printed result, and standard error.
+fn invoke_in(t: &Test, args: &[&str], status: i32) -> (Value, String) {
+    let mut all = vec!["invoke".to_string(), "local".to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    let out = crate::common::sls(t.path(), &all, &[]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(status), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (v, err)
+}
+
 const PROVIDED: &str = "service: cr
 provider:
   name: aws
@@ -284,15 +295,7 @@ fn custom_runtimes_run_bootstrap_against_a_local_runtime_api() {
     let t = Test::service(PROVIDED).file("bootstrap", BOOTSTRAP);
     let path = t.path().join("bootstrap");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let run = |args: &[&str], status: i32| {
-        let mut all = vec!["invoke".to_string(), "local".to_string()];
-        all.extend(args.iter().map(|s| s.to_string()));
-        let out = crate::common::sls(t.path(), &all, &[]);
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(status), "{err}");
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        (v, err)
-    };
+    let run = |args: &[&str], status: i32| invoke_in(&t, args, status);
     let (v, _) = run(
         &["-f", "ok", "-d", r#"{"x": 1}"#, "--context", r#"{"c": 2}"#],
         0,
@@ -361,15 +364,7 @@ functions:
     handler: app/handler.nothing
 ";
     let t = Test::service(yaml).file("app/handler.rb", RUBY);
-    let run = |args: &[&str], status: i32| {
-        let mut all = vec!["invoke".to_string(), "local".to_string()];
-        all.extend(args.iter().map(|s| s.to_string()));
-        let out = crate::common::sls(t.path(), &all, &[]);
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(status), "{err}");
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        (v, err)
-    };
+    let run = |args: &[&str], status: i32| invoke_in(&t, args, status);
     let (v, _) = run(
         &[
             "-f",
