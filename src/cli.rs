@@ -70,6 +70,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Invocations, errors, throttles and average duration from CloudWatch
     Metrics(MetricsArgs),
+    /// What a deploy would change, per resource, against the deployed stack (nothing is written)
+    Diff(DiffArgs),
     /// A command a plugin of the service declares (`sls-rs offline`, `sls-rs prune -n 3`)
     #[command(external_subcommand)]
     Plugin(Vec<String>),
@@ -271,6 +273,16 @@ pub struct LogsArgs {
     /// How often --tail asks for new lines, in milliseconds
     #[arg(short = 'i', long, value_name = "MS", default_value_t = 1000)]
     pub interval: u64,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DiffArgs {
+    /// Print JSON for machines
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with 2 when a deploy would change something (for CI to ask for review)
+    #[arg(long)]
+    pub fail: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod deploy;
+pub mod diff;
 pub mod error;
 pub mod events;
 pub mod manifest;

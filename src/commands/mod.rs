@@ -3,6 +3,7 @@
 
 pub mod deploy;
 pub mod deploy_function;
+pub mod diff;
 pub mod function_config;
 pub mod info;
 pub mod invoke;
@@ -53,6 +54,13 @@ pub fn run(inv: Invocation) -> Result<()> {
         },
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Metrics(args) => metrics::run(&ctx, &args),
+        Command::Diff(args) => {
+            let changes = diff::run(&ctx, &args)?;
+            if changes && args.fail {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
         Command::Info(args) => info::run(&ctx, &args),
         Command::Invoke(cmd) => invoke::run(&ctx, &cmd),
         Command::Plugin(words) => plugin::run(&ctx, &words),

@@ -676,3 +676,92 @@ fn rollback_deploys_an_earlier_deployment_as_the_newest() {
         "{err}"
     );
 }
+
+#[test]
+fn diff_shows_what_a_deploy_would_change() {
+    let moto = Moto::start();
+    let with_queue = |name: &str| {
+        format!("{SERVICE}resources:\n  Resources:\n    Q:\n      Type: AWS::SQS::Queue\n      Properties:\n        QueueName: {name}\n")
+    };
+    let t = Test::service(&with_queue("shop-q1"));
+    let dir = t.path().to_path_buf();
+    let diff = |args: &[&str]| {
+        let mut all = vec!["diff"];
+        all.extend_from_slice(args);
+        let out = sls(&dir, &moto, &all);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // Before the first deploy: everything is new.
+    let (code, out, err) = diff(&["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["deployed"], false);
+    assert!(v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["action"] == "add"));
+    assert!(sls(&dir, &moto, &["deploy"]).status.success());
+    // Deployed as it is: no changes, even though the REST API would get a new deployment ID.
+    let (code, out, err) = diff(&["--fail"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "no changes to shop-dev\n");
+
+    std::fs::write(
+        dir.join("serverless.yml"),
+        with_queue("shop-q2").replace("    memorySize: 256\n", "    memorySize: 512\n")
+            + "    T:\n      Type: AWS::SNS::Topic\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => 2;\n",
+    )
+    .unwrap();
+    let (code, out, err) = diff(&[]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "changes to shop-dev:",
+        "! Q (AWS::SQS::Queue): replaced (QueueName changes)",
+        "    QueueName: \"shop-q1\" → \"shop-q2\"",
+        "~ WorkerLambdaFunction (AWS::Lambda::Function)",
+        "    MemorySize: 256 → 512",
+        "+ T (AWS::SNS::Topic)",
+        ": new version",
+        ": redeploys the API",
+        // One zip serves both functions.
+        "code changes: hello, worker",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    assert!(
+        !out.contains("S3Key"),
+        "artifact keys are not changes:\n{out}"
+    );
+    let (code, out, _) = diff(&["--json", "--fail"]);
+    assert_eq!(
+        code, 2,
+        "--fail exits 2 when a deploy would change something"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["codeChanges"], serde_json::json!(["hello", "worker"]));
+    let q = v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["logicalId"] == "Q")
+        .unwrap();
+    assert_eq!(q["replacement"], true);
+    assert_eq!(q["replacedBy"], serde_json::json!(["QueueName"]));
+    assert_eq!(
+        q["changes"][0],
+        serde_json::json!({ "path": "Properties.QueueName", "old": "shop-q1", "new": "shop-q2" })
+    );
+    // Nothing was deployed.
+    let (_, again, _) = diff(&[]);
+    assert!(again.contains("! Q (AWS::SQS::Queue)"), "{again}");
+}

@@ -1,0 +1,121 @@
+//! `sls-rs diff [--json] [--fail]`: compiles the service as `package --dry-run` does, reads the
+//! deployed template (`GetTemplate`) and each deployed function's `CodeSha256`, and prints what a
+//! deploy would change (`crate::diff`): resources added, removed, modified with their changed
+//! property paths, replaced, and the functions whose code changes. Nothing is written, locally
+//! or in AWS. Exit 0; with `--fail`, 2 when there are changes, so CI can ask for a review.
+
+use serde_json::json;
+
+use super::deploy::{connect_and_load, runtime};
+use super::Ctx;
+use crate::cli::DiffArgs;
+use crate::error::{Error, Result};
+use crate::package::Owner;
+use crate::progress::Progress;
+
+/// Returns whether a deploy would change anything.
+pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
+    let rt = runtime()?;
+    let (aws, loaded) = connect_and_load(ctx, &rt)?;
+    let mut host =
+        super::package::start_plugins(ctx, &loaded, "package").map_err(|e| loaded.locate(e))?;
+    let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
+    let (service, plan, built) =
+        super::package::build(&loaded, host.as_mut(), None, &Progress::quiet())?;
+    drop(host);
+    let stack = service.stack_name();
+    let lambda = aws_sdk_lambda::Client::new(&aws.config);
+    let (deployed, code) = rt.block_on(async {
+        let deployed = match aws
+            .cfn
+            .get_template()
+            .stack_name(&stack)
+            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+            .send()
+            .await
+        {
+            Ok(t) => Some(
+                crate::yaml::parse(t.template_body().unwrap_or("{}")).map_err(|d| {
+                    Error::failed(format!(
+                        "the deployed template of {stack} could not be read: {}",
+                        d.message
+                    ))
+                })?,
+            ),
+            Err(e) if crate::deploy::describe(&e).contains("does not exist") => None,
+            Err(e) => return Err(crate::deploy::aws_error("GetTemplate", &e)),
+        };
+        // Code: each function's zip against what Lambda runs.
+        let mut code = Vec::new();
+        if deployed.is_some() {
+            let asks = service.functions.values().filter_map(|f| {
+                let zip = built
+                    .iter()
+                    .find(|b| b.spec.owner == Owner::Function(f.key.clone()))
+                    .or_else(|| built.iter().find(|b| b.spec.owner == Owner::Service))?;
+                let lambda = &lambda;
+                Some(async move {
+                    let live = lambda
+                        .get_function_configuration()
+                        .function_name(&f.name)
+                        .send()
+                        .await
+                        .ok()
+                        .and_then(|c| c.code_sha256().map(String::from));
+                    (f.key.clone(), live, zip.artifact.sha256.clone())
+                })
+            });
+            for (key, live, local) in futures::future::join_all(asks).await {
+                if let Some(live) = live {
+                    if live != local {
+                        code.push(key);
+                    }
+                }
+            }
+        }
+        Ok::<_, Error>((deployed, code))
+    })?;
+    let report = crate::diff::diff(deployed.as_ref().unwrap_or(&json!({})), &plan.update);
+    let changes = !report.is_empty() || !code.is_empty();
+    if args.json {
+        let mut v = report.json();
+        v["stack"] = json!(stack);
+        v["deployed"] = json!(deployed.is_some());
+        v["codeChanges"] = json!(code);
+        v["changes"] = json!(changes);
+        super::stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ))?;
+        return Ok(changes);
+    }
+    let mut text = match &deployed {
+        None => format!(
+            "stack {stack} does not exist in {}: a deploy creates it\n",
+            service.region
+        ),
+        Some(_) if !changes => format!("no changes to {stack}\n"),
+        Some(_) => format!("changes to {stack}:\n"),
+    };
+    text.push_str(&report.text());
+    if !code.is_empty() {
+        text.push_str(&format!("code changes: {}\n", code.join(", ")));
+    }
+    let count = |a: crate::diff::Action| report.resources.iter().filter(|r| r.action == a).count();
+    let replaced = report
+        .resources
+        .iter()
+        .filter(|r| !r.replaced_by.is_empty())
+        .count();
+    if changes {
+        text.push_str(&format!(
+            "{} to add, {} to change ({} replaced), {} to remove\n",
+            count(crate::diff::Action::Add),
+            count(crate::diff::Action::Modify),
+            replaced,
+            count(crate::diff::Action::Remove)
+        ));
+    }
+    super::stdout(&text)?;
+    Ok(changes)
+}
