@@ -134,6 +134,9 @@ pub struct DeployArgs {
     /// Deploy even when nothing changed
     #[arg(long)]
     pub force: bool,
+    /// Deploy even when it deletes or replaces data, or broadens permissions, without asking
+    #[arg(long)]
+    pub approve: bool,
     /// Deploy a package already built by `sls-rs package --package DIR`
     #[arg(short = 'p', long, value_name = "DIR")]
     pub package: Option<PathBuf>,

@@ -457,3 +457,211 @@ mod tests {
         assert!(!path_under("Tags", "Tags.*.Key"));
     }
 }
+
+/// Resource types whose replacement or deletion loses data.
+const STATEFUL: &[&str] = &[
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::S3::Bucket",
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBCluster",
+    "AWS::Cognito::UserPool",
+    "AWS::SQS::Queue",
+    "AWS::Kinesis::Stream",
+    "AWS::KMS::Key",
+    "AWS::EFS::FileSystem",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::ElastiCache::CacheCluster",
+    "AWS::OpenSearchService::Domain",
+    "AWS::Elasticsearch::Domain",
+    "AWS::SecretsManager::Secret",
+    "AWS::Backup::BackupVault",
+    "AWS::Timestream::Table",
+    "AWS::Neptune::DBCluster",
+    "AWS::DocDB::DBCluster",
+];
+
+/// What a deploy would do that asks for approval first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Risks {
+    /// Stateful resources replaced or deleted, with their data.
+    pub lost: Vec<String>,
+    /// Stateful resources the stack lets go of, kept by their DeletionPolicy.
+    pub left_behind: Vec<String>,
+    /// Permissions the deploy adds: IAM statements, managed policies, trust, invoke permissions.
+    pub broadened: Vec<String>,
+}
+
+impl Risks {
+    pub fn need_approval(&self) -> bool {
+        !self.lost.is_empty() || !self.broadened.is_empty()
+    }
+}
+
+/// The risks of going from `old` to `new` (the report of the two).
+pub fn risks(old: &Value, new: &Value, report: &Report) -> Risks {
+    let mut out = Risks::default();
+    for r in &report.resources {
+        let was = &old["Resources"][&r.id];
+        let stateful = STATEFUL.contains(&r.kind.as_str())
+            || (r.kind == "AWS::Logs::LogGroup" && !was["Properties"]["RetentionInDays"].is_null());
+        let kept = matches!(
+            was["DeletionPolicy"].as_str(),
+            Some("Retain" | "RetainExceptOnCreate" | "Snapshot")
+        );
+        match r.action {
+            Action::Remove if stateful && kept => out.left_behind.push(format!(
+                "{} ({}) leaves the stack and is kept",
+                r.id, r.kind
+            )),
+            Action::Remove if stateful => out
+                .lost
+                .push(format!("{} ({}) is deleted, with its data", r.id, r.kind)),
+            Action::Modify if stateful && !r.replaced_by.is_empty() => out.lost.push(format!(
+                "{} ({}) is replaced ({} changes): the new one starts empty",
+                r.id,
+                r.kind,
+                r.replaced_by.join(", ")
+            )),
+            _ => {}
+        }
+    }
+    out.broadened = broadened(old, new);
+    out
+}
+
+/// Permissions in `new` that `old` does not grant.
+fn broadened(old: &Value, new: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let empty = Map::new();
+    let new_r = new["Resources"].as_object().unwrap_or(&empty);
+    for (id, r) in new_r {
+        let was = &old["Resources"][id];
+        let kind = r["Type"].as_str().unwrap_or("");
+        let p = &r["Properties"];
+        let wp = &was["Properties"];
+        let mut documents: Vec<(&Value, &Value)> = Vec::new();
+        match kind {
+            "AWS::IAM::Role" => {
+                documents.push((
+                    &p["AssumeRolePolicyDocument"],
+                    &wp["AssumeRolePolicyDocument"],
+                ));
+                for (i, policy) in p["Policies"].as_array().into_iter().flatten().enumerate() {
+                    let before = wp["Policies"]
+                        .as_array()
+                        .and_then(|ps| ps.iter().find(|q| q["PolicyName"] == policy["PolicyName"]))
+                        .or_else(|| wp["Policies"].get(i))
+                        .map(|q| &q["PolicyDocument"])
+                        .unwrap_or(&Value::Null);
+                    documents.push((&policy["PolicyDocument"], before));
+                }
+                let arns = |v: &Value| -> Vec<String> {
+                    v["ManagedPolicyArns"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|a| normalize(a).to_string())
+                        .collect()
+                };
+                let had = arns(wp);
+                for a in arns(p) {
+                    if !had.contains(&a) {
+                        out.push(format!("{id} gets the managed policy {a}"));
+                    }
+                }
+            }
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                documents.push((&p["PolicyDocument"], &wp["PolicyDocument"]));
+            }
+            "AWS::Lambda::Permission" if normalize(p) != normalize(wp) => {
+                out.push(format!(
+                    "{id}: {} may invoke {}",
+                    short(&Some(p["Principal"].clone()), 60),
+                    short(&Some(p["FunctionName"].clone()), 60)
+                ));
+            }
+            _ => {}
+        }
+        for (doc, before) in documents {
+            let had: Vec<Value> = before["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(normalize)
+                .collect();
+            for st in doc["Statement"].as_array().into_iter().flatten() {
+                let st = normalize(st);
+                if st["Effect"] == "Deny" || had.contains(&st) {
+                    continue;
+                }
+                let what = if !st["Principal"].is_null() {
+                    format!("trusts {}", short(&Some(st["Principal"].clone()), 80))
+                } else {
+                    format!(
+                        "allows {} on {}",
+                        short(&Some(st["Action"].clone()), 80),
+                        short(&Some(st["Resource"].clone()), 80)
+                    )
+                };
+                out.push(format!("{id} {what}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod risk_tests {
+    use super::*;
+
+    #[test]
+    fn data_loss_and_new_permissions_are_risks() {
+        let old = json!({ "Resources": {
+            "T": { "Type": "AWS::DynamoDB::Table", "Properties": { "TableName": "a" } },
+            "Kept": { "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" },
+            "Q": { "Type": "AWS::SQS::Queue" },
+            "L": { "Type": "AWS::Logs::LogGroup", "Properties": { "RetentionInDays": 7 } },
+            "Role": { "Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": { "Statement": [{ "Effect": "Allow", "Principal": { "Service": ["lambda.amazonaws.com"] }, "Action": ["sts:AssumeRole"] }] },
+                "Policies": [{ "PolicyName": "p", "PolicyDocument": { "Statement": [{ "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*" }] } }] } },
+        }});
+        let new = json!({ "Resources": {
+            "T": { "Type": "AWS::DynamoDB::Table", "Properties": { "TableName": "b" } },
+            "Role": { "Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": { "Statement": [{ "Effect": "Allow", "Principal": { "Service": ["lambda.amazonaws.com"] }, "Action": ["sts:AssumeRole"] }] },
+                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+                "Policies": [{ "PolicyName": "p", "PolicyDocument": { "Statement": [
+                    { "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*" },
+                    { "Effect": "Allow", "Action": ["s3:DeleteObject"], "Resource": "*" }] } }] } },
+            "P": { "Type": "AWS::Lambda::Permission", "Properties": { "Principal": "*", "FunctionName": "f" } },
+        }});
+        let r = risks(&old, &new, &diff(&old, &new));
+        assert!(r.need_approval());
+        assert_eq!(r.lost.len(), 3, "{:?}", r.lost);
+        assert!(
+            r.lost[0].starts_with("L (AWS::Logs::LogGroup) is deleted")
+                || r.lost
+                    .iter()
+                    .any(|l| l
+                        .starts_with("T (AWS::DynamoDB::Table) is replaced (TableName changes)")),
+            "{:?}",
+            r.lost
+        );
+        assert_eq!(
+            r.left_behind,
+            vec!["Kept (AWS::S3::Bucket) leaves the stack and is kept"]
+        );
+        assert_eq!(r.broadened.len(), 3, "{:?}", r.broadened);
+        assert!(r
+            .broadened
+            .iter()
+            .any(|b| b.contains("AdministratorAccess")));
+        assert!(r.broadened.iter().any(|b| b.contains("s3:DeleteObject")));
+        assert!(r
+            .broadened
+            .iter()
+            .any(|b| b.starts_with("P: \"*\" may invoke")));
+        assert!(!risks(&old, &old, &diff(&old, &old)).need_approval());
+    }
+}

@@ -105,6 +105,9 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
             }
         };
     let service = &service;
+    if !args.approve && !service.provider.deployment_approval_never {
+        rt.block_on(approve(&aws, service, &prepared.plan.update, &progress))?;
+    }
     if let Some(h) = host.as_mut() {
         let state = lifecycle::state_of(service, prepared.plan.update.clone());
         h.run(&["before:deploy:deploy".to_string()], &state)?;
@@ -169,6 +172,66 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Stops before anything is uploaded when the deploy would delete or replace data, or broaden
+/// permissions (`crate::diff::risks`): on a terminal it asks, elsewhere it refuses unless
+/// `--approve` or `provider.deploymentApproval: never`. A stack not yet created asks nothing.
+/// Stateful resources the stack lets go of but keeps (DeletionPolicy) are named.
+async fn approve(
+    aws: &crate::deploy::Aws,
+    service: &crate::manifest::Service,
+    template: &serde_json::Value,
+    progress: &Progress,
+) -> Result<()> {
+    use std::io::IsTerminal;
+    let stack = service.stack_name();
+    let deployed = match aws
+        .cfn
+        .get_template()
+        .stack_name(&stack)
+        .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+        .send()
+        .await
+    {
+        Ok(t) => crate::yaml::parse(t.template_body().unwrap_or("{}")).unwrap_or_default(),
+        Err(e) if crate::deploy::describe(&e).contains("does not exist") => return Ok(()),
+        Err(e) => return Err(crate::deploy::aws_error("GetTemplate", &e)),
+    };
+    let report = crate::diff::diff(&deployed, template);
+    let risks = crate::diff::risks(&deployed, template, &report);
+    for kept in &risks.left_behind {
+        progress.line(&format!("note: {kept} (DeletionPolicy)"));
+    }
+    if !risks.need_approval() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "this deploy of {stack} needs approval:
+"
+    );
+    for l in risks.lost.iter().chain(&risks.broadened) {
+        text.push_str(&format!(
+            "  - {l}
+"
+        ));
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if interactive {
+        eprint!("{text}deploy anyway? [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| Error::io("read", "standard input", e))?;
+        if matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Ok(());
+        }
+        return Err(Error::failed("deploy cancelled: nothing was changed"));
+    }
+    Err(Error::failed_with_hint(
+        format!("{}nothing was deployed", text),
+        "review it with `sls-rs diff`, then deploy with --approve (or set provider.deploymentApproval: never)",
+    ))
 }
 
 /// `sls-rs deploy list`: the deployments in the bucket (`<epoch ms>-<ISO 8601>/` under the

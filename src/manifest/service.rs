@@ -84,6 +84,9 @@ pub struct Provider {
     pub deployment_bucket: Option<DeploymentBucket>,
     pub deployment_prefix: String,
     pub deployment_method: DeploymentMethod,
+    /// `deploymentApproval: never` (sls-rs's own key): `deploy` does not stop for approval of
+    /// data loss or broader permissions.
+    pub deployment_approval_never: bool,
     pub version_functions: bool,
     pub architecture: Option<String>,
     pub tracing_lambda: Option<Tracing>,

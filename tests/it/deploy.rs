@@ -764,4 +764,56 @@ fn diff_shows_what_a_deploy_would_change() {
     // Nothing was deployed.
     let (_, again, _) = diff(&[]);
     assert!(again.contains("! Q (AWS::SQS::Queue)"), "{again}");
+
+    // A deploy that loses data stops for approval: here, in CI, it refuses.
+    let out = sls(&dir, &moto, &["deploy"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for needle in [
+        "this deploy of shop-dev needs approval",
+        "Q (AWS::SQS::Queue) is replaced (QueueName changes): the new one starts empty",
+        "nothing was deployed",
+        "--approve",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in:\n{err}");
+    }
+    let (_, again, _) = diff(&[]);
+    assert!(
+        again.contains("! Q (AWS::SQS::Queue)"),
+        "still not deployed: {again}"
+    );
+    let out = sls(&dir, &moto, &["deploy", "--approve"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Broader permissions too, unless the service says never to ask.
+    let yml = std::fs::read_to_string(dir.join("serverless.yml")).unwrap();
+    let broader = yml.replace(
+        "  region: us-east-1\n",
+        "  region: us-east-1\n  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: ['s3:DeleteObject']\n          Resource: '*'\n",
+    );
+    std::fs::write(dir.join("serverless.yml"), &broader).unwrap();
+    let out = sls(&dir, &moto, &["deploy"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("IamRoleLambdaExecution allows [\"s3:DeleteObject\"] on \"*\""),
+        "{err}"
+    );
+    std::fs::write(
+        dir.join("serverless.yml"),
+        broader.replace(
+            "  region: us-east-1\n",
+            "  region: us-east-1\n  deploymentApproval: never\n",
+        ),
+    )
+    .unwrap();
+    let out = sls(&dir, &moto, &["deploy"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

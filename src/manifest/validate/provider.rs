@@ -29,6 +29,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "deploymentBucket",
     "deploymentPrefix",
     "deploymentMethod",
+    "deploymentApproval",
     "versionFunctions",
     "architecture",
     "tracing",
@@ -118,6 +119,18 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
                 "use `changesets` (the default) or `direct`",
             );
             DeploymentMethod::ChangeSets
+        }
+    };
+    p.deployment_approval_never = match c.opt_string(pm, "deploymentApproval", pp).as_deref() {
+        None | Some("risky") => false,
+        Some("never") => true,
+        Some(other) => {
+            c.error(
+                    &pp.key("deploymentApproval"),
+                    format!("deployment approval `{other}` is not known"),
+                    "use `risky` (the default: data loss and broader permissions are approved first) or `never`",
+                );
+            false
         }
     };
     p.iam = iam(pm, pp, c);
