@@ -186,17 +186,8 @@ async fn approve(
 ) -> Result<()> {
     use std::io::IsTerminal;
     let stack = service.stack_name();
-    let deployed = match aws
-        .cfn
-        .get_template()
-        .stack_name(&stack)
-        .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
-        .send()
-        .await
-    {
-        Ok(t) => crate::yaml::parse(t.template_body().unwrap_or("{}")).unwrap_or_default(),
-        Err(e) if crate::deploy::describe(&e).contains("does not exist") => return Ok(()),
-        Err(e) => return Err(crate::deploy::aws_error("GetTemplate", &e)),
+    let Some(deployed) = crate::deploy::stack::deployed_template(aws, &stack).await? else {
+        return Ok(());
     };
     let report = crate::diff::diff(&deployed, template);
     let risks = crate::diff::risks(&deployed, template, &report);

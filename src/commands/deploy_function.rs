@@ -15,8 +15,6 @@ use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurat
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LastUpdateStatus;
 
-use serde_json::Value;
-
 use super::deploy::{connect_and_load, runtime};
 use super::function_config as config;
 use super::Ctx;
@@ -88,25 +86,17 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
         })
         .await?;
         let stack = service.stack_name();
-        let template = aws
-            .cfn
-            .get_template()
-            .stack_name(&stack)
-            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
-            .send()
-            .await
-            .map_err(|e| {
+        let template = crate::deploy::stack::deployed_template(&aws, &stack)
+            .await?
+            .ok_or_else(|| {
                 Error::failed_with_hint(
                     format!(
-                        "function {} exists, but its stack {stack} could not be read: {}",
-                        f.name,
-                        crate::deploy::describe(&e)
+                        "function {} exists, but its stack {stack} does not",
+                        f.name
                     ),
                     "deploy the service with `sls-rs deploy`, which creates the stack",
                 )
             })?;
-        let template: Value = crate::yaml::parse(template.template_body().unwrap_or("{}"))
-            .unwrap_or(Value::Null);
         let was = template["Resources"][&id]["Properties"]
             .as_object()
             .cloned()

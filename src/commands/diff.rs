@@ -26,25 +26,7 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
     let stack = service.stack_name();
     let lambda = aws_sdk_lambda::Client::new(&aws.config);
     let (deployed, code) = rt.block_on(async {
-        let deployed = match aws
-            .cfn
-            .get_template()
-            .stack_name(&stack)
-            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
-            .send()
-            .await
-        {
-            Ok(t) => Some(
-                crate::yaml::parse(t.template_body().unwrap_or("{}")).map_err(|d| {
-                    Error::failed(format!(
-                        "the deployed template of {stack} could not be read: {}",
-                        d.message
-                    ))
-                })?,
-            ),
-            Err(e) if crate::deploy::describe(&e).contains("does not exist") => None,
-            Err(e) => return Err(crate::deploy::aws_error("GetTemplate", &e)),
-        };
+        let deployed = crate::deploy::stack::deployed_template(&aws, &stack).await?;
         // Code: each function's zip against what Lambda runs.
         let mut code = Vec::new();
         if deployed.is_some() {

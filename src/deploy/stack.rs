@@ -528,6 +528,30 @@ pub async fn wait_until_idle(
     }
 }
 
+/// The template the stack was last deployed with (as sent, `Original`), or `None` when the stack
+/// does not exist.
+pub async fn deployed_template(aws: &Aws, name: &str) -> Result<Option<serde_json::Value>> {
+    match aws
+        .cfn
+        .get_template()
+        .stack_name(name)
+        .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+        .send()
+        .await
+    {
+        Ok(t) => crate::yaml::parse(t.template_body().unwrap_or("{}"))
+            .map(Some)
+            .map_err(|d| {
+                Error::failed(format!(
+                    "the deployed template of {name} could not be read: {}",
+                    d.message
+                ))
+            }),
+        Err(e) if code(&e).as_deref() == Some("ValidationError") => Ok(None),
+        Err(e) => Err(aws_error("GetTemplate", &e)),
+    }
+}
+
 /// The physical ID of one of the stack's resources.
 pub async fn physical_id(aws: &Aws, name: &str, logical: &str) -> Result<Option<String>> {
     match aws
