@@ -137,6 +137,9 @@ pub struct DeployArgs {
     /// Deploy even when it deletes or replaces data, or broadens permissions, without asking
     #[arg(long)]
     pub approve: bool,
+    /// Show what the deploy would change (as `sls-rs diff`) and deploy nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// Deploy a package already built by `sls-rs package --package DIR`
     #[arg(short = 'p', long, value_name = "DIR")]
     pub package: Option<PathBuf>,

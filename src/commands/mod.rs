@@ -40,6 +40,13 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Print(args) => print::run(&ctx, &args),
         Command::Package(args) => package::run(&ctx, &args),
         Command::Deploy(cmd) => match &cmd.what {
+            None if cmd.args.dry_run => {
+                let args = crate::cli::DiffArgs {
+                    json: false,
+                    fail: false,
+                };
+                diff::run(&ctx, &args).map(|_| ())
+            }
             None => deploy::run(&ctx, &cmd.args),
             Some(crate::cli::DeployWhat::List(list)) => match &list.what {
                 None => deploy::list(&ctx, &list.args),

@@ -742,6 +742,26 @@ fn diff_shows_what_a_deploy_would_change() {
         !out.contains("S3Key"),
         "artifact keys are not changes:\n{out}"
     );
+    // `deploy --dry-run` is the same report, and deploys nothing.
+    let dry = sls(&dir, &moto, &["deploy", "--dry-run"]);
+    assert!(dry.status.success());
+    // (The API's new deployment is named after the time.)
+    let timeless = |t: &str| {
+        t.lines()
+            .map(|l| {
+                if l.starts_with("~ ApiGatewayDeployment") {
+                    "~ ApiGatewayDeployment…"
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        timeless(&String::from_utf8_lossy(&dry.stdout)),
+        timeless(&out)
+    );
     let (code, out, _) = diff(&["--json", "--fail"]);
     assert_eq!(
         code, 2,
