@@ -98,12 +98,7 @@ fn resolved_by_cloudformation(v: &Value) -> bool {
 }
 
 fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 80 {
-        format!("{}…", s.chars().take(79).collect::<String>())
-    } else {
-        s
-    }
+    crate::diff::short(&Some(v.clone()), 80)
 }
 
 /// One shape for a template value and Lambda's: environment values as strings, the VPC's lists

@@ -222,8 +222,8 @@ pub fn format_line(message: &str) -> Option<String> {
     if parts.len() < 3 {
         return Some(msg.to_string());
     }
-    let now = crate::clock::now_ms();
-    let time = |s: &str| crate::clock::parse_time(s, now).filter(|_| s.len() >= 19);
+    // A runtime's timestamp is a full date; spans back (`30m`) never are.
+    let time = |s: &str| crate::clock::parse_time(s, 0).filter(|_| s.len() >= 19);
     let (ms, level, rest_from) = if let Some(ms) = time(parts[0]) {
         (ms, String::new(), 2)
     } else if let Some(ms) = time(parts[1]) {

@@ -599,7 +599,7 @@ pub(crate) fn compile(c: &mut Compiler) {
             }}),
         );
     }
-    if c.uses_shared_role(edge[0].0) || edge.iter().any(|(f, _)| c.uses_shared_role(f)) {
+    if edge.iter().any(|(f, _)| c.uses_shared_role(f)) {
         // Replicas log to the region they run in, as /aws/lambda/us-east-1.NAME.
         c.role_principals.push("edgelambda.amazonaws.com");
         c.role_statement(

@@ -76,10 +76,6 @@ pub const KINDS: &[&str] = &[
     "cloudFront",
 ];
 
-/// v3 event kinds sls-rs does not compile yet: an error rather than v3's silent drop of
-/// unknown events, so nothing the user asked for is lost without a word.
-const NOT_YET: &[&str] = &[];
-
 /// Parses one item of `functions.<f>.events`.
 pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
     if let Value::String(kind) = v {
@@ -145,17 +141,6 @@ pub fn parse(v: &Value, path: &KeyPath, c: &mut Checker) -> Option<Event> {
         }
         "alb" => Event::Alb(alb::parse(spec, &p, c)?),
         "cloudFront" => Event::CloudFront(cloudfront::parse(spec, &p, c)?),
-        k if NOT_YET.contains(&k) => {
-            c.error(
-                &p,
-                format!("`{k}` events are not supported by sls-rs yet"),
-                format!(
-                    "sls-rs compiles {}; define this trigger under `resources:` for now",
-                    KINDS.join(", ")
-                ),
-            );
-            return None;
-        }
         other => {
             let hint = match did_you_mean(other, KINDS) {
                 Some(k) => format!("did you mean `{k}`?"),
