@@ -5,7 +5,8 @@ run, against the reference tools on the same inputs.
   packaging  sls-rs package   vs  osls@3 (Serverless Framework v3) package   seed, 200 functions
   invoke     sls-rs invoke local  vs  osls@3 invoke local                   the seed's handler
   zipping    sls-rs package   vs  zip -r -X                                   ~20,000 files, ~100 MB
-  deploying  sls-rs deploy    against moto on loopback: full deploy, no-change redeploy
+  deploying  sls-rs deploy    against moto on loopback: full deploy, no-change redeploy,
+             diff (unchanged, and a change by change set and by template), deploy function
 
 Each command runs `--runs` times (after one warm-up); the median wall time and the largest
 peak RSS (GNU time's %M) are reported. Inputs are generated under bench/out/ (ignored
@@ -212,6 +213,19 @@ def main():
             nochange = measure([str(SLS_RS), "deploy", "--quiet"], dep, denv, runs=args.runs, warmup=1)
             lines.append(f"| deploy seed to moto (full update, --force) | {full[0] * 1000:.1f} ms, {full[1]:.1f} MB | | |")
             lines.append(f"| deploy seed to moto (no change) | {nochange[0] * 1000:.1f} ms, {nochange[1]:.1f} MB | target < 300 ms | |")
+            # `diff` of the deployed seed: unchanged (no change set to ask for), then with a memory
+            # size the deploy would change, by each method (a change set created, described and
+            # deleted; the resource schemas alone).
+            diff_same = measure([str(SLS_RS), "diff", "--quiet"], dep, denv, runs=args.runs, warmup=1)
+            yml = dep / "serverless.yml"
+            deployed_yml = yml.read_text()
+            yml.write_text(deployed_yml.replace("    handler: handler.hello\n", "    handler: handler.hello\n    memorySize: 512\n"))
+            diff_cs = measure([str(SLS_RS), "diff", "--quiet"], dep, denv, runs=args.runs, warmup=1)
+            diff_tpl = measure([str(SLS_RS), "diff", "--quiet", "--method", "template"], dep, denv, runs=args.runs, warmup=1)
+            yml.write_text(deployed_yml)
+            lines.append(f"| diff seed against moto, no change | {diff_same[0] * 1000:.1f} ms, {diff_same[1]:.1f} MB | target < 300 ms | |")
+            lines.append(f"| diff seed against moto, memory changed (change set) | {diff_cs[0] * 1000:.1f} ms, {diff_cs[1]:.1f} MB | target < 300 ms | |")
+            lines.append(f"| diff seed against moto, memory changed (--method template) | {diff_tpl[0] * 1000:.1f} ms, {diff_tpl[1]:.1f} MB | target < 300 ms | |")
             # `deploy function`: the deployed code (nothing sent), then a changed handler each run.
             same = measure([str(SLS_RS), "deploy", "function", "-f", "hello", "--quiet"], dep, denv, runs=args.runs, warmup=1)
             handler = dep / "handler.js"

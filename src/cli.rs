@@ -140,6 +140,10 @@ pub struct DeployArgs {
     /// Show what the deploy would change (as `sls-rs diff`) and deploy nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Finish when CloudFormation has applied the configuration, without waiting for resources
+    /// to be ready (CloudFormation's EXPRESS mode; `provider.deploymentMode: express`)
+    #[arg(long)]
+    pub express: bool,
     /// Deploy a package already built by `sls-rs package --package DIR`
     #[arg(short = 'p', long, value_name = "DIR")]
     pub package: Option<PathBuf>,
@@ -289,6 +293,16 @@ pub struct DiffArgs {
     /// Exit with 2 when a deploy would change something (for CI to ask for review)
     #[arg(long)]
     pub fail: bool,
+    /// Where replacement comes from: `changeset` (CloudFormation computes a change set, which
+    /// is deleted unexecuted) or `template` (the resource schemas; nothing written to AWS)
+    #[arg(long, value_enum, default_value = "changeset")]
+    pub method: DiffMethod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffMethod {
+    Changeset,
+    Template,
 }
 
 #[derive(Debug, Args, Clone)]

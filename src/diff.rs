@@ -1,8 +1,10 @@
 //! What a deploy would change: the deployed template against the one sls-rs compiled, per
 //! resource — added, removed, or modified with the property paths that change (old → new) and
 //! whether CloudFormation replaces it (a changed type, or a property the resource type's
-//! registry schema marks create-only: `templates/create-only-properties.json`, refreshed by
-//! `scripts/refresh-replacement-data`).
+//! registry schema marks create-only or the resource specification "Update requires:
+//! Replacement"; "may be replaced" where it says that depends on the values:
+//! `templates/replacement-properties.json`, refreshed by `scripts/refresh-replacement-data`).
+//! A change set CloudFormation computes overrides that guess ([`with_change_set`]).
 //!
 //! Noise a deploy always makes is folded: the artifacts' S3 keys (a new deployment directory
 //! each time), a function's new version (its ID carries a hash; reported as "new version"), the
@@ -15,11 +17,19 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
-const CREATE_ONLY: &str = include_str!("../templates/create-only-properties.json");
+const REPLACEMENT: &str = include_str!("../templates/replacement-properties.json");
 
-fn create_only() -> &'static BTreeMap<String, Vec<String>> {
-    static DATA: OnceLock<BTreeMap<String, Vec<String>>> = OnceLock::new();
-    DATA.get_or_init(|| serde_json::from_str(CREATE_ONLY).unwrap_or_default())
+/// Per resource type, the properties whose change replaces it (`replacement`) and those whose
+/// change may (`conditional`), from `templates/replacement-properties.json`.
+#[derive(Default, serde::Deserialize)]
+struct ReplacementData {
+    replacement: BTreeMap<String, Vec<String>>,
+    conditional: BTreeMap<String, Vec<String>>,
+}
+
+fn replacement_data() -> &'static ReplacementData {
+    static DATA: OnceLock<ReplacementData> = OnceLock::new();
+    DATA.get_or_init(|| serde_json::from_str(REPLACEMENT).unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +67,8 @@ pub struct ResourceDiff {
     pub note: Option<String>,
     /// The create-only properties (or `Type`) whose change replaces the resource.
     pub replaced_by: Vec<String>,
+    /// The change set says replacement depends on values known only while deploying.
+    pub conditional: bool,
     pub changes: Vec<Change>,
 }
 
@@ -64,6 +76,13 @@ pub struct ResourceDiff {
 pub struct Report {
     pub resources: Vec<ResourceDiff>,
     pub outputs: Vec<Change>,
+    /// IAM statements, managed policies, trust and invoke permissions added and removed.
+    pub iam: Vec<Row>,
+    /// Security group rules and functions' VPC placement added and removed.
+    pub network: Vec<Row>,
+    /// Where replacement comes from: `template` (the registry schemas' create-only
+    /// properties) or `changeset` (CloudFormation's own answer, [`with_change_set`]).
+    pub method: &'static str,
 }
 
 impl Report {
@@ -128,6 +147,7 @@ pub fn diff(old: &Value, new: &Value) -> Report {
                 action: Action::Add,
                 note: None,
                 replaced_by: Vec::new(),
+                conditional: false,
                 changes: Vec::new(),
             });
             continue;
@@ -140,10 +160,14 @@ pub fn diff(old: &Value, new: &Value) -> Report {
         }
         let old_kind = before["Type"].as_str().unwrap_or("");
         let mut replaced_by = Vec::new();
+        let mut conditional = false;
         if old_kind != kind {
             replaced_by.push("Type".to_string());
         } else if !renamed {
-            let fixed = create_only().get(&kind).cloned().unwrap_or_default();
+            let data = replacement_data();
+            let fixed = data.replacement.get(&kind).cloned().unwrap_or_default();
+            let maybe = data.conditional.get(&kind).cloned().unwrap_or_default();
+            let mut conditionally = Vec::new();
             for c in &changes {
                 let Some(p) = c.path.strip_prefix("Properties.") else {
                     continue;
@@ -152,7 +176,15 @@ pub fn diff(old: &Value, new: &Value) -> Report {
                     if !replaced_by.contains(f) {
                         replaced_by.push(f.clone());
                     }
+                } else if let Some(f) = maybe.iter().find(|f| path_under(p, f)) {
+                    if !conditionally.contains(f) {
+                        conditionally.push(f.clone());
+                    }
                 }
+            }
+            if replaced_by.is_empty() && !conditionally.is_empty() {
+                replaced_by = conditionally;
+                conditional = true;
             }
         }
         let note = renamed.then(|| {
@@ -174,6 +206,7 @@ pub fn diff(old: &Value, new: &Value) -> Report {
             action: Action::Modify,
             note,
             replaced_by,
+            conditional,
             changes,
         });
     }
@@ -187,6 +220,7 @@ pub fn diff(old: &Value, new: &Value) -> Report {
             action: Action::Remove,
             note: (r["DeletionPolicy"] == "Retain").then(|| "retained".to_string()),
             replaced_by: Vec::new(),
+            conditional: false,
             changes: Vec::new(),
         });
     }
@@ -214,6 +248,67 @@ pub fn diff(old: &Value, new: &Value) -> Report {
                 new: b.map(|v| v["Value"].clone()),
             });
         }
+    }
+    (report.iam, report.network) = tables(old, new);
+    report.method = "template";
+    report
+}
+
+/// The report with replacement as CloudFormation computed it in a change set: where the change
+/// set modifies a resource, its `Replacement` (and the properties whose change requires
+/// recreation) replace the template's guess; resources it modifies only because others change
+/// (a reference to a replaced resource) are added. A change set that calls a modified resource
+/// something else (moto reports every change as `Add`) leaves the template's answer.
+pub fn with_change_set(
+    mut report: Report,
+    planned: &[crate::deploy::stack::PlannedChange],
+) -> Report {
+    report.method = "changeset";
+    for p in planned.iter().filter(|p| p.action == "Modify") {
+        let names = |how: &str| -> Vec<String> {
+            let mut v: Vec<String> = p
+                .recreated_by
+                .iter()
+                .filter(|(_, h)| h == how)
+                .map(|(n, _)| n.clone())
+                .collect();
+            v.dedup();
+            v
+        };
+        let existing = report.resources.iter_mut().find(|r| r.id == p.logical_id);
+        let r = match existing {
+            Some(r) if r.action == Action::Modify => r,
+            Some(_) => continue,
+            None => {
+                report.resources.push(ResourceDiff {
+                    id: p.logical_id.clone(),
+                    kind: String::new(),
+                    action: Action::Modify,
+                    note: Some("follows other changes".into()),
+                    replaced_by: Vec::new(),
+                    conditional: false,
+                    changes: Vec::new(),
+                });
+                report.resources.last_mut().unwrap()
+            }
+        };
+        let (how, conditional) = match p.replacement.as_deref() {
+            Some("True") => ("Always", false),
+            Some("Conditional") => ("Conditionally", true),
+            Some("False") => {
+                r.replaced_by.clear();
+                r.conditional = false;
+                continue;
+            }
+            _ => continue,
+        };
+        let named = names(how);
+        if !named.is_empty() {
+            r.replaced_by = named;
+        } else if r.replaced_by.is_empty() {
+            r.replaced_by = vec!["(CloudFormation)".into()];
+        }
+        r.conditional = conditional;
     }
     report
 }
@@ -330,12 +425,19 @@ impl Report {
                 "logicalId": r.id,
                 "type": r.kind,
                 "action": r.action.as_str(),
-                "replacement": !r.replaced_by.is_empty(),
+                "replacement": match (r.replaced_by.is_empty(), r.conditional) {
+                    (true, _) => json!(false),
+                    (false, false) => json!(true),
+                    (false, true) => json!("conditional"),
+                },
                 "replacedBy": r.replaced_by,
                 "note": r.note,
                 "changes": r.changes.iter().map(change).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "outputs": self.outputs.iter().map(change).collect::<Vec<_>>(),
+            "method": self.method,
+            "iam": table_json(&self.iam),
+            "network": table_json(&self.network),
         })
     }
 
@@ -352,7 +454,12 @@ impl Report {
             out.push_str(&format!("{mark} {} ({})", r.id, r.kind));
             if !r.replaced_by.is_empty() {
                 out.push_str(&format!(
-                    ": replaced ({} changes)",
+                    ": {} ({} changes)",
+                    if r.conditional {
+                        "may be replaced"
+                    } else {
+                        "replaced"
+                    },
                     r.replaced_by.join(", ")
                 ));
             } else if let Some(n) = &r.note {
@@ -368,6 +475,8 @@ impl Report {
                 ));
             }
         }
+        out.push_str(&table_text("IAM", &self.iam));
+        out.push_str(&table_text("network", &self.network));
         if !self.outputs.is_empty() {
             out.push_str("outputs:\n");
             for c in &self.outputs {
@@ -446,7 +555,8 @@ mod tests {
             "! HelloLambdaFunction (AWS::Lambda::Function): replaced (FunctionName changes)"
         ));
         assert!(r.text().contains("    MemorySize: 1024 → 512"));
-        assert_eq!(diff(&old, &old), Report::default());
+        assert!(diff(&old, &old).is_empty());
+        assert!(diff(&old, &old).iam.is_empty());
     }
 
     #[test]
@@ -530,90 +640,315 @@ pub fn risks(old: &Value, new: &Value, report: &Report) -> Risks {
     out
 }
 
-/// Permissions in `new` that `old` does not grant.
+/// Permissions in `new` that `old` does not grant (Deny statements narrow, so they are not).
 fn broadened(old: &Value, new: &Value) -> Vec<String> {
+    table(&grants(old), &grants(new))
+        .into_iter()
+        .filter(|r| r.added && !r.narrows)
+        .map(|r| r.text())
+        .collect()
+}
+
+/// One line of the IAM or network table: a grant or rule a deploy adds or takes away.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub added: bool,
+    /// The resource that holds it.
+    pub resource: String,
+    /// `statement`, `managed policy`, `trust`, `invoke permission`; `ingress`, `egress`,
+    /// `vpc`.
+    pub kind: &'static str,
+    pub description: String,
+    /// A Deny statement: adding one takes permissions away.
+    narrows: bool,
+}
+
+impl Row {
+    fn text(&self) -> String {
+        match self.kind {
+            "invoke permission" => format!("{}: {}", self.resource, self.description),
+            _ => format!("{} {}", self.resource, self.description),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "change": if self.added { "added" } else { "removed" },
+            "resource": self.resource,
+            "kind": self.kind,
+            "description": self.description,
+        })
+    }
+}
+
+/// The rows in `new` and not `old` (added), then those in `old` and not `new` (removed).
+fn table(old: &[Row], new: &[Row]) -> Vec<Row> {
+    let same = |a: &Row, b: &Row| {
+        a.resource == b.resource && a.kind == b.kind && a.description == b.description
+    };
+    let mut out: Vec<Row> = new
+        .iter()
+        .filter(|r| !old.iter().any(|o| same(o, r)))
+        .cloned()
+        .collect();
+    out.extend(
+        old.iter()
+            .filter(|r| !new.iter().any(|n| same(n, r)))
+            .map(|r| Row {
+                added: false,
+                ..r.clone()
+            }),
+    );
+    out
+}
+
+fn row(resource: &str, kind: &'static str, description: String) -> Row {
+    Row {
+        added: true,
+        resource: resource.to_string(),
+        kind,
+        description,
+        narrows: false,
+    }
+}
+
+/// What a template grants: IAM statements, managed policies and trust of roles and policies,
+/// and who may invoke its functions.
+fn grants(template: &Value) -> Vec<Row> {
     let mut out = Vec::new();
     let empty = Map::new();
-    let new_r = new["Resources"].as_object().unwrap_or(&empty);
-    for (id, r) in new_r {
-        let was = &old["Resources"][id];
-        let kind = r["Type"].as_str().unwrap_or("");
+    for (id, r) in template["Resources"].as_object().unwrap_or(&empty) {
         let p = &r["Properties"];
-        let wp = &was["Properties"];
-        let mut documents: Vec<(&Value, &Value)> = Vec::new();
-        match kind {
+        let mut documents: Vec<(&'static str, &Value)> = Vec::new();
+        match r["Type"].as_str().unwrap_or("") {
             "AWS::IAM::Role" => {
-                documents.push((
-                    &p["AssumeRolePolicyDocument"],
-                    &wp["AssumeRolePolicyDocument"],
-                ));
-                for (i, policy) in p["Policies"].as_array().into_iter().flatten().enumerate() {
-                    let before = wp["Policies"]
-                        .as_array()
-                        .and_then(|ps| ps.iter().find(|q| q["PolicyName"] == policy["PolicyName"]))
-                        .or_else(|| wp["Policies"].get(i))
-                        .map(|q| &q["PolicyDocument"])
-                        .unwrap_or(&Value::Null);
-                    documents.push((&policy["PolicyDocument"], before));
+                documents.push(("trust", &p["AssumeRolePolicyDocument"]));
+                for policy in p["Policies"].as_array().into_iter().flatten() {
+                    documents.push(("statement", &policy["PolicyDocument"]));
                 }
-                let arns = |v: &Value| -> Vec<String> {
-                    v["ManagedPolicyArns"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|a| normalize(a).to_string())
-                        .collect()
-                };
-                let had = arns(wp);
-                for a in arns(p) {
-                    if !had.contains(&a) {
-                        out.push(format!("{id} gets the managed policy {a}"));
-                    }
+                for a in p["ManagedPolicyArns"].as_array().into_iter().flatten() {
+                    out.push(row(
+                        id,
+                        "managed policy",
+                        format!("gets the managed policy {}", normalize(a)),
+                    ));
                 }
             }
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
-                documents.push((&p["PolicyDocument"], &wp["PolicyDocument"]));
+                documents.push(("statement", &p["PolicyDocument"]));
             }
-            "AWS::Lambda::Permission" if normalize(p) != normalize(wp) => {
-                out.push(format!(
-                    "{id}: {} may invoke {}",
+            "AWS::Lambda::Permission" => {
+                let mut d = format!(
+                    "{} may invoke {}",
                     short(&Some(p["Principal"].clone()), 60),
                     short(&Some(p["FunctionName"].clone()), 60)
-                ));
+                );
+                if !p["SourceArn"].is_null() {
+                    d.push_str(&format!(
+                        " from {}",
+                        short(&Some(p["SourceArn"].clone()), 60)
+                    ));
+                }
+                out.push(row(id, "invoke permission", d));
             }
             _ => {}
         }
-        for (doc, before) in documents {
-            let had: Vec<Value> = before["Statement"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(normalize)
-                .collect();
-            for st in doc["Statement"].as_array().into_iter().flatten() {
-                let st = normalize(st);
-                if st["Effect"] == "Deny" || had.contains(&st) {
-                    continue;
-                }
-                let what = if !st["Principal"].is_null() {
+        for (kind, doc) in documents {
+            let statements = match &doc["Statement"] {
+                Value::Array(list) => list.clone(),
+                Value::Null => Vec::new(),
+                one => vec![one.clone()],
+            };
+            for st in statements {
+                let st = normalize(&st);
+                let deny = st["Effect"] == "Deny";
+                let verb = if deny { "denies" } else { "allows" };
+                let description = if kind == "trust" {
                     format!("trusts {}", short(&Some(st["Principal"].clone()), 80))
                 } else {
                     format!(
-                        "allows {} on {}",
+                        "{verb} {} on {}",
                         short(&Some(st["Action"].clone()), 80),
                         short(&Some(st["Resource"].clone()), 80)
                     )
                 };
-                out.push(format!("{id} {what}"));
+                let mut r = row(id, kind, description);
+                r.narrows = deny;
+                out.push(r);
             }
         }
     }
     out
 }
 
+/// What a template opens on the network: security groups' rules (inline and as their own
+/// resources) and the VPC placement of functions.
+fn network(template: &Value) -> Vec<Row> {
+    let mut out = Vec::new();
+    let empty = Map::new();
+    let rule = |r: &Value| {
+        let r = normalize(r);
+        let peer = [
+            "CidrIp",
+            "CidrIpv6",
+            "SourceSecurityGroupId",
+            "DestinationSecurityGroupId",
+            "SourcePrefixListId",
+            "DestinationPrefixListId",
+        ]
+        .iter()
+        .find(|k| !r[**k].is_null())
+        .map(|k| short(&Some(r[*k].clone()), 60))
+        .unwrap_or_else(|| "anywhere in the group".into());
+        let ports = match (&r["FromPort"], &r["ToPort"]) {
+            (Value::Null, Value::Null) => "all ports".to_string(),
+            (a, b) if a == b => format!("port {}", short(&Some(a.clone()), 20)),
+            (a, b) => format!(
+                "ports {}-{}",
+                short(&Some(a.clone()), 20),
+                short(&Some(b.clone()), 20)
+            ),
+        };
+        let proto = match &r["IpProtocol"] {
+            Value::String(p) if p == "-1" => "all protocols".to_string(),
+            other => short(&Some(other.clone()), 20),
+        };
+        format!("{proto} {ports} {peer}")
+    };
+    for (id, r) in template["Resources"].as_object().unwrap_or(&empty) {
+        let p = &r["Properties"];
+        match r["Type"].as_str().unwrap_or("") {
+            "AWS::EC2::SecurityGroup" => {
+                for (key, kind, dir) in [
+                    ("SecurityGroupIngress", "ingress", "allows in"),
+                    ("SecurityGroupEgress", "egress", "allows out"),
+                ] {
+                    for r in p[key].as_array().into_iter().flatten() {
+                        out.push(row(id, kind, format!("{dir} {}", rule(r))));
+                    }
+                }
+            }
+            "AWS::EC2::SecurityGroupIngress" => out.push(row(
+                id,
+                "ingress",
+                format!(
+                    "allows into {} {}",
+                    short(&Some(p["GroupId"].clone()), 60),
+                    rule(p)
+                ),
+            )),
+            "AWS::EC2::SecurityGroupEgress" => out.push(row(
+                id,
+                "egress",
+                format!(
+                    "allows out of {} {}",
+                    short(&Some(p["GroupId"].clone()), 60),
+                    rule(p)
+                ),
+            )),
+            "AWS::Lambda::Function" => {
+                let vpc = &p["VpcConfig"];
+                for (key, what) in [
+                    ("SecurityGroupIds", "security group"),
+                    ("SubnetIds", "subnet"),
+                ] {
+                    for v in vpc[key].as_array().into_iter().flatten() {
+                        out.push(row(
+                            id,
+                            "vpc",
+                            format!("runs in {what} {}", short(&Some(normalize(v)), 60)),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The IAM table (`iam`) and the network table (`network`) of going from `old` to `new`.
+pub fn tables(old: &Value, new: &Value) -> (Vec<Row>, Vec<Row>) {
+    (
+        table(&grants(old), &grants(new)),
+        table(&network(old), &network(new)),
+    )
+}
+
+/// The text of a table: `+` added, `-` removed.
+pub fn table_text(title: &str, rows: &[Row]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{title}:\n");
+    for r in rows {
+        out.push_str(&format!(
+            "  {} {}\n",
+            if r.added { '+' } else { '-' },
+            r.text()
+        ));
+    }
+    out
+}
+
+/// A table for machines.
+pub fn table_json(rows: &[Row]) -> Value {
+    Value::Array(rows.iter().map(Row::json).collect())
+}
+
 #[cfg(test)]
 mod risk_tests {
     use super::*;
+
+    #[test]
+    fn the_iam_and_network_tables_show_what_is_added_and_removed() {
+        let old = json!({ "Resources": {
+            "Role": { "Type": "AWS::IAM::Role", "Properties": {
+                "Policies": [{ "PolicyName": "p", "PolicyDocument": { "Statement": [
+                    { "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*" }] } }] } },
+            "Sg": { "Type": "AWS::EC2::SecurityGroup", "Properties": {
+                "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8" }] } },
+            "F": { "Type": "AWS::Lambda::Function", "Properties": {
+                "VpcConfig": { "SecurityGroupIds": ["sg-1"], "SubnetIds": ["subnet-1"] } } },
+        }});
+        let new = json!({ "Resources": {
+            "Role": { "Type": "AWS::IAM::Role", "Properties": {
+                "Policies": [{ "PolicyName": "p", "PolicyDocument": { "Statement": [
+                    { "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*" },
+                    { "Effect": "Deny", "Action": ["s3:DeleteObject"], "Resource": "*" }] } }] } },
+            "Sg": { "Type": "AWS::EC2::SecurityGroup", "Properties": {
+                "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0" }] } },
+            "F": { "Type": "AWS::Lambda::Function", "Properties": {
+                "VpcConfig": { "SecurityGroupIds": ["sg-1"], "SubnetIds": ["subnet-2"] } } },
+        }});
+        let r = diff(&old, &new);
+        let text = r.text();
+        assert!(text.contains("IAM:\n  + Role allows [\"s3:PutObject\"] on \"*\"\n  + Role denies [\"s3:DeleteObject\"] on \"*\"\n  - Role allows [\"s3:GetObject\"] on \"*\"\n"), "{text}");
+        assert!(text.contains("network:\n"), "{text}");
+        assert!(
+            text.contains("  + Sg allows in \"tcp\" port 22 \"0.0.0.0/0\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - Sg allows in \"tcp\" port 443 \"10.0.0.0/8\""),
+            "{text}"
+        );
+        assert!(text.contains("  + F runs in subnet \"subnet-2\""), "{text}");
+        assert!(text.contains("  - F runs in subnet \"subnet-1\""), "{text}");
+        assert!(
+            !text.contains("sg-1"),
+            "an unchanged group is not a row: {text}"
+        );
+        let j = r.json();
+        assert_eq!(
+            j["iam"][0],
+            json!({"change": "added", "resource": "Role", "kind": "statement", "description": "allows [\"s3:PutObject\"] on \"*\""})
+        );
+        assert_eq!(j["network"].as_array().unwrap().len(), 4);
+        // A Deny added narrows; only the Allow broadens.
+        let b = risks(&old, &new, &r).broadened;
+        assert_eq!(b, vec!["Role allows [\"s3:PutObject\"] on \"*\""]);
+    }
 
     #[test]
     fn data_loss_and_new_permissions_are_risks() {

@@ -174,6 +174,29 @@ pub fn role_name(service: &str, stage: &str) -> serde_json::Value {
 pub fn log_group_name(function_name: &str) -> String {
     format!("/aws/lambda/{function_name}")
 }
+
+/// The ECR repository built images are pushed to: `My_Svc`, `dev` → `serverless-my_svc-dev`
+/// (lower-cased, runs of `-` made one, no trailing `-`; v3's name, so a service v3 deployed
+/// keeps its repository).
+pub fn ecr_repository_name(service: &str, stage: &str) -> String {
+    let raw = format!("serverless-{service}-{stage}").to_lowercase();
+    let mut out = String::with_capacity(raw.len());
+    for ch in raw.chars() {
+        if !(ch == '-' && out.ends_with('-')) {
+            out.push(ch);
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// An image of `provider.ecr.images` before it is pushed (a dry run): its tag in the service's
+/// repository, `<account>.dkr.ecr.<region>.<suffix>/<repository>:<name>`, for CloudFormation
+/// to fill in.
+pub fn ecr_image_tag_uri(repository: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Fn::Sub": format!("${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repository}:{name}")
+    })
+}
 pub const BUCKET_ID: &str = "ServerlessDeploymentBucket";
 pub const BUCKET_POLICY_ID: &str = "ServerlessDeploymentBucketPolicy";
 
@@ -854,6 +877,19 @@ pub fn stream_event_source_mapping_id(function: &str, kind: &str, stream: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ecr_repository_names_are_v3s() {
+        assert_eq!(
+            ecr_repository_name("My_Svc", "dev"),
+            "serverless-my_svc-dev"
+        );
+        assert_eq!(ecr_repository_name("a--b-", "-"), "serverless-a-b");
+        assert_eq!(
+            ecr_repository_name("images", "prod"),
+            "serverless-images-prod"
+        );
+    }
 
     #[test]
     fn alb_names_are_v3s() {

@@ -94,9 +94,16 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
         match super::package::prebuilt_dir(&loaded.service, args.package.as_ref()) {
             Some(dir) => (
                 loaded.service.clone(),
-                prepared::read(&loaded.service, &dir)?,
+                prepared::read(&loaded.service, &dir).map_err(|e| loaded.locate(e))?,
             ),
             None => {
+                let loaded = super::package::resolve_images(
+                    ctx,
+                    loaded,
+                    Some((&aws, &rt)),
+                    crate::package::images::Builds::Push,
+                    &progress,
+                )?;
                 let out = loaded.service.dir.join(".serverless");
                 let (service, plan, built) =
                     super::package::build(&loaded, host.as_mut(), Some(&out), &progress)?;
@@ -104,6 +111,8 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
                 (service, prepared)
             }
         };
+    let mut service = service;
+    service.provider.stack.express |= args.express;
     let service = &service;
     if !args.approve && !service.provider.deployment_approval_never {
         rt.block_on(approve(&aws, service, &prepared.plan.update, &progress))?;

@@ -1,14 +1,16 @@
-//! `sls-rs diff [--json] [--fail]`: compiles the service as `package --dry-run` does, reads the
+//! `sls-rs diff [--json] [--fail] [--method changeset|template]`: compiles the service as `package --dry-run` does, reads the
 //! deployed template (`GetTemplate`) and each deployed function's `CodeSha256`, and prints what a
 //! deploy would change (`crate::diff`): resources added, removed, modified with their changed
-//! property paths, replaced, and the functions whose code changes. Nothing is written, locally
-//! or in AWS. Exit 0; with `--fail`, 2 when there are changes, so CI can ask for a review.
+//! property paths, replaced, and the functions whose code changes. Nothing is written
+//! locally; in AWS only a change set that is created, described and deleted unexecuted, for
+//! CloudFormation's own answer on replacement (`--method template` writes nothing there).
+//! Exit 0; with `--fail`, 2 when there are changes, so CI can ask for a review.
 
 use serde_json::json;
 
 use super::deploy::{connect_and_load, runtime};
 use super::Ctx;
-use crate::cli::DiffArgs;
+use crate::cli::{DiffArgs, DiffMethod};
 use crate::error::{Error, Result};
 use crate::package::Owner;
 use crate::progress::Progress;
@@ -20,6 +22,14 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
     let mut host =
         super::package::start_plugins(ctx, &loaded, "package").map_err(|e| loaded.locate(e))?;
     let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
+    // Tags are read from ECR; images sls-rs would build are compared by their tag.
+    let loaded = super::package::resolve_images(
+        ctx,
+        loaded,
+        Some((&aws, &rt)),
+        crate::package::images::Builds::ReadOnly,
+        &Progress::quiet(),
+    )?;
     let (service, plan, built) =
         super::package::build(&loaded, host.as_mut(), None, &Progress::quiet())?;
     drop(host);
@@ -30,7 +40,9 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
         // Code: each function's zip against what Lambda runs.
         let mut code = Vec::new();
         if deployed.is_some() {
-            let asks = service.functions.values().filter_map(|f| {
+            // An image's digest is in the template, so the resource diff shows it.
+            let zipped = service.functions.values().filter(|f| f.image.is_none());
+            let asks = zipped.filter_map(|f| {
                 let zip = built
                     .iter()
                     .find(|b| b.spec.owner == Owner::Function(f.key.clone()))
@@ -57,7 +69,30 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
         }
         Ok::<_, Error>((deployed, code))
     })?;
-    let report = crate::diff::diff(deployed.as_ref().unwrap_or(&json!({})), &plan.update);
+    let mut report = crate::diff::diff(deployed.as_ref().unwrap_or(&json!({})), &plan.update);
+    // CloudFormation's own answer on replacement, from a change set it computes and sls-rs
+    // deletes unexecuted.
+    if deployed.is_some() && args.method == DiffMethod::Changeset && !report.is_empty() {
+        let text = crate::plan::render(&plan.update);
+        if text.len() <= crate::deploy::update::INLINE_TEMPLATE_BYTES {
+            let body = crate::deploy::stack::Body::Inline(text);
+            let opts = crate::deploy::stack::StackOptions::of(&service);
+            let planned = rt.block_on(crate::deploy::stack::preview(&aws, &stack, &body, &opts))?;
+            report = crate::diff::with_change_set(report, &planned.unwrap_or_default());
+            for r in report.resources.iter_mut().filter(|r| r.kind.is_empty()) {
+                r.kind = plan.update["Resources"][&r.id]["Type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        } else {
+            // A change set of a larger template would need it uploaded first.
+            eprintln!(
+                "note: the template is over {} bytes; replacement comes from the resource schemas (--method template)",
+                crate::deploy::update::INLINE_TEMPLATE_BYTES
+            );
+        }
+    }
     let changes = !report.is_empty() || !code.is_empty();
     if args.json {
         let mut v = report.json();

@@ -19,6 +19,9 @@ pub struct Summary {
     pub region: String,
     pub stack: String,
     pub status: String,
+    /// The last operation ran in EXPRESS mode and its resources are still becoming ready
+    /// (`DetailedStatus: CONFIGURATION_COMPLETE`).
+    pub settling: bool,
     pub endpoints: Vec<String>,
     pub functions: Vec<(String, String)>,
     pub layers: Vec<(String, String)>,
@@ -119,6 +122,8 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
         region: service.region.clone(),
         stack: name,
         status: stack::status(&s),
+        settling: s.detailed_status()
+            == Some(&aws_sdk_cloudformation::types::DetailedStatus::ConfigurationComplete),
         endpoints,
         functions,
         layers,
@@ -127,8 +132,13 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
 }
 
 pub fn render(s: &Summary) -> String {
+    let settling = if s.settling {
+        ", resources still settling"
+    } else {
+        ""
+    };
     let mut out = format!(
-        "service: {}\nstage: {}\nregion: {}\nstack: {} ({})\n",
+        "service: {}\nstage: {}\nregion: {}\nstack: {} ({}{settling})\n",
         s.service, s.stage, s.region, s.stack, s.status
     );
     let mut section = |title: &str, lines: Vec<String>| {
@@ -165,6 +175,7 @@ pub fn to_json(s: &Summary) -> Value {
         "region": s.region,
         "stack": s.stack,
         "status": s.status,
+        "settling": s.settling,
         "endpoints": s.endpoints,
         "functions": s.functions.iter().map(|(k, n)| json!({ "key": k, "name": n })).collect::<Vec<_>>(),
         "layers": s.layers.iter().map(|(k, a)| json!({ "key": k, "arn": a })).collect::<Vec<_>>(),

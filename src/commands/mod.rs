@@ -44,6 +44,7 @@ pub fn run(inv: Invocation) -> Result<()> {
                 let args = crate::cli::DiffArgs {
                     json: false,
                     fail: false,
+                    method: crate::cli::DiffMethod::Changeset,
                 };
                 diff::run(&ctx, &args).map(|_| ())
             }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::error::{Diagnostic, Error, KeyPath, Result, Seg};
 use crate::manifest::variables::value_at;
 use crate::manifest::{Loaded, Service};
-use crate::package::{self, Built};
+use crate::package::{self, images, Built};
 use crate::plan::{self, Deployment, Plan};
 use crate::plugins::{lifecycle, Host};
 use crate::progress::Progress;
@@ -37,6 +37,39 @@ pub fn deployment() -> Result<Deployment> {
     Ok(Deployment {
         timestamp_ms: crate::clock::deployment_ms()?,
     })
+}
+
+/// Pins the service's images to digests ([`crate::package::images`]), connecting to AWS only
+/// when an image needs it: through `aws`, the command's connection, when it has one.
+pub fn resolve_images(
+    ctx: &Ctx,
+    mut loaded: Loaded,
+    aws: Option<(&crate::deploy::Aws, &tokio::runtime::Runtime)>,
+    builds: images::Builds,
+    progress: &Progress,
+) -> Result<Loaded> {
+    if !images::needs_aws(&loaded.service) {
+        return Ok(loaded);
+    }
+    let service = loaded.service.clone();
+    let resolved = match aws {
+        Some((aws, rt)) => images::resolve(service, aws, rt, builds, progress),
+        None => {
+            let rt = super::deploy::runtime()?;
+            let profile = ctx
+                .global
+                .aws_profile
+                .clone()
+                .or_else(|| service.provider.profile.clone());
+            let aws = rt.block_on(crate::deploy::Aws::connect(
+                &service.region,
+                profile.as_deref(),
+            ));
+            images::resolve(service, &aws, &rt, builds, progress)
+        }
+    };
+    loaded.service = resolved.map_err(|e| loaded.locate(e))?;
+    Ok(loaded)
 }
 
 /// Packages into `out`: zips, templates, state. Returns the plan and what was built.
@@ -267,6 +300,7 @@ pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
         }
         return super::stdout(&format!("{}\n", plan::render(&plan.update)));
     }
+    let loaded = resolve_images(ctx, loaded, None, images::Builds::Push, &progress)?;
     let out = output_dir(&loaded.service, args.package.as_ref());
     let (service, plan, built) = build(&loaded, host.as_mut(), Some(&out), &progress)?;
     if let Some(h) = host.as_mut() {

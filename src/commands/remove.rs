@@ -1,5 +1,5 @@
 //! `sls-rs remove`: empty the deployment bucket (every object version), delete the stack, wait,
-//! report, with the plugins' hooks around it. A stack that does not exist is a clean message
+//! remove the ECR repository built images went to, report, with the plugins' hooks around it. A stack that does not exist is a clean message
 //! and exit 0.
 
 use std::time::Duration;
@@ -79,6 +79,13 @@ fn remove_stack(
         let settled = stack::follow(aws, &name, base, timeout, &progress).await?;
         if !settled.ok {
             return Err(stack::failed(&name, "Deletion", &settled));
+        }
+        // The repository built images were pushed to, as v3 removes it.
+        if crate::package::images::remove_repository(aws, service).await? {
+            progress.line(&format!(
+                "removed ECR repository {}",
+                crate::naming::ecr_repository_name(&service.name, &service.stage)
+            ));
         }
         progress.line(&format!("removed {} (stack {name})", service.name));
         Ok(())

@@ -304,6 +304,15 @@ impl StackOptions {
         )
     }
 
+    /// CloudFormation's EXPRESS mode, when asked for; rollback stays as configured.
+    fn deployment_config(&self) -> Option<aws_sdk_cloudformation::types::DeploymentConfig> {
+        self.settings.express.then(|| {
+            aws_sdk_cloudformation::types::DeploymentConfig::builder()
+                .mode(aws_sdk_cloudformation::types::DeploymentConfigMode::Express)
+                .build()
+        })
+    }
+
     /// The stack policy document, when one is configured.
     fn policy(&self) -> Option<String> {
         (!self.settings.policy.is_empty())
@@ -322,6 +331,7 @@ macro_rules! stack_request {
             .set_role_arn($opts.settings.role_arn.clone())
             .set_rollback_configuration($opts.rollback())
             .set_stack_policy_body($opts.policy())
+            .set_deployment_config($opts.deployment_config())
             .disable_rollback($opts.settings.disable_rollback);
         match $body {
             Body::Inline(t) => req.template_body(t),
@@ -338,14 +348,16 @@ pub async fn create(aws: &Aws, name: &str, body: &Body, opts: &StackOptions) -> 
     Ok(())
 }
 
-/// Updates through a change set. `Ok(false)` when there was nothing to change.
-pub async fn update_with_change_set(
+/// Creates a change set of `body` for the stack and waits until CloudFormation has computed
+/// it: its ID, or `None` when there was nothing to change (the empty change set is deleted).
+async fn computed_change_set(
     aws: &Aws,
     name: &str,
     body: &Body,
     opts: &StackOptions,
-) -> Result<bool> {
-    let cs_name = format!("sls-rs-{}", crate::clock::now_ms());
+    prefix: &str,
+) -> Result<Option<String>> {
+    let cs_name = format!("{prefix}-{}", crate::clock::now_ms());
     let mut req = aws
         .cfn
         .create_change_set()
@@ -357,7 +369,8 @@ pub async fn update_with_change_set(
         .set_parameters(opts.parameters())
         .set_notification_arns(opts.notification_arns())
         .set_role_arn(opts.settings.role_arn.clone())
-        .set_rollback_configuration(opts.rollback());
+        .set_rollback_configuration(opts.rollback())
+        .set_deployment_config(opts.deployment_config());
     req = match body {
         Body::Inline(t) => req.template_body(t),
         Body::Url(u) => req.template_url(u),
@@ -378,7 +391,7 @@ pub async fn update_with_change_set(
             .await
             .map_err(|e| aws_error("DescribeChangeSet", &e))?;
         match cs.status() {
-            Some(ChangeSetStatus::CreateComplete) => break,
+            Some(ChangeSetStatus::CreateComplete) => return Ok(Some(id)),
             Some(ChangeSetStatus::Failed) => {
                 let reason = cs.status_reason().unwrap_or_default().to_string();
                 let _ = aws
@@ -392,7 +405,7 @@ pub async fn update_with_change_set(
                     || reason.contains("No updates are to be performed")
                     || reason.contains("no changes")
                 {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 return Err(Error::failed_with_hint(format!("CloudFormation refused the change set for {name}: {reason}"), "fix the template problem AWS names; `sls-rs package --dry-run` shows the template"));
             }
@@ -401,6 +414,99 @@ pub async fn update_with_change_set(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
     }
+}
+
+/// One resource's change as CloudFormation computed it in a change set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedChange {
+    pub logical_id: String,
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
+    pub action: String,
+    /// `True`, `False`, `Conditional` (for `Modify`).
+    pub replacement: Option<String>,
+    /// The properties whose change requires recreation: `(name, Always | Conditionally)`.
+    pub recreated_by: Vec<(String, String)>,
+}
+
+/// What CloudFormation would do with `body`: a change set created, described and deleted;
+/// nothing is executed. `None` when the change set has nothing in it.
+pub async fn preview(
+    aws: &Aws,
+    name: &str,
+    body: &Body,
+    opts: &StackOptions,
+) -> Result<Option<Vec<PlannedChange>>> {
+    let Some(id) = computed_change_set(aws, name, body, opts, "sls-rs-diff").await? else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let described: Result<()> = async {
+        loop {
+            let page = aws
+                .cfn
+                .describe_change_set()
+                .change_set_name(&id)
+                .stack_name(name)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("DescribeChangeSet", &e))?;
+            for c in page.changes() {
+                let Some(rc) = c.resource_change() else {
+                    continue;
+                };
+                let recreated_by = rc
+                    .details()
+                    .iter()
+                    .filter_map(|d| {
+                        let t = d.target()?;
+                        let how = t.requires_recreation()?.as_str();
+                        (how != "Never")
+                            .then(|| (t.name().unwrap_or_default().to_string(), how.to_string()))
+                    })
+                    .collect();
+                out.push(PlannedChange {
+                    logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                    action: rc
+                        .action()
+                        .map(|a| a.as_str().to_string())
+                        .unwrap_or_default(),
+                    replacement: rc.replacement().map(|r| r.as_str().to_string()),
+                    recreated_by,
+                });
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(());
+            }
+        }
+    }
+    .await;
+    // Deleted whether or not it could be read: a preview leaves nothing behind.
+    let deleted = aws
+        .cfn
+        .delete_change_set()
+        .change_set_name(&id)
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("DeleteChangeSet", &e));
+    described?;
+    deleted?;
+    Ok(Some(out))
+}
+
+/// Updates through a change set. `Ok(false)` when there was nothing to change.
+pub async fn update_with_change_set(
+    aws: &Aws,
+    name: &str,
+    body: &Body,
+    opts: &StackOptions,
+) -> Result<bool> {
+    let Some(id) = computed_change_set(aws, name, body, opts, "sls-rs").await? else {
+        return Ok(false);
+    };
     aws.cfn
         .execute_change_set()
         .change_set_name(&id)

@@ -10,16 +10,10 @@ use crate::error::{KeyPath, Seg};
 
 /// `(schema path, hint)`. In a schema path, a function, layer or `provider.s3` bucket name is
 /// `*`, and an event is named by its kind (`functions.*.events.http.operationId`).
-const NOT_YET: &[(&str, &str)] = &[
-    (
-        "provider.ecr",
-        "define what it configures under `resources:`, or deploy this service with the Serverless Framework v3 until sls-rs supports it",
-    ),
-    (
-        "provider.apiGateway.stage",
-        "remove it; the REST API's stage is the service's stage",
-    ),
-];
+const NOT_YET: &[(&str, &str)] = &[(
+    "provider.apiGateway.stage",
+    "remove it; the REST API's stage is the service's stage",
+)];
 
 /// The hint for a v3 key sls-rs refuses, when `path` is one.
 pub fn hint(path: &KeyPath) -> Option<&'static str> {

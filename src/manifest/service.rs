@@ -120,6 +120,8 @@ pub struct Provider {
     pub websocket_logs: Option<crate::events::api_logs::ApiLogs>,
     /// `provider.cloudFront.cachePolicies`: CachePolicyConfigs (without Name), by name.
     pub cloudfront_cache_policies: IndexMap<String, Value>,
+    /// `provider.ecr`: images functions name.
+    pub ecr: Ecr,
     /// `provider.s3`: buckets `s3` events create, by the key the events name them with.
     pub s3: IndexMap<String, crate::events::s3::BucketSettings>,
     /// How the stack itself is created and updated.
@@ -139,6 +141,10 @@ pub struct StackSettings {
     /// `provider.rollbackConfiguration`: alarms that roll a deploy back, and how long they are
     /// watched (minutes).
     pub rollback: Option<RollbackConfiguration>,
+    /// `provider.deploymentMode: express` (sls-rs's own key) or `deploy --express`:
+    /// CloudFormation's EXPRESS deployment configuration, where an operation completes once
+    /// resource configuration is applied and resources finish settling in the background.
+    pub express: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -421,13 +427,57 @@ pub enum RuntimeManagement {
     },
 }
 
-/// `image`: a container image, by URI (a string or an intrinsic).
+/// `image`: a container image, by URI or by the name of one of `provider.ecr.images`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
-    pub uri: Value,
+    pub source: ImageSource,
     /// `command`, `entryPoint`, `workingDirectory` as Lambda's `ImageConfig` (they override
     /// the image's CMD, ENTRYPOINT and WORKDIR).
     pub config: serde_json::Map<String, Value>,
+}
+
+/// Where a function's image comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageSource {
+    /// A URI (a string or an intrinsic): `repo@sha256:…`, or `repo:tag`, which packaging
+    /// resolves to the digest the tag names ([`crate::package::images`]).
+    Uri(Value),
+    /// A name in `provider.ecr.images`, which packaging builds and pushes, or whose `uri` it
+    /// takes.
+    Named(String),
+}
+
+/// `provider.ecr`: the images functions name, and the repository sls-rs pushes built ones to
+/// (`serverless-<service>-<stage>`, [`crate::naming::ecr_repository_name`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ecr {
+    pub scan_on_push: bool,
+    /// Images beyond this many expire (the repository's lifecycle policy).
+    pub max_image_count: Option<i64>,
+    pub images: IndexMap<String, EcrImage>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EcrImage {
+    /// `uri:` (or a URI as the whole value): an image pushed elsewhere.
+    Uri(String),
+    /// `path:` (or a path as the whole value): built with `docker` from a Dockerfile.
+    Build(ImageBuild),
+}
+
+/// How `docker build` builds one of `provider.ecr.images`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageBuild {
+    /// The build context, relative to the service directory.
+    pub path: String,
+    /// The Dockerfile, relative to `path` (default `Dockerfile`).
+    pub file: String,
+    pub build_args: IndexMap<String, String>,
+    /// Passed to `docker build` as they are.
+    pub build_options: Vec<String>,
+    pub cache_from: Vec<String>,
+    pub platform: Option<String>,
+    pub provenance: Option<String>,
 }
 
 /// `url`: a function URL.

@@ -6,6 +6,7 @@
 //! failure leaves the previous package untouched.
 
 pub mod archive;
+pub mod images;
 pub mod node_modules;
 pub mod prepared;
 pub mod select;
@@ -519,6 +520,60 @@ pub fn artifacts(built: &[Built]) -> Artifacts {
     a
 }
 
+/// `service`, `function:<key>`, `layer:<key>`: an artifact's owner in `serverless-state.json`.
+pub fn owner_name(owner: &Owner) -> String {
+    match owner {
+        Owner::Service => "service".into(),
+        Owner::Function(k) => format!("function:{k}"),
+        Owner::Layer(k) => format!("layer:{k}"),
+    }
+}
+
+pub fn owner_from_name(name: &str) -> Option<Owner> {
+    match name.split_once(':') {
+        None if name == "service" => Some(Owner::Service),
+        Some(("function", k)) => Some(Owner::Function(k.to_string())),
+        Some(("layer", k)) => Some(Owner::Layer(k.to_string())),
+        _ => None,
+    }
+}
+
+/// The settings that decide what goes into the zips, by key path, as resolved for the stage:
+/// the packaging settings, each function's handler, runtime, packaging and image, each layer's
+/// path and packaging. Two stages whose settings are equal package the same zips from the same
+/// files, so one stage's package deploys to the other.
+pub fn code_settings(service: &Service) -> Value {
+    let mut out = serde_json::Map::new();
+    let p = &service.package;
+    out.insert("package.patterns".into(), json!(p.patterns));
+    out.insert("package.individually".into(), json!(p.individually));
+    out.insert("package.artifact".into(), json!(p.artifact));
+    out.insert(
+        "package.excludeDevDependencies".into(),
+        json!(p.exclude_dev_dependencies),
+    );
+    for f in service.functions.values() {
+        let at = |k: &str| format!("functions.{}.{k}", f.key);
+        out.insert(at("handler"), json!(f.handler));
+        out.insert(at("runtime"), json!(f.runtime));
+        out.insert(at("package.patterns"), json!(f.package.patterns));
+        out.insert(at("package.individually"), json!(f.package.individually));
+        out.insert(at("package.artifact"), json!(f.package.artifact));
+        let image = f.image.as_ref().map(|i| match &i.source {
+            crate::manifest::service::ImageSource::Uri(v) => v.clone(),
+            crate::manifest::service::ImageSource::Named(n) => json!({ "name": n }),
+        });
+        out.insert(at("image"), json!(image));
+    }
+    for l in service.layers.values() {
+        let at = |k: &str| format!("layers.{}.{k}", l.key);
+        out.insert(at("path"), json!(l.path));
+        out.insert(at("package.patterns"), json!(l.package.patterns));
+        out.insert(at("package.artifact"), json!(l.package.artifact));
+    }
+    Value::Object(out)
+}
+
 /// `serverless-state.json`: what was packaged, in the parts of v3's shape tools read, plus the
 /// hashes the deployer compares.
 pub fn state(service: &Service, plan: &Plan, built: &[Built]) -> Value {
@@ -544,7 +599,10 @@ pub fn state(service: &Service, plan: &Plan, built: &[Built]) -> Value {
             "artifactDirectoryName": plan.directory,
             "artifact": service_artifact,
         },
-        "artifacts": built.iter().map(|b| json!({ "name": b.artifact.name, "sha256": b.artifact.sha256_hex, "size": b.artifact.size })).collect::<Vec<_>>(),
+        "artifacts": built.iter().map(|b| json!({ "name": b.artifact.name, "sha256": b.artifact.sha256_hex, "size": b.artifact.size, "owner": owner_name(&b.spec.owner) })).collect::<Vec<_>>(),
+        // What decided the zips' contents, so the package can be deployed to another stage
+        // whose configuration decides the same (`prepared::read`).
+        "code": code_settings(service),
         "generator": format!("sls-rs {}", env!("CARGO_PKG_VERSION")),
     })
 }

@@ -55,18 +55,19 @@ pub fn read(service: &Service, dir: &Path) -> Result<Prepared> {
         state["service"]["service"].as_str(),
         state["service"]["provider"]["stage"].as_str(),
     );
-    if packaged_for != (Some(service.name.as_str()), Some(service.stage.as_str())) {
+    if packaged_for.0 != Some(service.name.as_str()) {
         return Err(Error::failed_with_hint(
             format!(
-                "{} was packaged for {:?} stage {:?}, not {} stage {}",
+                "{} was packaged for service {:?}, not {}",
                 dir.display(),
                 packaged_for.0.unwrap_or("?"),
-                packaged_for.1.unwrap_or("?"),
                 service.name,
-                service.stage
             ),
-            "package again with the same --stage, or deploy without --package",
+            "deploy the package from its own service's directory, or deploy without --package",
         ));
+    }
+    if packaged_for.1 != Some(service.stage.as_str()) {
+        return for_stage(service, dir, &state, packaged_for.1.unwrap_or("?"));
     }
     let update = read(super::UPDATE_TEMPLATE)?;
     let create = if dir.join(super::CREATE_TEMPLATE).is_file() {
@@ -105,6 +106,111 @@ pub fn read(service: &Service, dir: &Path) -> Result<Prepared> {
         zips,
         plugin_files,
     })
+}
+
+/// A package built for stage `packaged` deployed to `service`'s stage: the zips as they are, the
+/// templates compiled for this stage. Only where the two stages decide the same zips
+/// ([`super::code_settings`]); plugins, which shape both the zips and the template while
+/// packaging, need a package per stage.
+fn for_stage(service: &Service, dir: &Path, state: &Value, packaged: &str) -> Result<Prepared> {
+    let hint_again = format!("package for stage {} (`sls-rs package --stage {} --package DIR`), or deploy without --package", service.stage, service.stage);
+    if !service.plugins.modules.is_empty() {
+        return Err(Error::failed_with_hint(
+            format!(
+                "{} was packaged for stage {packaged}, and this service's plugins run while packaging, shaping the zips and the template for a stage",
+                dir.display()
+            ),
+            hint_again,
+        ));
+    }
+    if super::images::needs_aws(service) {
+        return Err(Error::failed_with_hint(
+            format!(
+                "{} was packaged for stage {packaged}, and this service's images are pinned (and built, into the stage's own repository) while packaging",
+                dir.display()
+            ),
+            hint_again,
+        ));
+    }
+    let Some(then) = state["code"].as_object() else {
+        return Err(Error::failed_with_hint(
+            format!(
+                "{} was packaged for stage {packaged} by a version of sls-rs that did not record what decides its zips",
+                dir.display()
+            ),
+            hint_again,
+        ));
+    };
+    let now = super::code_settings(service);
+    let now = now.as_object().cloned().unwrap_or_default();
+    let mut keys: Vec<&String> = then.keys().chain(now.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let differs: Vec<String> = keys
+        .into_iter()
+        .filter(|k| then.get(*k) != now.get(*k))
+        .map(|k| {
+            let show = |v: Option<&Value>| crate::diff::short(&v.cloned(), 60);
+            format!(
+                "{k}: {} for {packaged}, {} for {}",
+                show(then.get(k)),
+                show(now.get(k)),
+                service.stage
+            )
+        })
+        .collect();
+    if !differs.is_empty() {
+        return Err(Error::failed_with_hint(
+            format!(
+                "{} was packaged for stage {packaged}, and what decides its code differs for stage {}:\n  {}",
+                dir.display(),
+                service.stage,
+                differs.join("\n  ")
+            ),
+            hint_again,
+        ));
+    }
+    let mut built = Vec::new();
+    for a in state["artifacts"].as_array().into_iter().flatten() {
+        let name = a["name"].as_str().unwrap_or_default().to_string();
+        let path = dir.join(&name);
+        let owner = a["owner"].as_str().and_then(super::owner_from_name);
+        let (Some(owner), true) = (owner, path.is_file()) else {
+            return Err(Error::failed_with_hint(
+                format!(
+                    "{} lists {name}, which is missing or has no owner",
+                    dir.display()
+                ),
+                hint_again,
+            ));
+        };
+        let hex = a["sha256"].as_str().unwrap_or_default().to_string();
+        let bytes: Vec<u8> = (0..hex.len() / 2)
+            .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect();
+        built.push(Built {
+            spec: super::Spec {
+                name: name.clone(),
+                owner,
+                source: super::Source::Prebuilt(path.clone()),
+            },
+            artifact: crate::plan::Artifact {
+                name,
+                sha256: {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                },
+                sha256_hex: hex,
+                size: a["size"].as_u64().unwrap_or(0),
+            },
+            path: Some(path),
+        });
+    }
+    let deployment = crate::plan::Deployment {
+        timestamp_ms: crate::clock::deployment_ms()?,
+    };
+    let plan = crate::plan::plan(service, &super::artifacts(&built), deployment)?;
+    Prepared::built(service, plan, &built, dir)
 }
 
 /// The files in the package at `dir` that are neither sls-rs's templates and state nor `zips`.

@@ -7,7 +7,8 @@ use sha2::{Digest, Sha256};
 use super::Compiler;
 use crate::error::{Diagnostic, KeyPath};
 use crate::manifest::service::{
-    Destination, DestinationKind, Function, RuntimeManagement, Tracing,
+    Destination, DestinationKind, EcrImage, Function, Image, ImageSource, RuntimeManagement,
+    Service, Tracing,
 };
 use crate::naming;
 
@@ -132,13 +133,33 @@ pub(super) fn tracing_mode(c: &Compiler, f: &Function) -> Option<&'static str> {
         .map(Tracing::mode)
 }
 
+/// The image a function runs. Packaging resolves names and tags to digests
+/// ([`crate::package::images`]); a dry run compiles what is known without AWS: a named image's
+/// tag in the service's repository.
+fn image_uri(s: &Service, image: &Image) -> Value {
+    match &image.source {
+        ImageSource::Uri(v) => v.clone(),
+        ImageSource::Named(name) => match s.provider.ecr.images.get(name) {
+            Some(EcrImage::Uri(uri)) => json!(uri),
+            _ => naming::ecr_image_tag_uri(&naming::ecr_repository_name(&s.name, &s.stage), name),
+        },
+    }
+}
+
+/// `…@sha256:<hex>` → `<hex>`: the image's code hash, as Lambda reports it.
+pub fn image_digest(uri: &Value) -> Option<String> {
+    let (_, digest) = uri.as_str()?.rsplit_once("@sha256:")?;
+    (digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| digest.to_ascii_lowercase())
+}
+
 fn function_properties(c: &mut Compiler, f: &Function) -> Option<Map<String, Value>> {
     let s = c.service;
     let fp = KeyPath::root().key("functions").key(f.key.clone());
     let mut p = Map::new();
     match &f.image {
         Some(image) => {
-            p.insert("Code".into(), json!({ "ImageUri": image.uri }));
+            p.insert("Code".into(), json!({ "ImageUri": image_uri(s, image) }));
             p.insert("PackageType".into(), json!("Image"));
             if !image.config.is_empty() {
                 p.insert("ImageConfig".into(), Value::Object(image.config.clone()));
@@ -369,9 +390,20 @@ pub(super) fn functions(c: &mut Compiler) {
             continue;
         };
         let id = naming::function_logical_id(&f.key);
-        let code_sha = match &f.image {
-            Some(_) => None,
-            None => c.artifacts.for_function(&f.key).map(|a| a.sha256.clone()),
+        // What the version's ID hashes for the code: the zip's hash, the image's digest, or
+        // (a dry run's image tag) its URI, so a new image publishes a new version.
+        let (code_sha, code_hash) = match &f.image {
+            Some(image) => {
+                let uri = image_uri(service, image);
+                let digest = image_digest(&uri);
+                let hash = digest.clone().unwrap_or_else(|| uri.to_string());
+                (digest, hash)
+            }
+            None => {
+                let sha = c.artifacts.for_function(&f.key).map(|a| a.sha256.clone());
+                let hash = sha.clone().unwrap_or_default();
+                (sha, hash)
+            }
         };
         let mut depends: Vec<Value> = Vec::new();
         if !f.disable_logs {
@@ -408,7 +440,7 @@ pub(super) fn functions(c: &mut Compiler) {
         // then does not keep it when it is replaced.
         if version_wanted || target_alias(f).is_some() {
             let layers = referenced_layers(c, &props);
-            let hash = version_hash(&props, code_sha.as_deref().unwrap_or(""), &layers);
+            let hash = version_hash(&props, &code_hash, &layers);
             let vid = naming::version_logical_id(&f.key, &hash);
             let mut vp = Map::new();
             vp.insert("FunctionName".into(), json!({ "Ref": id }));

@@ -8,6 +8,7 @@
 
 pub(crate) mod custom_resources;
 mod function;
+pub use function::image_digest;
 mod iam;
 mod limits;
 mod merge;

@@ -169,11 +169,19 @@ fn deploy_redeploy_change_info_remove() {
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["functions"][1]["name"], "shop-dev-worker");
 
-    // remove, then remove again.
+    // remove, then remove again. The repository built images go to goes too (v3's name for
+    // it), and no other.
+    moto.py("e = client('ecr')\nfor n in ['serverless-shop-dev', 'other']: e.create_repository(repositoryName=n)\nprint(1)");
     let out = sls(&dir, &moto, &["remove"]);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("emptied deployment bucket"), "{stderr}");
+    assert!(
+        stderr.contains("removed ECR repository serverless-shop-dev"),
+        "{stderr}"
+    );
+    let repos = moto.py("print(json.dumps([r['repositoryName'] for r in client('ecr').describe_repositories()['repositories']]))");
+    assert_eq!(repos, serde_json::json!(["other"]));
     let stacks = moto.py("print(json.dumps([s['StackName'] for s in client('cloudformation').list_stacks()['StackSummaries'] if s['StackStatus'] != 'DELETE_COMPLETE']))");
     assert_eq!(stacks, serde_json::json!([]));
     let out = sls(&dir, &moto, &["remove"]);
@@ -314,14 +322,75 @@ fn deploy_a_prepared_package_and_resolve_aws_variables() {
     );
     let env = moto.py("print(json.dumps(client('lambda').get_function(FunctionName='pkg-dev-hello')['Configuration']['Environment']['Variables']['SECRET']))");
     assert_eq!(env, serde_json::json!("s3cr3t"));
-    // The same package for another stage is refused.
+}
+
+/// Package once, deploy to every stage: the zips built for dev deploy to prod as they are,
+/// with prod's template and variables; a setting that decides the code differently for prod is
+/// refused with the key.
+#[test]
+fn one_package_deploys_to_every_stage() {
+    let moto = Moto::start();
+    let t = Test::service("service: once\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    STAGE_NAME: ${sls:stage}\ncustom:\n  handlers:\n    dev: handler.hello\n    prod: handler.hello\n    qa: handler.other\nfunctions:\n  hello:\n    handler: ${self:custom.handlers.${sls:stage}}\n");
+    let dir = t.path().to_path_buf();
+    let out = sls(&dir, &moto, &["package", "--package", "build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let zip_sha = |p: &std::path::Path| {
+        use sha2::Digest;
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            sha2::Sha256::digest(std::fs::read(p).unwrap()),
+        )
+    };
+    let packaged = zip_sha(&dir.join("build/once.zip"));
+    // The code changes after packaging: the package, not the directory, is deployed.
+    std::fs::write(
+        dir.join("handler.js"),
+        "module.exports.hello = async () => 'changed';\n",
+    )
+    .unwrap();
     let out = sls(
         &dir,
         &moto,
         &["deploy", "--package", "build", "--stage", "prod"],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("was packaged for"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = moto.py("c = client('lambda').get_function(FunctionName='once-prod-hello')['Configuration']\nprint(json.dumps([c['CodeSha256'], c['Environment']['Variables']['STAGE_NAME']]))");
+    assert_eq!(f, serde_json::json!([packaged, "prod"]));
+    assert_eq!(
+        zip_sha(&dir.join("build/once.zip")),
+        packaged,
+        "the zip was not rebuilt"
+    );
+    let stacks = moto.py("print(json.dumps(sorted(s['StackName'] for s in client('cloudformation').describe_stacks()['Stacks'])))");
+    assert_eq!(stacks, serde_json::json!(["once-prod"]));
+
+    // qa runs another handler: its code would differ, so the package is refused for it.
+    let out = sls(
+        &dir,
+        &moto,
+        &["deploy", "--package", "build", "--stage", "qa"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("was packaged for stage dev, and what decides its code differs for stage qa"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "functions.hello.handler: \"handler.hello\" for dev, \"handler.other\" for qa"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("sls-rs package --stage qa"), "{err}");
 }
 
 /// `provider.deploymentBucket`'s encryption goes with every upload (moto records it on each
@@ -802,6 +871,22 @@ fn diff_shows_what_a_deploy_would_change() {
         again.contains("! Q (AWS::SQS::Queue)"),
         "still not deployed: {again}"
     );
+    // On a terminal it asks; "n" changes nothing.
+    let (code, shown) = on_terminal(&dir, &moto, &["deploy"], "n");
+    assert_eq!(code, 1, "{shown}");
+    for needle in [
+        "this deploy of shop-dev needs approval",
+        "Q (AWS::SQS::Queue) is replaced (QueueName changes)",
+        "deploy anyway? [y/N]",
+        "deploy cancelled: nothing was changed",
+    ] {
+        assert!(
+            shown.contains(needle),
+            "{needle:?} on the terminal:\n{shown}"
+        );
+    }
+    let (_, again, _) = diff(&[]);
+    assert!(again.contains("! Q (AWS::SQS::Queue)"), "{again}");
     let out = sls(&dir, &moto, &["deploy", "--approve"]);
     assert!(
         out.status.success(),
@@ -822,6 +907,17 @@ fn diff_shows_what_a_deploy_would_change() {
         err.contains("IamRoleLambdaExecution allows [\"s3:DeleteObject\"] on \"*\""),
         "{err}"
     );
+    // Answered "y" on a terminal, it deploys.
+    let (code, shown) = on_terminal(&dir, &moto, &["deploy"], "y");
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("deploy anyway? [y/N]"), "{shown}");
+    let (_, after, _) = diff(&["--method", "template"]);
+    assert_eq!(after, "no changes to shop-dev\n");
+    // With `deploymentApproval: never`, a broader change deploys without asking.
+    let broader = broader.replace(
+        "Action: ['s3:DeleteObject']",
+        "Action: ['s3:DeleteObject', 's3:PutObject']",
+    );
     std::fs::write(
         dir.join("serverless.yml"),
         broader.replace(
@@ -836,4 +932,57 @@ fn diff_shows_what_a_deploy_would_change() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(
+        diff(&["--method", "template"]).1,
+        "no changes to shop-dev\n"
+    );
+}
+
+/// Runs sls-rs in `dir` on a pseudo-terminal (Python's `pty`), answering its question with
+/// `answer`: the exit code and everything the terminal showed.
+fn on_terminal(dir: &std::path::Path, moto: &Moto, args: &[&str], answer: &str) -> (i32, String) {
+    const SCRIPT: &str = r#"
+import json, os, pty, sys
+argv, answer = json.loads(sys.argv[1]), sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out, answered = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not answered and b"[y/N]" in out:
+        os.write(fd, answer.encode() + b"\n")
+        answered = True
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "shown": out.decode("utf-8", "replace")}))
+"#;
+    let cmd = common::sls_command(dir);
+    let mut argv = vec![cmd.get_program().to_string_lossy().to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let mut py = std::process::Command::new("python3");
+    py.current_dir(dir)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(serde_json::to_string(&argv).unwrap())
+        .arg(answer);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => py.env(k, v),
+            None => py.env_remove(k),
+        };
+    }
+    py.envs(moto.env());
+    let out = py.output().expect("python3");
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        v["code"].as_i64().unwrap() as i32,
+        v["shown"].as_str().unwrap().to_string(),
+    )
 }

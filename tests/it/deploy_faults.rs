@@ -470,3 +470,294 @@ fn deploy_function_reports_an_update_lambda_could_not_apply() {
         1
     );
 }
+
+#[test]
+fn express_mode_reaches_cloudformation_and_info_says_what_is_settling() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let t = Test::service(&SERVICE.replace(
+        "  runtime: nodejs22.x\n",
+        "  runtime: nodejs22.x\n  deploymentMode: express\n",
+    ));
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    // The stack is created and updated in EXPRESS mode, rollback left on.
+    for action in ["CreateStack", "CreateChangeSet"] {
+        let bodies = proxy.bodies(action);
+        assert_eq!(bodies.len(), 1, "{action}");
+        assert!(
+            bodies[0].contains("DeploymentConfig.Mode=EXPRESS"),
+            "{action}: {}",
+            bodies[0]
+        );
+    }
+    assert!(proxy.bodies("ExecuteChangeSet")[0].contains("DisableRollback=false"));
+
+    // The same stack from a service without the key: a plain deploy is STANDARD, and
+    // `deploy --express` asks for EXPRESS.
+    let t = Test::service(SERVICE);
+    proxy.clear();
+    change_code(&t);
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!proxy.bodies("CreateChangeSet")[0].contains("DeploymentConfig"));
+    proxy.clear();
+    std::fs::write(
+        t.path().join("handler.js"),
+        "module.exports.hello = async () => 'express';\n",
+    )
+    .unwrap();
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy", "--express"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(proxy.bodies("CreateChangeSet")[0].contains("DeploymentConfig.Mode=EXPRESS"));
+
+    // `info` on a stack whose resources are still settling says so.
+    proxy.rule(
+        "DescribeStacks",
+        None,
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded("describe-stacks-express.xml", "shop-dev", "UPDATE_COMPLETE"),
+        ),
+    );
+    let out = common::sls(t.path(), &["info".into()], &env(&moto, &proxy));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("stack: shop-dev (UPDATE_COMPLETE, resources still settling)"),
+        "{stdout}"
+    );
+    let out = common::sls(
+        t.path(),
+        &["info".into(), "--json".into()],
+        &env(&moto, &proxy),
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["settling"], true);
+}
+
+/// The diff test's service: memory, environment, an IAM statement, a DynamoDB key, a security
+/// group rule and the code each change between the two versions.
+fn diffed_service(second: bool) -> String {
+    let (memory, env, actions, key, port) = if second {
+        (
+            512,
+            "b",
+            "[dynamodb:GetItem, dynamodb:DeleteItem]",
+            "pk",
+            22,
+        )
+    } else {
+        (256, "a", "[dynamodb:GetItem]", "id", 443)
+    };
+    format!(
+        "service: shop
+provider:
+  name: aws
+  runtime: nodejs22.x
+  region: us-east-1
+  environment:
+    MODE: {env}
+  iam:
+    role:
+      statements:
+        - Effect: Allow
+          Action: {actions}
+          Resource: !GetAtt Table.Arn
+functions:
+  hello:
+    handler: handler.hello
+  worker:
+    handler: handler.hello
+    memorySize: {memory}
+resources:
+  Resources:
+    Table:
+      Type: AWS::DynamoDB::Table
+      Properties:
+        TableName: shop-dev-items
+        BillingMode: PAY_PER_REQUEST
+        AttributeDefinitions:
+          - AttributeName: {key}
+            AttributeType: S
+        KeySchema:
+          - AttributeName: {key}
+            KeyType: HASH
+    Sg:
+      Type: AWS::EC2::SecurityGroup
+      Properties:
+        GroupDescription: shop workers
+        SecurityGroupIngress:
+          - IpProtocol: tcp
+            FromPort: {port}
+            ToPort: {port}
+            CidrIp: 10.0.0.0/8
+"
+    )
+}
+
+#[test]
+fn diff_shows_each_change_in_its_table_and_both_methods_agree_on_replacement() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let t = Test::service(&diffed_service(false));
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy", "--approve"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(t.path().join("serverless.yml"), diffed_service(true)).unwrap();
+    change_code(&t);
+    let diff = |args: &[&str]| {
+        let mut all = vec!["diff".to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let out = common::sls(t.path(), &all, &env(&moto, &proxy));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&diff(&all)).unwrap()
+    };
+    let replacement = |v: &serde_json::Value| -> Vec<(String, serde_json::Value)> {
+        v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["logicalId"].as_str().unwrap().to_string(),
+                    r["replacement"].clone(),
+                )
+            })
+            .collect()
+    };
+
+    // Template-only: nothing written to AWS.
+    proxy.clear();
+    let by_template = json(&["--method", "template"]);
+    assert_eq!(proxy.count("CreateChangeSet"), 0);
+    assert_eq!(by_template["method"], "template");
+    // Exactly what changed, besides the new versions that follow.
+    let mut changed: Vec<&str> = by_template["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["note"].is_null())
+        .map(|r| r["logicalId"].as_str().unwrap())
+        .collect();
+    changed.sort_unstable();
+    assert_eq!(
+        changed,
+        [
+            "HelloLambdaFunction",
+            "IamRoleLambdaExecution",
+            "Sg",
+            "Table",
+            "WorkerLambdaFunction"
+        ]
+    );
+    let find = |v: &serde_json::Value, id: &str| {
+        v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["logicalId"] == id)
+            .unwrap()
+            .clone()
+    };
+    let worker = find(&by_template, "WorkerLambdaFunction");
+    let paths: Vec<&str> = worker["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "Properties.Environment.Variables.MODE",
+            "Properties.MemorySize"
+        ]
+    );
+    let table = find(&by_template, "Table");
+    assert_eq!(table["replacement"], true);
+    assert_eq!(table["replacedBy"], serde_json::json!(["KeySchema"]));
+    assert_eq!(
+        by_template["codeChanges"],
+        serde_json::json!(["hello", "worker"])
+    );
+    assert_eq!(
+        by_template["iam"],
+        serde_json::json!([{
+            "change": "added", "resource": "IamRoleLambdaExecution", "kind": "statement",
+            "description": "allows [\"dynamodb:GetItem\",\"dynamodb:DeleteItem\"] on {\"Fn::GetAtt\":[\"Table\",\"Arn\"]}"
+        }, {
+            "change": "removed", "resource": "IamRoleLambdaExecution", "kind": "statement",
+            "description": "allows [\"dynamodb:GetItem\"] on {\"Fn::GetAtt\":[\"Table\",\"Arn\"]}"
+        }])
+    );
+    assert_eq!(
+        by_template["network"],
+        serde_json::json!([{
+            "change": "added", "resource": "Sg", "kind": "ingress",
+            "description": "allows in \"tcp\" port 22 \"10.0.0.0/8\""
+        }, {
+            "change": "removed", "resource": "Sg", "kind": "ingress",
+            "description": "allows in \"tcp\" port 443 \"10.0.0.0/8\""
+        }])
+    );
+    let text = diff(&["--method", "template"]);
+    for line in [
+        "! Table (AWS::DynamoDB::Table): replaced (KeySchema changes)",
+        "    MemorySize: 256 → 512",
+        "    Environment.Variables.MODE: \"a\" → \"b\"",
+        "IAM:\n  + IamRoleLambdaExecution allows",
+        "network:\n  + Sg allows in \"tcp\" port 22",
+        "  - Sg allows in \"tcp\" port 443",
+        "code changes: hello, worker",
+    ] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+
+    // The change set method against moto, which reports every change as `Add`: the template's
+    // answer stands, and the change set is deleted unexecuted.
+    proxy.clear();
+    let by_moto = json(&[]);
+    assert_eq!(by_moto["method"], "changeset");
+    assert_eq!(proxy.count("CreateChangeSet"), 1);
+    assert_eq!(proxy.count("DeleteChangeSet"), 1);
+    assert_eq!(proxy.count("ExecuteChangeSet"), 0);
+    assert_eq!(replacement(&by_moto), replacement(&by_template));
+
+    // CloudFormation's own change set (recorded): the same replacements, from AWS.
+    proxy.clear();
+    proxy.rule(
+        "DescribeChangeSet",
+        Some("CreateChangeSet"),
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded("describe-change-set-replacement.xml", "shop-dev", ""),
+        ),
+    );
+    let by_change_set = json(&[]);
+    assert_eq!(by_change_set["method"], "changeset");
+    assert_eq!(proxy.count("DeleteChangeSet"), 1);
+    assert_eq!(proxy.count("ExecuteChangeSet"), 0);
+    assert_eq!(replacement(&by_change_set), replacement(&by_template));
+    assert_eq!(
+        find(&by_change_set, "Table")["replacedBy"],
+        serde_json::json!(["KeySchema"])
+    );
+    // Nothing was deployed: the stack still has the first version.
+    proxy.clear();
+    assert!(diff(&["--method", "template"]).contains("! Table"));
+}

@@ -7,6 +7,7 @@ mod custom_resources;
 mod deploy;
 mod deploy_faults;
 mod golden;
+mod images;
 mod invoke_local;
 mod invoke_remote;
 mod loader_fuzz;

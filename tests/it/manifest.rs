@@ -349,8 +349,8 @@ fn function_settings_are_checked_while_loading() {
     }
     assert_error(
         &svc("functions:\n  hello:\n    image:\n      name: app\n"),
-        "functions.hello.image.uri",
-        "the image has no `uri`",
+        "functions.hello.image.name",
+        "image `app` is neither an ECR image URI nor one of `provider.ecr.images`",
     );
     // What is right loads, and reaches the template.
     let l = load(&f("    url:\n      authorizer: aws_iam\n      cors: true\n    destinations:\n      onFailure: other\n    tracing: PassThrough\n    logs:\n      logFormat: JSON\n  other:\n    handler: handler.hello\n")).unwrap();

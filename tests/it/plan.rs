@@ -630,12 +630,13 @@ fn runtime_management_logging_per_function_versions_and_api_tracing() {
 #[test]
 fn settings_sls_rs_cannot_honour_are_not_silently_dropped() {
     Test::service(&format!(
-        "{HEAD}  ecr: {{images: {{}}}}\nfunctions:\n  a:\n    handler: handler.hello\n"
+        "{HEAD}  apiGateway: {{stage: prod}}\nfunctions:\n  a:\n    handler: handler.hello\n"
     ))
     .args(&["package", "--dry-run"])
     .status(1)
-    .stderr_has("error: `provider.ecr` is not supported by sls-rs yet")
-    .stderr_has("(provider.ecr)")
+    .stderr_has("error: `provider.apiGateway.stage` is not supported by sls-rs yet")
+    .stderr_has("(provider.apiGateway.stage)")
+    .stderr_has("the REST API's stage is the service's stage")
     .run();
 }
 

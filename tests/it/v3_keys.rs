@@ -75,6 +75,18 @@ const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
     ("provider.name", "aws, the only provider"),
     ("provider.cfnRole", "the stack's RoleARN at deploy"),
     (
+        "provider.ecr",
+        "the images functions name (none does in the sample)",
+    ),
+    (
+        "provider.ecr.scanOnPush",
+        "the ECR repository built images are pushed to (package stage)",
+    ),
+    (
+        "provider.ecr.maxImageCount",
+        "that repository's lifecycle policy (package stage)",
+    ),
+    (
         "provider.deploymentBucket.maxPreviousDeploymentArtifacts",
         "pruning old deployments after deploy",
     ),

@@ -200,7 +200,7 @@ fn function(
         );
     }
     let handler = c.opt_string(fm, "handler", fp);
-    let image = settings::image(fm.get("image"), &fp.key("image"), c);
+    let image = settings::image(fm.get("image"), &fp.key("image"), &s.provider.ecr, c);
     if handler.is_none() && image.is_none() {
         c.error(&fp.key("handler"), format!("function `{key}` has no `handler`"), "add `handler: file.export` (e.g. `handler.hello` for export `hello` of handler.js), or `image:` for a container image");
     }

@@ -30,6 +30,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "deploymentPrefix",
     "deploymentMethod",
     "deploymentApproval",
+    "deploymentMode",
     "versionFunctions",
     "architecture",
     "tracing",
@@ -62,6 +63,7 @@ const PROVIDER_KEYS: &[&str] = &[
     "alb",
     "s3",
     "cloudFront",
+    "ecr",
 ];
 
 pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -> Provider {
@@ -239,6 +241,7 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
     if let Some(v) = pm.get("s3").filter(|v| !v.is_null()) {
         p.s3 = crate::events::s3::parse_settings(v, &pp.key("s3"), c);
     }
+    p.ecr = super::settings::ecr(pm.get("ecr"), &pp.key("ecr"), c);
     if let Some(v) = pm.get("cloudFront").filter(|v| !v.is_null()) {
         p.cloudfront_cache_policies =
             crate::events::cloudfront::parse_settings(v, &pp.key("cloudFront"), c);
@@ -300,6 +303,18 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
         disable_rollback: c.opt_bool(pm, "disableRollback", pp).unwrap_or(false),
         role_arn: deployment_role(pm, pp, c),
         rollback: rollback_configuration(pm, pp, c),
+        express: match c.opt_string(pm, "deploymentMode", pp).as_deref() {
+            None | Some("standard") => false,
+            Some("express") => true,
+            Some(other) => {
+                c.error(
+                    &pp.key("deploymentMode"),
+                    format!("deployment mode `{other}` is not known"),
+                    "use `standard` (the default: a deploy ends when every resource is ready) or `express` (it ends once configuration is applied)",
+                );
+                false
+            }
+        },
         parameters: match pm.get("stackParameters") {
             Some(Value::Array(list)) => list
                 .iter()

@@ -1,5 +1,5 @@
 //! Function settings that become types here, so the planner meets no shape it has to check:
-//! `image`, `url`, `destinations`, `runtimeManagement`, `tracing` and `logs`.
+//! `image` (and `provider.ecr`, the images it names), `url`, `destinations`, `runtimeManagement`, `tracing` and `logs`.
 
 use serde_json::{json, Map, Value};
 
@@ -73,18 +73,55 @@ pub(super) fn runtime_management(
     }
 }
 
-/// `image: <uri>` or `image: { uri: … }`. (Images built from a `provider.ecr` name are not
-/// supported; `provider.ecr` says so where it is read.)
-pub(super) fn image(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<Image> {
-    let hint = "write `image: <account>.dkr.ecr.<region>.amazonaws.com/repo@sha256:…`";
+/// Whether `s` is an image URI rather than the name of one of `provider.ecr.images`: an ECR
+/// repository (`<account>.dkr.ecr.<region>.<suffix>/repo…`) or anything pinned by digest. A
+/// name is what v3 takes any other string for.
+pub fn is_image_uri(s: &str) -> bool {
+    let ecr = s.split_once('/').is_some_and(|(host, repo)| {
+        let parts: Vec<&str> = host.split('.').collect();
+        parts.len() >= 5
+            && !parts[0].is_empty()
+            && parts[0].bytes().all(|b| b.is_ascii_digit())
+            && parts[1] == "dkr"
+            && parts[2] == "ecr"
+            && !repo.is_empty()
+    });
+    ecr || s
+        .split_once("@sha256:")
+        .is_some_and(|(_, d)| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// `image: <uri> | <name>` or `image: { uri | name, command, entryPoint, workingDirectory }`.
+/// A name must be one of `provider.ecr.images` (`ecr`).
+pub(super) fn image(v: Option<&Value>, p: &KeyPath, ecr: &Ecr, c: &mut Checker) -> Option<Image> {
+    let hint = "write `image: <account>.dkr.ecr.<region>.amazonaws.com/repo@sha256:…`, or the name of one of `provider.ecr.images`";
+    let named = |name: &str, at: &KeyPath, c: &mut Checker| {
+        if !ecr.images.contains_key(name) {
+            let known: Vec<&str> = ecr.images.keys().map(String::as_str).collect();
+            c.error(
+                at,
+                format!("image `{name}` is neither an ECR image URI nor one of `provider.ecr.images`"),
+                if known.is_empty() {
+                    format!("define it under `provider.ecr.images.{name}` (`path:` to a directory with a Dockerfile, or `uri:`), or give the image's URI")
+                } else {
+                    format!("the images defined are {}; or give the image's URI", known.join(", "))
+                },
+            );
+        }
+        ImageSource::Named(name.to_string())
+    };
     match v? {
         Value::Null => None,
-        uri @ Value::String(_) => Some(Image {
-            uri: uri.clone(),
+        Value::String(s) if is_image_uri(s) => Some(Image {
+            source: ImageSource::Uri(json!(s)),
+            config: Map::new(),
+        }),
+        Value::String(s) => Some(Image {
+            source: named(s, p, c),
             config: Map::new(),
         }),
         v if is_intrinsic(v) => Some(Image {
-            uri: v.clone(),
+            source: ImageSource::Uri(v.clone()),
             config: Map::new(),
         }),
         Value::Object(m) => {
@@ -93,13 +130,6 @@ pub(super) fn image(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<I
                 &["uri", "name", "command", "entryPoint", "workingDirectory"],
                 p,
             );
-            if m.contains_key("name") {
-                c.error(
-                    &p.key("name"),
-                    "images built from `provider.ecr.images` are not supported by sls-rs yet",
-                    "build and push the image yourself and give its `uri` (repo@sha256:…)",
-                );
-            }
             let mut config = Map::new();
             for (key, cfn) in [("command", "Command"), ("entryPoint", "EntryPoint")] {
                 match m.get(key) {
@@ -120,13 +150,36 @@ pub(super) fn image(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<I
             if let Some(w) = c.opt_string(m, "workingDirectory", p) {
                 config.insert("WorkingDirectory".into(), json!(w));
             }
-            match m.get("uri") {
-                Some(uri) if uri.is_string() || is_intrinsic(uri) => Some(Image {
-                    uri: uri.clone(),
+            let uri = m.get("uri").filter(|v| !v.is_null());
+            let name = m.get("name").filter(|v| !v.is_null());
+            match (uri, name) {
+                (Some(_), Some(_)) => {
+                    c.error(
+                        p,
+                        "the image has both `uri` and `name`",
+                        "give one: `uri` for an image pushed elsewhere, `name` for one of `provider.ecr.images`",
+                    );
+                    None
+                }
+                (Some(uri), None) if uri.is_string() || is_intrinsic(uri) => Some(Image {
+                    source: ImageSource::Uri(uri.clone()),
                     config,
                 }),
-                _ => {
-                    c.error(&p.key("uri"), "the image has no `uri`", hint);
+                (None, Some(Value::String(n))) => Some(Image {
+                    source: named(n, &p.key("name"), c),
+                    config,
+                }),
+                (Some(other), None) | (None, Some(other)) => {
+                    let key = if uri.is_some() { "uri" } else { "name" };
+                    c.error(
+                        &p.key(key),
+                        format!("image `{key}` must be a string, not {}", show(other)),
+                        hint,
+                    );
+                    None
+                }
+                (None, None) => {
+                    c.error(p, "the image has neither `uri` nor `name`", hint);
                     None
                 }
             }
@@ -140,6 +193,187 @@ pub(super) fn image(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Option<I
             None
         }
     }
+}
+
+/// `provider.ecr: { scanOnPush, maxImageCount, images: { name: <path or uri> | {…} } }`, with
+/// v3's rules: an image has a `uri` or a `path`, and build settings only with a `path`.
+pub(super) fn ecr(v: Option<&Value>, p: &KeyPath, c: &mut Checker) -> Ecr {
+    let mut out = Ecr::default();
+    let Some(m) = v.filter(|v| !v.is_null()).and_then(|v| c.map(v, p)) else {
+        return out;
+    };
+    c.unknown_keys(m, &["scanOnPush", "maxImageCount", "images"], p);
+    out.scan_on_push = c.opt_bool(m, "scanOnPush", p).unwrap_or(false);
+    out.max_image_count = c.opt_int(m, "maxImageCount", p, 1, 10_000);
+    let ip = p.key("images");
+    let Some(images) = m.get("images").and_then(|v| c.map(v, &ip)) else {
+        c.error(
+            &ip,
+            "`provider.ecr` has no `images`",
+            "name each image: `images: { app: { path: ./ } }` builds ./Dockerfile",
+        );
+        return out;
+    };
+    const BUILD: &[&str] = &[
+        "buildArgs",
+        "buildOptions",
+        "cacheFrom",
+        "platform",
+        "provenance",
+        "file",
+    ];
+    for (name, v) in images {
+        let np = ip.key(name.clone());
+        let valid_name = !name.is_empty()
+            && name.len() <= 128
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            && name.as_bytes()[0].is_ascii_alphanumeric();
+        if !valid_name {
+            c.error(
+                &np,
+                format!("image name `{name}` cannot be a Docker tag"),
+                "use letters, digits, `-`, `_` and `.`, starting with a letter or digit (the name tags the image)",
+            );
+            continue;
+        }
+        let image = match v {
+            Value::String(s) if is_image_uri(s) => Some(EcrImage::Uri(s.clone())),
+            Value::String(s) => Some(EcrImage::Build(ImageBuild {
+                path: s.clone(),
+                file: "Dockerfile".into(),
+                build_args: IndexMap::new(),
+                build_options: Vec::new(),
+                cache_from: Vec::new(),
+                platform: None,
+                provenance: None,
+            })),
+            Value::Object(im) => {
+                let mut keys = vec!["uri", "path"];
+                keys.extend_from_slice(BUILD);
+                c.unknown_keys(im, &keys, &np);
+                let uri = c.opt_string(im, "uri", &np);
+                let path = c.opt_string(im, "path", &np);
+                match (uri, path) {
+                    (Some(_), Some(_)) => {
+                        c.error(
+                            &np,
+                            format!("image `{name}` has both `uri` and `path`"),
+                            "give `path` to build it here, or `uri` for an image pushed elsewhere",
+                        );
+                        None
+                    }
+                    (None, None) => {
+                        c.error(
+                            &np,
+                            format!("image `{name}` has neither `uri` nor `path`"),
+                            "give `path` (a directory with a Dockerfile) to build it, or `uri`",
+                        );
+                        None
+                    }
+                    (Some(uri), None) => {
+                        for key in BUILD
+                            .iter()
+                            .filter(|k| im.get(**k).is_some_and(|v| !v.is_null()))
+                        {
+                            c.error(
+                                &np.key(*key),
+                                format!("image `{name}` has `{key}` and a `uri`; an image given by URI is not built"),
+                                format!("remove `{key}`, or build the image here with `path` instead of `uri`"),
+                            );
+                        }
+                        if !is_image_uri(&uri) {
+                            c.error(
+                                &np.key("uri"),
+                                format!("`{uri}` is not an ECR image URI"),
+                                "write `<account>.dkr.ecr.<region>.amazonaws.com/repo:tag` or `…/repo@sha256:…`",
+                            );
+                        }
+                        Some(EcrImage::Uri(uri))
+                    }
+                    (None, Some(path)) => {
+                        let build_args = string_entries(im, "buildArgs", &np, c);
+                        Some(EcrImage::Build(ImageBuild {
+                            path,
+                            file: c
+                                .opt_string(im, "file", &np)
+                                .unwrap_or_else(|| "Dockerfile".into()),
+                            build_args,
+                            build_options: string_list(im, "buildOptions", &np, c),
+                            cache_from: string_list(im, "cacheFrom", &np, c),
+                            platform: c.opt_string(im, "platform", &np),
+                            provenance: c.opt_string(im, "provenance", &np),
+                        }))
+                    }
+                }
+            }
+            other => {
+                c.error(
+                    &np,
+                    format!(
+                        "image `{name}` must be a path, a URI or a map, not {}",
+                        type_name(other)
+                    ),
+                    "write `path: ./` to build ./Dockerfile, or `uri: …`",
+                );
+                None
+            }
+        };
+        if let Some(image) = image {
+            out.images.insert(name.clone(), image);
+        }
+    }
+    out
+}
+
+/// A list of strings (`buildOptions`, `cacheFrom`).
+fn string_list(m: &Map<String, Value>, key: &str, p: &KeyPath, c: &mut Checker) -> Vec<String> {
+    match m.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| c.string(v, &p.key(key).index(i)))
+            .collect(),
+        Some(other) => {
+            c.error(
+                &p.key(key),
+                format!("`{key}` must be a list of strings, not {}", show(other)),
+                format!("write `{key}: [\"…\"]`"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// A map of names to strings (`buildArgs`).
+fn string_entries(
+    m: &Map<String, Value>,
+    key: &str,
+    p: &KeyPath,
+    c: &mut Checker,
+) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    match m.get(key) {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(entries)) => {
+            for (k, v) in entries {
+                if let Some(s) = c.string(v, &p.key(key).key(k.clone())) {
+                    out.insert(k.clone(), s);
+                }
+            }
+        }
+        Some(other) => c.error(
+            &p.key(key),
+            format!(
+                "`{key}` must be a map of names to values, not {}",
+                show(other)
+            ),
+            format!("write `{key}: {{ NAME: value }}`"),
+        ),
+    }
+    out
 }
 
 /// `url: true` or `url: { authorizer, cors, invokeMode }`, with v3's CORS defaults.
