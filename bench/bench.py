@@ -6,7 +6,8 @@ run, against the reference tools on the same inputs.
   invoke     sls-rs invoke local  vs  osls@3 invoke local                   the seed's handler
   zipping    sls-rs package   vs  zip -r -X                                   ~20,000 files, ~100 MB
   deploying  sls-rs deploy    against moto on loopback: full deploy, no-change redeploy,
-             diff (unchanged, and a change by change set and by template), deploy function
+             diff (unchanged, and a change by change set and by template), deploy function,
+             compose deploy of three unchanged services
 
 Each command runs `--runs` times (after one warm-up); the median wall time and the largest
 peak RSS (GNU time's %M) are reported. Inputs are generated under bench/out/ (ignored
@@ -233,6 +234,24 @@ def main():
             # Each run appends a line with the shell's PID, so the code differs every time.
             changed_run = measure(["sh", "-c", f"printf '\\n// %s\\n' $$ >> handler.js && exec {SLS_RS} deploy function -f hello --quiet"], dep, denv, runs=args.runs, warmup=1)
             handler.write_text(original)
+            # compose: three services (api takes queue's output as a parameter), deployed once,
+            # then deployed again unchanged.
+            comp = OUT / "compose"
+            if comp.exists():
+                shutil.rmtree(comp)
+            services = {
+                "queue": "service: queue\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  deploymentMethod: direct\nfunctions:\n  hello:\n    handler: handler.hello\nresources:\n  Resources:\n    Jobs:\n      Type: AWS::SQS::Queue\n  Outputs:\n    QueueUrl:\n      Value: !Ref Jobs\n",
+                "api": "service: api\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  environment:\n    QUEUE_URL: ${param:queueUrl}\nfunctions:\n  hello:\n    handler: handler.hello\n",
+                "jobs": "service: jobs\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  hello:\n    handler: handler.hello\n",
+            }
+            for name, yml in services.items():
+                (comp / name).mkdir(parents=True)
+                (comp / name / "serverless.yml").write_text(yml)
+                (comp / name / "handler.js").write_text("module.exports.hello = async () => 1;\n")
+            (comp / "serverless-compose.yml").write_text("services:\n  queue:\n    path: queue\n  api:\n    path: api\n    params:\n      queueUrl: ${queue.QueueUrl}\n  jobs:\n    path: jobs\n")
+            subprocess.run([str(SLS_RS), "compose", "deploy", "--quiet"], cwd=comp, env=denv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            compose_same = measure([str(SLS_RS), "compose", "deploy", "--quiet"], comp, denv, runs=args.runs, warmup=1)
+            lines.append(f"| compose deploy of three unchanged services (moto) | {compose_same[0] * 1000:.1f} ms, {compose_same[1]:.1f} MB | target < 1 s | |")
             lines.append(f"| deploy function, code unchanged (moto) | {same[0] * 1000:.1f} ms, {same[1]:.1f} MB | target < 150 ms | |")
             lines.append(f"| deploy function, code changed (moto) | {changed_run[0] * 1000:.1f} ms, {changed_run[1]:.1f} MB | target < 500 ms | |")
         finally:

@@ -72,9 +72,33 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// What a deploy would change, per resource, against the deployed stack (nothing is written)
     Diff(DiffArgs),
+    /// The services of serverless-compose.yml together, in dependency order (`deploy`,
+    /// `remove`, `package`, `info` and `outputs` run where that file is do the same)
+    Compose(ComposeArgs),
     /// A command a plugin of the service declares (`sls-rs offline`, `sls-rs prune -n 3`)
     #[command(external_subcommand)]
     Plugin(Vec<String>),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ComposeArgs {
+    #[arg(value_enum)]
+    pub action: ComposeAction,
+    /// Only these services (comma-separated); the outputs of others are read from their stacks
+    #[arg(long, value_delimiter = ',', value_name = "NAME,…")]
+    pub service: Vec<String>,
+    /// How many services run at once
+    #[arg(long = "max-concurrency", value_name = "N", default_value_t = 4)]
+    pub max_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ComposeAction {
+    Deploy,
+    Remove,
+    Package,
+    Info,
+    Outputs,
 }
 
 #[derive(Debug, Args)]

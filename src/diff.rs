@@ -32,6 +32,11 @@ fn replacement_data() -> &'static ReplacementData {
     DATA.get_or_init(|| serde_json::from_str(REPLACEMENT).unwrap_or_default())
 }
 
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Add,
@@ -443,14 +448,23 @@ impl Report {
 
     /// The report for people: `+` add, `-` remove, `~` modify, `!` replace.
     pub fn text(&self) -> String {
+        self.styled(false)
+    }
+
+    /// The report for people, its resource and table lines coloured (ANSI) when `colour`:
+    /// green added, red removed or replaced, yellow modified.
+    pub fn styled(&self, colour: bool) -> String {
         let mut out = String::new();
         for r in &self.resources {
-            let mark = match r.action {
-                Action::Add => '+',
-                Action::Remove => '-',
-                Action::Modify if !r.replaced_by.is_empty() => '!',
-                Action::Modify => '~',
+            let (mark, style) = match r.action {
+                Action::Add => ('+', GREEN),
+                Action::Remove => ('-', RED),
+                Action::Modify if !r.replaced_by.is_empty() => ('!', RED),
+                Action::Modify => ('~', YELLOW),
             };
+            if colour {
+                out.push_str(style);
+            }
             out.push_str(&format!("{mark} {} ({})", r.id, r.kind));
             if !r.replaced_by.is_empty() {
                 out.push_str(&format!(
@@ -465,6 +479,9 @@ impl Report {
             } else if let Some(n) = &r.note {
                 out.push_str(&format!(": {n}"));
             }
+            if colour {
+                out.push_str(RESET);
+            }
             out.push('\n');
             for c in &r.changes {
                 out.push_str(&format!(
@@ -475,8 +492,8 @@ impl Report {
                 ));
             }
         }
-        out.push_str(&table_text("IAM", &self.iam));
-        out.push_str(&table_text("network", &self.network));
+        out.push_str(&table_text("IAM", &self.iam, colour));
+        out.push_str(&table_text("network", &self.network, colour));
         if !self.outputs.is_empty() {
             out.push_str("outputs:\n");
             for c in &self.outputs {
@@ -876,17 +893,19 @@ pub fn tables(old: &Value, new: &Value) -> (Vec<Row>, Vec<Row>) {
 }
 
 /// The text of a table: `+` added, `-` removed.
-pub fn table_text(title: &str, rows: &[Row]) -> String {
+pub fn table_text(title: &str, rows: &[Row], colour: bool) -> String {
     if rows.is_empty() {
         return String::new();
     }
     let mut out = format!("{title}:\n");
     for r in rows {
-        out.push_str(&format!(
-            "  {} {}\n",
-            if r.added { '+' } else { '-' },
-            r.text()
-        ));
+        let (mark, style) = if r.added { ('+', GREEN) } else { ('-', RED) };
+        let line = format!("  {mark} {}", r.text());
+        if colour {
+            out.push_str(&format!("{style}{line}{RESET}\n"));
+        } else {
+            out.push_str(&format!("{line}\n"));
+        }
     }
     out
 }

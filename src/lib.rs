@@ -14,6 +14,7 @@ pub mod cfn;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod compose;
 pub mod deploy;
 pub mod diff;
 pub mod error;

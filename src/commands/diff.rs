@@ -114,7 +114,7 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
         Some(_) if !changes => format!("no changes to {stack}\n"),
         Some(_) => format!("changes to {stack}:\n"),
     };
-    text.push_str(&report.text());
+    text.push_str(&report.styled(super::stdout_colour()));
     if !code.is_empty() {
         text.push_str(&format!("code changes: {}\n", code.join(", ")));
     }

@@ -1,6 +1,7 @@
 //! One module per command. Each takes the parsed command line and does its one job; what they
 //! share (finding and loading the service, showing warnings) is here.
 
+pub mod compose;
 pub mod deploy;
 pub mod deploy_function;
 pub mod diff;
@@ -36,6 +37,9 @@ pub fn run(inv: Invocation) -> Result<()> {
         global: cli.global,
         custom,
     };
+    if let Some(args) = compose_instead(&ctx, &cli.command) {
+        return compose::run(&ctx, &args);
+    }
     match cli.command {
         Command::Print(args) => print::run(&ctx, &args),
         Command::Package(args) => package::run(&ctx, &args),
@@ -71,6 +75,7 @@ pub fn run(inv: Invocation) -> Result<()> {
         }
         Command::Info(args) => info::run(&ctx, &args),
         Command::Invoke(cmd) => invoke::run(&ctx, &cmd),
+        Command::Compose(args) => compose::run(&ctx, &args),
         Command::Plugin(words) => plugin::run(&ctx, &words),
     }
 }
@@ -190,5 +195,55 @@ impl Ctx {
             }
         }
         Ok(loaded)
+    }
+}
+
+/// Whether stdout gets colour: a terminal, and `NO_COLOR` not set (no-color.org).
+pub fn stdout_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The compose run a command means where `serverless-compose.yml` is and no service
+/// configuration (v3's compose): `deploy`, `remove`, `package`, `info`, and `api:deploy` for one
+/// service.
+fn compose_instead(ctx: &Ctx, command: &Command) -> Option<crate::cli::ComposeArgs> {
+    use crate::cli::{ComposeAction, ComposeArgs};
+    let dir = std::env::current_dir().ok()?;
+    if ctx.global.config.is_some() || crate::compose::find(&dir).is_none() {
+        return None;
+    }
+    if manifest::find_config(&dir, None).is_ok() {
+        return None;
+    }
+    let whole = |action| ComposeArgs {
+        action,
+        service: Vec::new(),
+        max_concurrency: 4,
+    };
+    match command {
+        Command::Deploy(cmd) if cmd.what.is_none() && !cmd.args.dry_run => {
+            Some(whole(ComposeAction::Deploy))
+        }
+        Command::Remove(_) => Some(whole(ComposeAction::Remove)),
+        Command::Package(args) if !args.dry_run => Some(whole(ComposeAction::Package)),
+        Command::Info(_) => Some(whole(ComposeAction::Info)),
+        Command::Plugin(words) => {
+            let (service, verb) = words.first()?.split_once(':')?;
+            let action = match verb {
+                "deploy" => ComposeAction::Deploy,
+                "remove" => ComposeAction::Remove,
+                "package" => ComposeAction::Package,
+                "info" => ComposeAction::Info,
+                "outputs" => ComposeAction::Outputs,
+                _ => return None,
+            };
+            Some(ComposeArgs {
+                action,
+                service: vec![service.to_string()],
+                max_concurrency: 1,
+            })
+        }
+        _ => None,
     }
 }

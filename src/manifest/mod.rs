@@ -365,7 +365,7 @@ impl Loaded {
 /// Gives diagnostics about `text` (shown as `shown`) their file, and the line and column their
 /// key paths point at. The text is parsed for positions once, and only if a diagnostic has a
 /// key path: the happy path never pays for it.
-fn locate_all(text: &str, shown: &Path, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+pub fn locate_all(text: &str, shown: &Path, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let positions = diags
         .iter()
         .any(|d| d.path.is_some())

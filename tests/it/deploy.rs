@@ -872,7 +872,7 @@ fn diff_shows_what_a_deploy_would_change() {
         "still not deployed: {again}"
     );
     // On a terminal it asks; "n" changes nothing.
-    let (code, shown) = on_terminal(&dir, &moto, &["deploy"], "n");
+    let (code, shown) = common::on_terminal(&dir, &moto.env(), &["deploy"], "n");
     assert_eq!(code, 1, "{shown}");
     for needle in [
         "this deploy of shop-dev needs approval",
@@ -908,7 +908,7 @@ fn diff_shows_what_a_deploy_would_change() {
         "{err}"
     );
     // Answered "y" on a terminal, it deploys.
-    let (code, shown) = on_terminal(&dir, &moto, &["deploy"], "y");
+    let (code, shown) = common::on_terminal(&dir, &moto.env(), &["deploy"], "y");
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("deploy anyway? [y/N]"), "{shown}");
     let (_, after, _) = diff(&["--method", "template"]);
@@ -936,53 +936,4 @@ fn diff_shows_what_a_deploy_would_change() {
         diff(&["--method", "template"]).1,
         "no changes to shop-dev\n"
     );
-}
-
-/// Runs sls-rs in `dir` on a pseudo-terminal (Python's `pty`), answering its question with
-/// `answer`: the exit code and everything the terminal showed.
-fn on_terminal(dir: &std::path::Path, moto: &Moto, args: &[&str], answer: &str) -> (i32, String) {
-    const SCRIPT: &str = r#"
-import json, os, pty, sys
-argv, answer = json.loads(sys.argv[1]), sys.argv[2]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out, answered = b"", False
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-    if not answered and b"[y/N]" in out:
-        os.write(fd, answer.encode() + b"\n")
-        answered = True
-_, status = os.waitpid(pid, 0)
-print(json.dumps({"code": os.waitstatus_to_exitcode(status), "shown": out.decode("utf-8", "replace")}))
-"#;
-    let cmd = common::sls_command(dir);
-    let mut argv = vec![cmd.get_program().to_string_lossy().to_string()];
-    argv.extend(args.iter().map(|a| a.to_string()));
-    let mut py = std::process::Command::new("python3");
-    py.current_dir(dir)
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg(serde_json::to_string(&argv).unwrap())
-        .arg(answer);
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => py.env(k, v),
-            None => py.env_remove(k),
-        };
-    }
-    py.envs(moto.env());
-    let out = py.output().expect("python3");
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (
-        v["code"].as_i64().unwrap() as i32,
-        v["shown"].as_str().unwrap().to_string(),
-    )
 }

@@ -760,4 +760,41 @@ fn diff_shows_each_change_in_its_table_and_both_methods_agree_on_replacement() {
     // Nothing was deployed: the stack still has the first version.
     proxy.clear();
     assert!(diff(&["--method", "template"]).contains("! Table"));
+
+    // On a terminal the report is coloured, unless NO_COLOR says not to; in a pipe it never is.
+    let mut tty_env = env(&moto, &proxy);
+    let (code, shown) = common::on_terminal(t.path(), &tty_env, &["diff"], "");
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("\x1b[31m! Table (AWS::DynamoDB::Table)"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\x1b[32m  + Sg allows in"), "{shown:?}");
+    tty_env.push(("NO_COLOR".into(), "1".into()));
+    let (_, plain) = common::on_terminal(t.path(), &tty_env, &["diff"], "");
+    assert!(
+        plain.contains("! Table") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+    assert!(!diff(&[]).contains('\x1b'));
+
+    // Replacing the table loses its items: refused in CI without --approve, asked on a terminal.
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Table (AWS::DynamoDB::Table) is replaced (KeySchema changes): the new one starts empty"),
+        "{err}"
+    );
+    assert!(err.contains("--approve"), "{err}");
+    let (code, shown) = common::on_terminal(t.path(), &env(&moto, &proxy), &["deploy"], "n");
+    assert_eq!(code, 1, "{shown}");
+    assert!(
+        shown.contains("Table (AWS::DynamoDB::Table) is replaced"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("deploy cancelled: nothing was changed"),
+        "{shown}"
+    );
+    assert_eq!(proxy.count("ExecuteChangeSet"), 0, "nothing was deployed");
 }

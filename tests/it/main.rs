@@ -3,6 +3,7 @@
 
 mod common;
 
+mod compose;
 mod custom_resources;
 mod deploy;
 mod deploy_faults;

@@ -458,3 +458,57 @@ pub fn aws_env(endpoint: &str) -> Vec<(String, String)> {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
 }
+
+/// Runs sls-rs in `dir` on a pseudo-terminal (Python's `pty`), answering its question with
+/// `answer` when it asks `[y/N]`: the exit code and everything the terminal showed.
+pub fn on_terminal(
+    dir: &Path,
+    env: &[(String, String)],
+    args: &[&str],
+    answer: &str,
+) -> (i32, String) {
+    const SCRIPT: &str = r#"
+import json, os, pty, sys
+argv, answer = json.loads(sys.argv[1]), sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out, answered = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not answered and b"[y/N]" in out:
+        os.write(fd, answer.encode() + b"\n")
+        answered = True
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "shown": out.decode("utf-8", "replace")}))
+"#;
+    let cmd = sls_command(dir);
+    let mut argv = vec![cmd.get_program().to_string_lossy().to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let mut py = std::process::Command::new("python3");
+    py.current_dir(dir)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(serde_json::to_string(&argv).unwrap())
+        .arg(answer);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => py.env(k, v),
+            None => py.env_remove(k),
+        };
+    }
+    py.envs(env.iter().map(|(k, v)| (k, v)));
+    let out = py.output().expect("python3");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        v["code"].as_i64().unwrap() as i32,
+        v["shown"].as_str().unwrap().to_string(),
+    )
+}
