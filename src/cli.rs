@@ -187,6 +187,10 @@ pub struct PackageArgs {
     /// Where to write the package (default: .serverless in the service directory)
     #[arg(short = 'p', long, value_name = "DIR")]
     pub package: Option<PathBuf>,
+    /// With --dry-run, print the nested stacks' templates too, as one JSON object of
+    /// file name → template
+    #[arg(long, requires = "dry_run")]
+    pub nested: bool,
 }
 
 #[derive(Debug, Args, Clone)]

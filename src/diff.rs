@@ -329,6 +329,14 @@ fn normalize(v: &Value) -> Value {
                         ("S3Key", Value::String(s)) => {
                             json!(s.rsplit('/').next().unwrap_or(s))
                         }
+                        // A nested stack's template, in this deployment's directory: its file.
+                        ("TemplateURL", Value::Object(j)) => j
+                            .get("Fn::Join")
+                            .and_then(|p| p.get(1))
+                            .and_then(Value::as_array)
+                            .and_then(|parts| parts.last())
+                            .cloned()
+                            .unwrap_or_else(|| normalize(x)),
                         ("Ref", Value::String(s)) => json!(stem(s)),
                         ("Fn::GetAtt", Value::Array(a)) => Value::Array(
                             a.iter()
@@ -574,6 +582,20 @@ mod tests {
         assert!(r.text().contains("    MemorySize: 1024 → 512"));
         assert!(diff(&old, &old).is_empty());
         assert!(diff(&old, &old).iam.is_empty());
+    }
+
+    #[test]
+    fn a_nested_stacks_new_deployment_directory_is_not_a_change() {
+        let stack = |dir: &str| {
+            json!({ "Resources": { "FunctionsNestedStack07": { "Type": "AWS::CloudFormation::Stack",
+                "Properties": { "TemplateURL": { "Fn::Join": ["", ["https://", { "Ref": "ServerlessDeploymentBucket" },
+                    ".s3.", { "Ref": "AWS::URLSuffix" }, "/", dir, "/", "cloudformation-template-nested-FunctionsNestedStack07.json"]] } } } } })
+        };
+        assert!(diff(
+            &stack("serverless/s/dev/1-a"),
+            &stack("serverless/s/dev/2-b")
+        )
+        .is_empty());
     }
 
     #[test]

@@ -197,6 +197,20 @@ pub fn ecr_image_tag_uri(repository: &str, name: &str) -> serde_json::Value {
         "Fn::Sub": format!("${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repository}:{name}")
     })
 }
+/// Slot 7 → `FunctionsNestedStack07`: a nested stack of functions, once the service is past
+/// one stack's limits (`plan::split`).
+pub fn nested_stack_id(slot: u64) -> String {
+    format!("FunctionsNestedStack{slot:02}")
+}
+
+/// `FunctionsNestedStack07` → `cloudformation-template-nested-FunctionsNestedStack07.json`, its
+/// template in the package and beside the zips in the bucket.
+pub fn nested_template_file(id: &str) -> String {
+    format!("cloudformation-template-nested-{id}.json")
+}
+
+pub const NESTED_TEMPLATE_PREFIX: &str = "cloudformation-template-nested-";
+
 pub const BUCKET_ID: &str = "ServerlessDeploymentBucket";
 pub const BUCKET_POLICY_ID: &str = "ServerlessDeploymentBucketPolicy";
 

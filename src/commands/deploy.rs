@@ -114,6 +114,7 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     let mut service = service;
     service.provider.stack.express |= args.express;
     let service = &service;
+    rt.block_on(refuse_moves(&aws, service, &prepared.plan))?;
     if !args.approve && !service.provider.deployment_approval_never {
         rt.block_on(approve(&aws, service, &prepared.plan.update, &progress))?;
     }
@@ -187,6 +188,47 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
 /// permissions (`crate::diff::risks`): on a terminal it asks, elsewhere it refuses unless
 /// `--approve` or `provider.deploymentApproval: never`. A stack not yet created asks nothing.
 /// Stateful resources the stack lets go of but keeps (DeletionPolicy) are named.
+/// A resource the deployed stack holds that the plan puts in a nested stack would be deleted
+/// and created again (a logical ID is per stack), and explicit names collide on the way: such a
+/// deploy is refused before anything is uploaded.
+async fn refuse_moves(
+    aws: &crate::deploy::Aws,
+    service: &crate::manifest::Service,
+    plan: &crate::plan::Plan,
+) -> Result<()> {
+    if plan.nested.is_empty() {
+        return Ok(());
+    }
+    let stack = service.stack_name();
+    let Some(deployed) = crate::deploy::stack::deployed_template(aws, &stack).await? else {
+        return Ok(());
+    };
+    let Some(held) = deployed["Resources"].as_object() else {
+        return Ok(());
+    };
+    let moved: Vec<&str> = plan
+        .nested
+        .iter()
+        .flat_map(|n| n.template["Resources"].as_object().into_iter().flatten())
+        .map(|(id, _)| id.as_str())
+        .filter(|id| held.contains_key(*id))
+        .collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = moved.iter().take(5).copied().collect();
+    Err(Error::failed_with_hint(
+        format!(
+            "the service no longer fits one stack, and {} resource{} stack {stack} holds would move into nested stacks ({}{}): a resource moved between stacks is deleted and created again",
+            moved.len(),
+            if moved.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if moved.len() > shown.len() { ", …" } else { "" }
+        ),
+        "sls-rs never moves a deployed resource: keep the service within one stack (`versionFunctions: false` saves a resource per function) or move functions into another service (serverless-compose.yml)",
+    ))
+}
+
 async fn approve(
     aws: &crate::deploy::Aws,
     service: &crate::manifest::Service,

@@ -73,24 +73,13 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
     // CloudFormation's own answer on replacement, from a change set it computes and sls-rs
     // deletes unexecuted.
     if deployed.is_some() && args.method == DiffMethod::Changeset && !report.is_empty() {
-        let text = crate::plan::render(&plan.update);
-        if text.len() <= crate::deploy::update::INLINE_TEMPLATE_BYTES {
-            let body = crate::deploy::stack::Body::Inline(text);
-            let opts = crate::deploy::stack::StackOptions::of(&service);
-            let planned = rt.block_on(crate::deploy::stack::preview(&aws, &stack, &body, &opts))?;
-            report = crate::diff::with_change_set(report, &planned.unwrap_or_default());
-            for r in report.resources.iter_mut().filter(|r| r.kind.is_empty()) {
-                r.kind = plan.update["Resources"][&r.id]["Type"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-        } else {
-            // A change set of a larger template would need it uploaded first.
-            eprintln!(
-                "note: the template is over {} bytes; replacement comes from the resource schemas (--method template)",
-                crate::deploy::update::INLINE_TEMPLATE_BYTES
-            );
+        let planned = rt.block_on(change_set(&aws, &service, &plan.update))?;
+        report = crate::diff::with_change_set(report, &planned.unwrap_or_default());
+        for r in report.resources.iter_mut().filter(|r| r.kind.is_empty()) {
+            r.kind = plan.update["Resources"][&r.id]["Type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
         }
     }
     let changes = !report.is_empty() || !code.is_empty();
@@ -135,4 +124,47 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
     }
     super::stdout(&text)?;
     Ok(changes)
+}
+
+/// CloudFormation's change set of `template` for the service's stack, computed and deleted
+/// unexecuted. A template too large to send inline is put beside the deployments in the
+/// deployment bucket for CloudFormation to read, and deleted after.
+async fn change_set(
+    aws: &crate::deploy::Aws,
+    service: &crate::manifest::Service,
+    template: &serde_json::Value,
+) -> Result<Option<Vec<crate::deploy::stack::PlannedChange>>> {
+    use crate::deploy::{bucket, stack, update};
+    let stack_name = service.stack_name();
+    let opts = stack::StackOptions::of(service);
+    let text = crate::plan::render(template);
+    if text.len() <= update::INLINE_TEMPLATE_BYTES {
+        return stack::preview(aws, &stack_name, &stack::Body::Inline(text), &opts).await;
+    }
+    let bucket_name = bucket::of_service(aws, service).await?;
+    // Outside the service's deployment directories, which `deploy list`, prune and rollback
+    // read.
+    let dir = format!(
+        "sls-rs-diff/{}/{}/{}",
+        service.name,
+        service.stage,
+        crate::clock::now_ms()
+    );
+    let file = bucket::Upload {
+        name: update::TEMPLATE_OBJECT.to_string(),
+        content: bucket::Content::Bytes(text.into_bytes()),
+        sha256: String::new(),
+        content_type: "application/json",
+        copyable: false,
+    };
+    let sse = service.provider.upload_encryption();
+    bucket::upload(aws, &bucket_name, &dir, vec![file], None, &sse).await?;
+    let key = format!("{dir}/{}", update::TEMPLATE_OBJECT);
+    let url = bucket::object_url(aws, &bucket_name, &key);
+    let planned = stack::preview(aws, &stack_name, &stack::Body::Url(url), &opts).await;
+    // Every version of it: the bucket sls-rs creates is versioned.
+    let deleted = bucket::empty(aws, &bucket_name, &format!("{dir}/")).await;
+    let planned = planned?;
+    deleted?;
+    Ok(planned)
 }

@@ -297,6 +297,21 @@ pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {
                 if built.len() == 1 { "" } else { "s" }
             );
             list(&built);
+            if !plan.nested.is_empty() && !args.nested {
+                eprintln!(
+                    "the functions are in {} nested stack{} (--nested prints them)",
+                    plan.nested.len(),
+                    if plan.nested.len() == 1 { "" } else { "s" }
+                );
+            }
+        }
+        if args.nested {
+            let mut all = serde_json::Map::new();
+            all.insert(package::UPDATE_TEMPLATE.into(), plan.update.clone());
+            for n in &plan.nested {
+                all.insert(n.file.clone(), n.template.clone());
+            }
+            return super::stdout(&format!("{}\n", plan::render(&Value::Object(all))));
         }
         return super::stdout(&format!("{}\n", plan::render(&plan.update)));
     }

@@ -39,12 +39,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
     let progress = Progress::new(ctx.global.quiet);
     let name = service.stack_name();
     let timeout = args.timeout.map(Duration::from_secs);
-    let sse = service
-        .provider
-        .deployment_bucket
-        .as_ref()
-        .map(|b| b.encryption.clone())
-        .unwrap_or_default();
+    let sse = service.provider.upload_encryption();
     if sse.customer() {
         return Err(Error::failed_with_hint(
             "rollback copies the deployment's files inside S3, which customer-provided encryption keys (SSE-C) do not allow",

@@ -314,10 +314,12 @@ pub async fn empty(aws: &Aws, bucket: &str, prefix: &str) -> Result<usize> {
     }
 }
 
-/// `https://…` URL of an object, for `TemplateURL`.
+/// `https://…` URL of an object, for `TemplateURL`. With an endpoint override (a local AWS),
+/// the virtual-hosted AWS form `https://BUCKET.s3.amazonaws.com/KEY`, which such services map
+/// to their own S3 (moto reads the bucket from the host and refuses its own path-style URL).
 pub fn object_url(aws: &Aws, bucket: &str, key: &str) -> String {
     match &aws.endpoint {
-        Some(e) => format!("{}/{bucket}/{key}", e.trim_end_matches('/')),
+        Some(_) => format!("https://{bucket}.s3.amazonaws.com/{key}"),
         None => super::partition::s3_object_url(&aws.region, bucket, key),
     }
 }

@@ -178,12 +178,7 @@ pub async fn deploy(
         &p.plan.directory,
         uploads,
         previous.as_ref().map(|(d, h)| (d.as_str(), h)),
-        &service
-            .provider
-            .deployment_bucket
-            .as_ref()
-            .map(|b| b.encryption.clone())
-            .unwrap_or_default(),
+        &service.provider.upload_encryption(),
     )
     .await?;
     progress.line(&format!(

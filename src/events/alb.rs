@@ -686,14 +686,14 @@ pub(crate) fn compile(c: &mut Compiler) {
     let mut diags = Vec::new();
     // Target groups, in the order first named; with the event that named each.
     let mut groups: IndexMap<String, (Value, &Alb)> = IndexMap::new();
-    let mut rules: IndexMap<String, (Value, &Alb)> = IndexMap::new();
+    let mut rules: IndexMap<String, Value> = IndexMap::new();
     // Per function: the target group of its last event (v3 scopes the permission to it).
     let mut last_group: IndexMap<&str, String> = IndexMap::new();
-    let mut priorities: Vec<(&str, &str, i64, &Alb)> = Vec::new();
+    let mut priorities: Vec<(&str, &str, i64)> = Vec::new();
     for (f, e) in &events {
         if let Some(other) = priorities
             .iter()
-            .find(|(_, l, p, _)| *l == e.listener_id && *p == e.priority)
+            .find(|(_, l, p)| *l == e.listener_id && *p == e.priority)
         {
             diags.push(
                 Diagnostic::error(format!(
@@ -713,7 +713,7 @@ pub(crate) fn compile(c: &mut Compiler) {
             );
             continue;
         }
-        priorities.push((&f.key, &e.listener_id, e.priority, e));
+        priorities.push((&f.key, &e.listener_id, e.priority));
         if e.target_group_name.is_some() && !settings.target_group_prefix.is_empty() {
             diags.push(
                 Diagnostic::error("`targetGroupName` and `provider.alb.targetGroupPrefix` cannot both be set")
@@ -757,13 +757,13 @@ pub(crate) fn compile(c: &mut Compiler) {
             }
         }
         last_group.insert(&f.key, group_id.clone());
-        rules.insert(rule_id, (listener_rule(settings, e, &group_id), e));
+        rules.insert(rule_id, listener_rule(settings, e, &group_id));
     }
     c.diags.extend(diags);
     for (id, (group, _)) in groups {
         c.add(id, group);
     }
-    for (id, (rule, _)) in rules {
+    for (id, rule) in rules {
         c.add(id, rule);
     }
     for (function, group) in last_group {

@@ -167,6 +167,14 @@ impl Provider {
     pub fn custom_bucket(&self) -> Option<String> {
         self.deployment_bucket.as_ref().and_then(|b| b.name.clone())
     }
+
+    /// How every object sls-rs writes to the deployment bucket is encrypted.
+    pub fn upload_encryption(&self) -> UploadEncryption {
+        self.deployment_bucket
+            .as_ref()
+            .map(|b| b.encryption.clone())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Default)]

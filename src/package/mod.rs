@@ -624,6 +624,9 @@ pub fn write_package(
         write(CREATE_TEMPLATE, create)?;
     }
     write(UPDATE_TEMPLATE, &plan.update)?;
+    for n in &plan.nested {
+        write(&n.file, &n.template)?;
+    }
     write(STATE_FILE, state)?;
     let old = out.with_file_name(format!(
         ".{}.old-{}",

@@ -101,6 +101,7 @@ pub fn read(service: &Service, dir: &Path) -> Result<Prepared> {
             create,
             update,
             directory,
+            nested: nested_in(dir)?,
         },
         state,
         zips,
@@ -211,6 +212,34 @@ fn for_stage(service: &Service, dir: &Path, state: &Value, packaged: &str) -> Re
     };
     let plan = crate::plan::plan(service, &super::artifacts(&built), deployment)?;
     Prepared::built(service, plan, &built, dir)
+}
+
+/// The nested stacks' templates in the package at `dir` (uploaded with the other files there).
+fn nested_in(dir: &Path) -> Result<Vec<crate::plan::split::Nested>> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for e in rd.flatten() {
+        let file = e.file_name().to_string_lossy().to_string();
+        let Some(id) = file
+            .strip_prefix(crate::naming::NESTED_TEMPLATE_PREFIX)
+            .and_then(|r| r.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let p = e.path();
+        let text = std::fs::read_to_string(&p).map_err(|err| Error::io("read", &p, err))?;
+        let template = serde_json::from_str(&text)
+            .map_err(|err| Error::failed(format!("{} is not valid JSON: {err}", p.display())))?;
+        out.push(crate::plan::split::Nested {
+            id: id.to_string(),
+            file,
+            template,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
 }
 
 /// The files in the package at `dir` that are neither sls-rs's templates and state nor `zips`.

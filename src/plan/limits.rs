@@ -39,8 +39,23 @@ const RESERVED_ENV: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
+/// What the whole template must satisfy, before it is split into nested stacks: Lambda's limits
+/// and references to resources that exist.
 pub(super) fn check(c: &mut Compiler, t: &Value) {
     let resources = t["Resources"].as_object().cloned().unwrap_or_default();
+    environment(c, &resources);
+    references(c, t);
+}
+
+/// CloudFormation's limits on one template: the root (`stack` None; `split` when functions
+/// were moved out of it already) or a nested stack.
+pub(super) fn sizes(c: &mut Compiler, t: &Value, stack: Option<&str>, split: bool) {
+    let resources = t["Resources"].as_object().cloned().unwrap_or_default();
+    let what = match stack {
+        Some(s) => format!("nested stack {s}"),
+        None if split => "the root stack, with the functions in nested stacks,".to_string(),
+        None => "the stack".to_string(),
+    };
     if resources.len() > MAX_RESOURCES {
         let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
         for r in resources.values() {
@@ -55,7 +70,11 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
             .map(|(t, n)| format!("{n} {t}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut hint = String::from("split the service into several stacks");
+        let mut hint = String::from(if split {
+            "what stays in the root is shared by the functions (APIs and their paths, the role, `resources:`); move part of the service into another one (serverless-compose.yml)"
+        } else {
+            "split the service into several services (serverless-compose.yml)"
+        });
         if counts.iter().any(|(t, _)| t == "AWS::Lambda::Version") {
             hint.push_str("; `versionFunctions: false` saves one resource per function");
         }
@@ -67,7 +86,7 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
         }
         c.diags.push(
             Diagnostic::error(format!(
-                "the stack would have {} resources; CloudFormation allows {MAX_RESOURCES} ({list})",
+                "{what} would have {} resources; CloudFormation allows {MAX_RESOURCES} ({list})",
                 resources.len()
             ))
             .hint(hint),
@@ -82,7 +101,7 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
         let n = count(key);
         if n > max {
             c.diags.push(
-                Diagnostic::error(format!("the template would have {n} {key}; CloudFormation allows {max}"))
+                Diagnostic::error(format!("{what} would have {n} {key}; CloudFormation allows {max}"))
                     .hint(if key == "Outputs" { "each versioned function adds an output; set `versionFunctions: false` or remove outputs under resources.Outputs" } else { "remove some from `resources:`" }),
             );
         }
@@ -90,12 +109,10 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
     let size = super::render(t).len();
     if size > MAX_TEMPLATE_BYTES {
         c.diags.push(
-            Diagnostic::error(format!("the template is {size} bytes; CloudFormation accepts at most {MAX_TEMPLATE_BYTES}"))
+            Diagnostic::error(format!("the template of {what} is {size} bytes; CloudFormation accepts at most {MAX_TEMPLATE_BYTES}"))
                 .hint("split the service into several stacks, or shorten large inline values (policies, environment)"),
         );
     }
-    environment(c, &resources);
-    references(c, t);
 }
 
 fn environment(c: &mut Compiler, resources: &serde_json::Map<String, Value>) {

@@ -8,6 +8,7 @@
 
 pub(crate) mod custom_resources;
 mod function;
+pub mod split;
 pub use function::image_digest;
 mod iam;
 mod limits;
@@ -80,6 +81,9 @@ pub struct Plan {
     pub update: Value,
     /// The deployment directory in the bucket.
     pub directory: String,
+    /// Nested stacks of functions, when the service is past one stack's limits
+    /// ([`split`]); uploaded beside the zips.
+    pub nested: Vec<split::Nested>,
 }
 
 /// A CloudFormation template being built. Insertion order is kept.
@@ -394,6 +398,16 @@ pub fn plan_with(
         (*h)(Stage::Merged, &mut update)?;
     }
     limits::check(&mut c, &update);
+    let directory = deployment.directory(service);
+    let (update, nested) = if split::needed(&update) {
+        split::split(service, update, &directory, &c.bucket_ref())
+    } else {
+        (update, Vec::new())
+    };
+    limits::sizes(&mut c, &update, None, !nested.is_empty());
+    for n in &nested {
+        limits::sizes(&mut c, &n.template, Some(&n.id), true);
+    }
     if !c.diags.is_empty() {
         return Err(Error::Config(c.diags));
     }
@@ -408,7 +422,8 @@ pub fn plan_with(
     Ok(Plan {
         create,
         update,
-        directory: deployment.directory(service),
+        directory,
+        nested,
     })
 }
 

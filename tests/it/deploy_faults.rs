@@ -798,3 +798,61 @@ fn diff_shows_each_change_in_its_table_and_both_methods_agree_on_replacement() {
     );
     assert_eq!(proxy.count("ExecuteChangeSet"), 0, "nothing was deployed");
 }
+
+/// A template over CloudFormation's inline limit is diffed through the deployment bucket: put
+/// there for the change set, and every version of it deleted after.
+#[test]
+fn a_large_template_is_diffed_through_the_bucket_and_leaves_nothing() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto.url);
+    let mut yaml =
+        String::from("service: big\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n");
+    for i in 0..60 {
+        yaml.push_str(&format!(
+            "  f{i}:\n    handler: handler.hello\n    description: {}\n",
+            "a function with a long description ".repeat(6)
+        ));
+    }
+    let t = Test::service(&yaml);
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        t.path().join("serverless.yml"),
+        yaml.replacen(
+            "  f0:\n    handler: handler.hello\n",
+            "  f0:\n    handler: handler.hello\n    memorySize: 512\n",
+            1,
+        ),
+    )
+    .unwrap();
+    proxy.clear();
+    let out = common::sls(
+        t.path(),
+        &["diff".into(), "--json".into()],
+        &env(&moto, &proxy),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["method"], "changeset");
+    let bodies = proxy.bodies("CreateChangeSet");
+    assert_eq!(bodies.len(), 1);
+    assert!(
+        bodies[0].contains("TemplateURL=") && !bodies[0].contains("TemplateBody="),
+        "{}",
+        &bodies[0][..200.min(bodies[0].len())]
+    );
+    assert_eq!(proxy.count("DeleteChangeSet"), 1);
+    let left = moto.py("s3 = client('s3')\nb = [x['Name'] for x in s3.list_buckets()['Buckets'] if 'serverlessdeploymentbucket' in x['Name']][0]\nr = s3.list_object_versions(Bucket=b, Prefix='sls-rs-diff/')\nprint(json.dumps(len(r.get('Versions', [])) + len(r.get('DeleteMarkers', []))))");
+    assert_eq!(left, serde_json::json!(0));
+    let f0 = v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["logicalId"] == "F0LambdaFunction")
+        .unwrap();
+    assert_eq!(f0["changes"][0]["path"], "Properties.MemorySize");
+}

@@ -14,6 +14,7 @@ mod invoke_remote;
 mod loader_fuzz;
 mod logs_metrics;
 mod manifest;
+mod nested;
 mod node_trees;
 mod package;
 mod plan;

@@ -436,17 +436,44 @@ fn layers_need_their_directory() {
 // ---------------------------------------------------------------- limits and conflicts
 
 #[test]
-fn too_many_resources_names_the_counts() {
+fn past_500_resources_the_functions_move_and_what_remains_must_fit() {
+    // 200 functions with an http event each: over 1,000 resources in one stack, so the
+    // functions and their methods go to nested stacks; the API's paths stay in the root.
     let mut yaml = format!("{HEAD}functions:\n");
     for i in 0..200 {
         yaml.push_str(&format!(
             "  f{i}:\n    handler: handler.hello\n    events:\n      - http: GET p{i}\n"
         ));
     }
+    let t = template(&yaml);
+    let root = t["Resources"].as_object().unwrap();
+    assert!(root.len() < 500, "{}", root.len());
+    assert!(root
+        .values()
+        .any(|r| r["Type"] == "AWS::CloudFormation::Stack"));
+    assert!(root
+        .values()
+        .all(|r| r["Type"] != "AWS::ApiGateway::Method"));
+    assert_eq!(
+        root.values()
+            .filter(|r| r["Type"] == "AWS::ApiGateway::Resource")
+            .count(),
+        200
+    );
+
+    // What stays in the root (the user's resources) past the limit: named, with the counts.
+    let mut yaml =
+        format!("{HEAD}functions:\n  a:\n    handler: handler.hello\nresources:\n  Resources:\n");
+    for i in 0..510 {
+        yaml.push_str(&format!("    T{i}:\n      Type: AWS::SNS::Topic\n"));
+    }
     let e = fails(&yaml);
-    assert!(e.contains("resources; CloudFormation allows 500"), "{e}");
-    assert!(e.contains("200 AWS::Lambda::Function"), "{e}");
-    assert!(e.contains("200 AWS::ApiGateway::Method"), "{e}");
+    assert!(
+        e.contains("the root stack, with the functions in nested stacks, would have 514 resources; CloudFormation allows 500"),
+        "{e}"
+    );
+    assert!(e.contains("510 AWS::SNS::Topic"), "{e}");
+    assert!(e.contains("serverless-compose.yml"), "{e}");
 }
 
 #[test]
@@ -456,9 +483,10 @@ fn too_many_outputs() {
         yaml.push_str(&format!("  f{i}:\n    handler: handler.hello\n"));
     }
     yaml.push_str("resources:\n  Outputs:\n");
-    for i in 0..110 {
+    for i in 0..210 {
         yaml.push_str(&format!("    O{i}: {{Value: x}}\n"));
     }
+    // The functions' version outputs move with them; the user's 210 stay.
     let e = fails(&yaml);
     assert!(e.contains("211 Outputs; CloudFormation allows 200"), "{e}");
 }
