@@ -106,7 +106,7 @@ pub(super) fn sizes(c: &mut Compiler, t: &Value, stack: Option<&str>, split: boo
             );
         }
     }
-    let size = super::render(t).len();
+    let size = super::rendered_len(t);
     if size > MAX_TEMPLATE_BYTES {
         c.diags.push(
             Diagnostic::error(format!("the template of {what} is {size} bytes; CloudFormation accepts at most {MAX_TEMPLATE_BYTES}"))

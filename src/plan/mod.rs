@@ -432,6 +432,23 @@ pub fn render(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
+/// The length of [`render`]'s text, counted without keeping it.
+pub fn rendered_len(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer_pretty(&mut c, v);
+    c.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

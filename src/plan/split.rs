@@ -26,7 +26,7 @@ pub fn needed(t: &Value) -> bool {
     let count = |k: &str| t[k].as_object().map_or(0, Map::len);
     count("Resources") > MAX_RESOURCES
         || count("Outputs") > MAX_OUTPUTS
-        || super::render(t).len() > MAX_TEMPLATE_BYTES
+        || super::rendered_len(t) > MAX_TEMPLATE_BYTES
 }
 
 /// The nested stack a function goes to: the first 8 bytes of the sha256 of its key.
@@ -56,9 +56,12 @@ pub fn split(
     if owner.is_empty() {
         return (root, Vec::new());
     }
-    // stack of each moved resource: its slot's logical ID.
-    let stack_of =
-        |id: &str| -> Option<String> { owner.get(id).map(|f| naming::nested_stack_id(slot(f))) };
+    // The stack of each moved resource: its function's slot's logical ID.
+    let owner: BTreeMap<String, String> = owner
+        .into_iter()
+        .map(|(id, f)| (id, naming::nested_stack_id(slot(&f))))
+        .collect();
+    let stack_of = |id: &str| -> Option<String> { owner.get(id).cloned() };
     let mut nested: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     for (id, r) in &resources {
         if let Some(s) = stack_of(id) {
@@ -226,7 +229,8 @@ struct Links {
 
 impl Links {
     /// A reference to `target` (`attr` for GetAtt) from the stack `from` (None: the root), as
-    /// the expression to use there; `None` when `target` is in the same stack.
+    /// the expression to use there; `None` when `target` is in the same stack. `owner` maps
+    /// each moved resource to its stack.
     fn reference(
         &mut self,
         owner: &BTreeMap<String, String>,
@@ -234,7 +238,7 @@ impl Links {
         target: &str,
         attr: Option<&str>,
     ) -> Option<Value> {
-        let to = owner.get(target).map(|f| naming::nested_stack_id(slot(f)));
+        let to = owner.get(target).cloned();
         if to.as_deref() == from {
             return None;
         }
@@ -293,8 +297,13 @@ fn owners(service: &Service, resources: &Map<String, Value>) -> BTreeMap<String,
         .keys()
         .map(String::as_str)
         .collect();
-    let conditional =
-        |r: &Value| r.get("Condition").is_some() || r.to_string().contains("\"Fn::If\"");
+    // Resources CloudFormation decides with a condition, whose conditions live in the root.
+    let conditional: BTreeSet<&str> = resources
+        .iter()
+        .filter(|(_, r)| r.get("Condition").is_some() || has_key(r, "Fn::If"))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let conditional = |id: &str| conditional.contains(id);
     let mut stems: Vec<(String, &str)> = service
         .functions
         .keys()
@@ -304,8 +313,8 @@ fn owners(service: &Service, resources: &Map<String, Value>) -> BTreeMap<String,
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
     for (_, key) in &stems {
         let id = naming::function_logical_id(key);
-        if let Some(r) = resources.get(&id) {
-            if !conditional(r) && !user.contains(id.as_str()) {
+        if resources.contains_key(&id) {
+            if !conditional(&id) && !user.contains(id.as_str()) {
                 owner.insert(id, key.to_string());
             }
         }
@@ -314,16 +323,25 @@ fn owners(service: &Service, resources: &Map<String, Value>) -> BTreeMap<String,
         .iter()
         .map(|(id, r)| (id.as_str(), referenced(r)))
         .collect();
-    let movable = |id: &str, r: &Value| !user.contains(id) && !conditional(r);
+    let movable = |id: &str| !user.contains(id) && !conditional(id);
+    // The function whose stem is the longest that `id` starts with, followed by a capital
+    // (`HelloWorldLogGroup` is `helloWorld`'s, not `hello`'s).
+    let by_stem: std::collections::HashMap<&str, &str> = stems
+        .iter()
+        .map(|(stem, key)| (stem.as_str(), *key))
+        .collect();
+    let stem_of = |id: &str| -> Option<&str> {
+        id.char_indices()
+            .rev()
+            .filter(|(i, c)| *i > 0 && c.is_ascii_uppercase())
+            .find_map(|(i, _)| by_stem.get(&id[..i]).copied())
+    };
     // By name: `<Stem>…` that references its function or that its function references.
-    for (id, r) in resources {
-        if owner.contains_key(id) || !movable(id, r) {
+    for id in resources.keys() {
+        if owner.contains_key(id) || !movable(id) {
             continue;
         }
-        let Some((_, key)) = stems.iter().find(|(stem, _)| {
-            id.strip_prefix(stem.as_str())
-                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
-        }) else {
+        let Some(key) = stem_of(id) else {
             continue;
         };
         let f = naming::function_logical_id(key);
@@ -346,13 +364,10 @@ fn owners(service: &Service, resources: &Map<String, Value>) -> BTreeMap<String,
     loop {
         let mut changed = false;
         for (id, r) in resources {
-            if owner.contains_key(id) || !movable(id, r) {
+            if owner.contains_key(id) || !movable(id) {
                 continue;
             }
-            let named = stems.iter().any(|(stem, _)| {
-                id.strip_prefix(stem.as_str())
-                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
-            });
+            let named = stem_of(id).is_some();
             let kind = r["Type"].as_str().unwrap_or("");
             if !named && !ROUTES.contains(&kind) {
                 continue;
@@ -372,6 +387,15 @@ fn owners(service: &Service, resources: &Map<String, Value>) -> BTreeMap<String,
         }
     }
     owner
+}
+
+/// Whether `key` is a key anywhere in `v`.
+fn has_key(v: &Value, key: &str) -> bool {
+    match v {
+        Value::Object(m) => m.contains_key(key) || m.values().any(|x| has_key(x, key)),
+        Value::Array(a) => a.iter().any(|x| has_key(x, key)),
+        _ => false,
+    }
 }
 
 /// The logical IDs `r` names: `Ref`, `Fn::GetAtt`, `${…}` in `Fn::Sub`, `DependsOn`.
@@ -495,6 +519,15 @@ fn rewrite(v: &mut Value, f: &mut dyn FnMut(&str, Option<&str>) -> Option<Value>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rendered_length_is_counted_exactly() {
+        let t = json!({ "Resources": { "A": { "Type": "AWS::SNS::Topic", "Properties": { "TopicName": "ü \"x\"" } } } });
+        assert_eq!(
+            super::super::rendered_len(&t),
+            super::super::render(&t).len()
+        );
+    }
 
     #[test]
     fn slots_are_stable_and_spread() {
