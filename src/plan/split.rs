@@ -313,10 +313,8 @@ fn owners(service: &Service, resources: &Map<String, Value>) -> BTreeMap<String,
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
     for (_, key) in &stems {
         let id = naming::function_logical_id(key);
-        if resources.contains_key(&id) {
-            if !conditional(&id) && !user.contains(id.as_str()) {
-                owner.insert(id, key.to_string());
-            }
+        if resources.contains_key(&id) && !conditional(&id) && !user.contains(id.as_str()) {
+            owner.insert(id, key.to_string());
         }
     }
     let refs: BTreeMap<&str, BTreeSet<String>> = resources
