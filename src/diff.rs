@@ -114,6 +114,20 @@ fn stem(id: &str) -> &str {
     id
 }
 
+/// `root` with the resources of its nested stacks (logical ID, template) beside its own, each
+/// as `<stack>/<id>`, so a diff sees inside them.
+pub fn flatten(root: &Value, nested: &[(String, Value)]) -> Value {
+    let mut out = root.clone();
+    if let Some(Value::Object(rs)) = out.get_mut("Resources") {
+        for (stack, t) in nested {
+            for (id, r) in t["Resources"].as_object().into_iter().flatten() {
+                rs.insert(format!("{stack}/{id}"), r.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Compares the deployed template `old` with `new`.
 pub fn diff(old: &Value, new: &Value) -> Report {
     let empty = Map::new();

@@ -36,7 +36,14 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
     let stack = service.stack_name();
     let lambda = aws_sdk_lambda::Client::new(&aws.config);
     let (deployed, code) = rt.block_on(async {
-        let deployed = crate::deploy::stack::deployed_template(&aws, &stack).await?;
+        let deployed = match crate::deploy::stack::deployed_template(&aws, &stack).await? {
+            // With its nested stacks' templates, each resource under `<stack>/<id>`.
+            Some(root) => Some(crate::diff::flatten(
+                &root,
+                &deployed_nested(&aws, &stack, &root).await?,
+            )),
+            None => None,
+        };
         // Code: each function's zip against what Lambda runs.
         let mut code = Vec::new();
         if deployed.is_some() {
@@ -69,14 +76,20 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
         }
         Ok::<_, Error>((deployed, code))
     })?;
-    let mut report = crate::diff::diff(deployed.as_ref().unwrap_or(&json!({})), &plan.update);
+    let nested: Vec<(String, serde_json::Value)> = plan
+        .nested
+        .iter()
+        .map(|n| (n.id.clone(), n.template.clone()))
+        .collect();
+    let compiled = crate::diff::flatten(&plan.update, &nested);
+    let mut report = crate::diff::diff(deployed.as_ref().unwrap_or(&json!({})), &compiled);
     // CloudFormation's own answer on replacement, from a change set it computes and sls-rs
     // deletes unexecuted.
     if deployed.is_some() && args.method == DiffMethod::Changeset && !report.is_empty() {
         let planned = rt.block_on(change_set(&aws, &service, &plan.update))?;
         report = crate::diff::with_change_set(report, &planned.unwrap_or_default());
         for r in report.resources.iter_mut().filter(|r| r.kind.is_empty()) {
-            r.kind = plan.update["Resources"][&r.id]["Type"]
+            r.kind = compiled["Resources"][&r.id]["Type"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
@@ -167,4 +180,29 @@ async fn change_set(
     let planned = planned?;
     deleted?;
     Ok(planned)
+}
+
+/// The templates the stack's nested stacks of functions were deployed with, by logical ID.
+async fn deployed_nested(
+    aws: &crate::deploy::Aws,
+    stack: &str,
+    root: &serde_json::Value,
+) -> Result<Vec<(String, serde_json::Value)>> {
+    let nested = root["Resources"].as_object().is_some_and(|r| {
+        r.values()
+            .any(|x| x["Type"] == "AWS::CloudFormation::Stack")
+    });
+    if !nested {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (logical, physical, kind) in crate::deploy::stack::resources(aws, stack).await? {
+        if kind != "AWS::CloudFormation::Stack" || physical.is_empty() {
+            continue;
+        }
+        if let Some(t) = crate::deploy::stack::deployed_template(aws, &physical).await? {
+            out.push((logical, t));
+        }
+    }
+    Ok(out)
 }

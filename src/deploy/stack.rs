@@ -102,6 +102,8 @@ pub async fn follow(
     let started = Instant::now();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut failure: Option<(String, String, String)> = None;
+    // The failed resource's physical ID, where it is a nested stack.
+    let mut failed_nested: Option<String> = None;
     let mut delay = Duration::from_millis(200);
     loop {
         // Events, oldest first, only this operation's.
@@ -158,6 +160,9 @@ pub async fn follow(
                 && !reason.contains("Resource update cancelled")
                 && !reason.contains("Resource creation cancelled")
             {
+                if ty == "AWS::CloudFormation::Stack" {
+                    failed_nested = ev.physical_resource_id().map(String::from);
+                }
                 failure = Some((logical, ty, reason));
             }
         }
@@ -179,6 +184,12 @@ pub async fn follow(
                         "AWS::CloudFormation::Stack".into(),
                         reason.to_string(),
                     ));
+                }
+            }
+            // A nested stack failed: the resource inside it that did, and AWS's reason.
+            if let (Some((stack_id, _, _)), Some(arn)) = (&failure, &failed_nested) {
+                if let Some((logical, ty, reason)) = nested_failure(aws, arn).await {
+                    failure = Some((format!("{stack_id} › {logical}"), ty, reason));
                 }
             }
             return Ok(Settled {
@@ -209,6 +220,47 @@ pub async fn follow(
         }
         delay = (delay * 2).min(Duration::from_secs(3));
     }
+}
+
+/// The first resource that failed in the nested stack `arn` (its latest operation): logical
+/// ID, type, reason. Nested stacks' own failures ("Embedded stack … was not successfully …")
+/// point at the resource; a failure that is only a cancellation does not.
+async fn nested_failure(aws: &Aws, arn: &str) -> Option<(String, String, String)> {
+    let out = aws
+        .cfn
+        .describe_stack_events()
+        .stack_name(arn)
+        .send()
+        .await
+        .ok()?;
+    // Newest first: the operation's events run back to where it began.
+    let mut failed = None;
+    for ev in out.stack_events() {
+        let status = ev.resource_status().map(|s| s.as_str()).unwrap_or_default();
+        let ty = ev.resource_type().unwrap_or_default();
+        let own = ev.physical_resource_id() == Some(arn);
+        if own
+            && (status.ends_with("_IN_PROGRESS")
+                && ev
+                    .resource_status_reason()
+                    .is_none_or(|r| r == "User Initiated"))
+        {
+            break;
+        }
+        let reason = ev.resource_status_reason().unwrap_or_default();
+        if !own
+            && status.ends_with("_FAILED")
+            && !reason.contains("Resource update cancelled")
+            && !reason.contains("Resource creation cancelled")
+        {
+            failed = Some((
+                ev.logical_resource_id().unwrap_or_default().to_string(),
+                ty.to_string(),
+                reason.to_string(),
+            ));
+        }
+    }
+    failed
 }
 
 /// The error for an operation that did not settle well.

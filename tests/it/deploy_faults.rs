@@ -856,3 +856,54 @@ fn a_large_template_is_diffed_through_the_bucket_and_leaves_nothing() {
         .unwrap();
     assert_eq!(f0["changes"][0]["path"], "Properties.MemorySize");
 }
+
+/// A failure inside a nested stack is reported with the resource in it that failed and AWS's
+/// reason, not only CloudFormation's "Embedded stack … was not successfully updated".
+#[test]
+fn a_failure_inside_a_nested_stack_names_the_resource_there() {
+    let (moto, proxy, t) = deployed();
+    change_code(&t);
+    // The nested stack's own events: asked for by its ARN.
+    proxy.rule_with(
+        "DescribeStackEvents",
+        &["StackName=arn", "FunctionsNestedStack07"],
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded("describe-stack-events-nested-inner.xml", "shop-dev", ""),
+        ),
+    );
+    proxy.rule(
+        "DescribeStackEvents",
+        Some("ExecuteChangeSet"),
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded("describe-stack-events-nested.xml", "shop-dev", ""),
+        ),
+    );
+    proxy.rule(
+        "DescribeStacks",
+        Some("ExecuteChangeSet"),
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded(
+                "describe-stacks.xml",
+                "shop-dev",
+                "UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+    );
+    let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("error: Update of stack shop-dev failed: FunctionsNestedStack07 › F3LambdaFunction (AWS::Lambda::Function): Resource handler returned message: \"'MemorySize' value failed to satisfy constraint"),
+        "{err}"
+    );
+    assert!(!err.contains("an older operation's failure"), "{err}");
+    assert!(
+        err.contains("the stack is now UPDATE_ROLLBACK_COMPLETE"),
+        "{err}"
+    );
+}

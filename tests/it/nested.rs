@@ -125,6 +125,42 @@ fn past_500_resources_functions_go_to_nested_stacks_that_never_move() {
         format!("{yaml}{}", functions(300, 1)),
     )
     .unwrap();
+    // `diff` sees inside the nested stacks: exactly the new function's resources, in its stack.
+    let out = common::sls(
+        t.path(),
+        &[
+            "diff".into(),
+            "--json".into(),
+            "--method".into(),
+            "template".into(),
+        ],
+        &moto.env(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stack = sls_rs::naming::nested_stack_id(sls_rs::plan::split::slot("f300"));
+    let changed: Vec<(String, String)> = d["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["logicalId"].as_str().unwrap().to_string(),
+                r["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(changed.len(), 5, "{changed:?}");
+    for (id, action) in &changed {
+        assert!(
+            id.starts_with(&format!("{stack}/F300")) && action == "add",
+            "{changed:?}"
+        );
+    }
     let (code, err) = sls(t.path(), &moto, &["deploy"]);
     assert_eq!(code, 0, "{err}");
     let after = nested_ids(t.path());
