@@ -36,8 +36,6 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compose {
-    /// Where the compose file is; service paths are relative to it.
-    pub dir: PathBuf,
     pub services: IndexMap<String, Service>,
 }
 
@@ -63,9 +61,9 @@ pub enum Piece {
     },
 }
 
-/// Reads `text` (the file at `file`, in `dir`).
-pub fn parse(text: &str, file: &Path, stage: &str) -> Result<Compose> {
-    let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+/// Reads `text`, the compose file in `dir` (shown as `file` in messages); service paths are
+/// relative to `dir`.
+pub fn parse(text: &str, file: &Path, dir: &Path, stage: &str) -> Result<Compose> {
     let root = crate::yaml::parse(text).map_err(|d| Error::Config(vec![d.in_file(file)]))?;
     let mut diags = Vec::new();
     let mut err = |path: &KeyPath, msg: String, hint: &str| {
@@ -222,7 +220,7 @@ pub fn parse(text: &str, file: &Path, stage: &str) -> Result<Compose> {
         }
     }
     if diags.is_empty() {
-        let c = Compose { dir, services };
+        let c = Compose { services };
         if let Some(cycle) = c.cycle() {
             return Err(Error::failed_with_hint(
                 format!(
@@ -394,7 +392,12 @@ mod tests {
     use super::*;
 
     fn compose(yaml: &str) -> Result<Compose> {
-        parse(yaml, Path::new("/p/serverless-compose.yml"), "dev")
+        parse(
+            yaml,
+            Path::new("serverless-compose.yml"),
+            Path::new("/p"),
+            "dev",
+        )
     }
 
     #[test]

@@ -40,19 +40,9 @@ pub fn run(ctx: &Ctx, args: &ComposeArgs) -> Result<()> {
     let c = compose::parse(
         &text,
         Path::new(file.file_name().unwrap_or_default()),
+        &cwd,
         &stage,
     )?;
-    let c = Compose {
-        dir: cwd.clone(),
-        services: c
-            .services
-            .into_iter()
-            .map(|(k, mut s)| {
-                s.path = cwd.join(&s.path);
-                (k, s)
-            })
-            .collect(),
-    };
     let selected = c.select(&args.service)?;
     let runner = Runner {
         ctx,

@@ -114,9 +114,19 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     let mut service = service;
     service.provider.stack.express |= args.express;
     let service = &service;
-    rt.block_on(refuse_moves(&aws, service, &prepared.plan))?;
-    if !args.approve && !service.provider.deployment_approval_never {
-        rt.block_on(approve(&aws, service, &prepared.plan.update, &progress))?;
+    // What the stack holds now, read once: nothing moves into nested stacks, and what the
+    // deploy would lose or grant is approved first. A stack not created yet asks nothing.
+    let asks = !args.approve && !service.provider.deployment_approval_never;
+    if asks || !prepared.plan.nested.is_empty() {
+        let stack = service.stack_name();
+        if let Some(deployed) =
+            rt.block_on(crate::deploy::stack::deployed_template(&aws, &stack))?
+        {
+            refuse_moves(&stack, &deployed, &prepared.plan)?;
+            if asks {
+                approve(&stack, &deployed, &prepared.plan.update, &progress)?;
+            }
+        }
     }
     if let Some(h) = host.as_mut() {
         let state = lifecycle::state_of(service, prepared.plan.update.clone());
@@ -184,25 +194,10 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     Ok(())
 }
 
-/// Stops before anything is uploaded when the deploy would delete or replace data, or broaden
-/// permissions (`crate::diff::risks`): on a terminal it asks, elsewhere it refuses unless
-/// `--approve` or `provider.deploymentApproval: never`. A stack not yet created asks nothing.
-/// Stateful resources the stack lets go of but keeps (DeletionPolicy) are named.
 /// A resource the deployed stack holds that the plan puts in a nested stack would be deleted
 /// and created again (a logical ID is per stack), and explicit names collide on the way: such a
 /// deploy is refused before anything is uploaded.
-async fn refuse_moves(
-    aws: &crate::deploy::Aws,
-    service: &crate::manifest::Service,
-    plan: &crate::plan::Plan,
-) -> Result<()> {
-    if plan.nested.is_empty() {
-        return Ok(());
-    }
-    let stack = service.stack_name();
-    let Some(deployed) = crate::deploy::stack::deployed_template(aws, &stack).await? else {
-        return Ok(());
-    };
+fn refuse_moves(stack: &str, deployed: &serde_json::Value, plan: &crate::plan::Plan) -> Result<()> {
     let Some(held) = deployed["Resources"].as_object() else {
         return Ok(());
     };
@@ -229,19 +224,19 @@ async fn refuse_moves(
     ))
 }
 
-async fn approve(
-    aws: &crate::deploy::Aws,
-    service: &crate::manifest::Service,
+/// Stops before anything is uploaded when the deploy would delete or replace data, or broaden
+/// permissions (`crate::diff::risks`): on a terminal it asks, elsewhere it refuses unless
+/// `--approve` or `provider.deploymentApproval: never`. A stack not yet created asks nothing.
+/// Stateful resources the stack lets go of but keeps (DeletionPolicy) are named.
+fn approve(
+    stack: &str,
+    deployed: &serde_json::Value,
     template: &serde_json::Value,
     progress: &Progress,
 ) -> Result<()> {
     use std::io::IsTerminal;
-    let stack = service.stack_name();
-    let Some(deployed) = crate::deploy::stack::deployed_template(aws, &stack).await? else {
-        return Ok(());
-    };
-    let report = crate::diff::diff(&deployed, template);
-    let risks = crate::diff::risks(&deployed, template, &report);
+    let report = crate::diff::diff(deployed, template);
+    let risks = crate::diff::risks(deployed, template, &report);
     for kept in &risks.left_behind {
         progress.line(&format!("note: {kept} (DeletionPolicy)"));
     }

@@ -45,6 +45,13 @@ fn pinned(uri: &str) -> bool {
     crate::plan::image_digest(&json!(uri)).is_some()
 }
 
+/// The URI a function's image takes.
+enum Takes {
+    Uri(String),
+    /// The pinned URI of the need with this key.
+    Need(String),
+}
+
 /// What one image needs.
 enum Need<'a> {
     /// An ECR URI with a tag, to be pinned to its digest.
@@ -69,27 +76,33 @@ pub fn resolve(
     builds_mode: Builds,
     progress: &Progress,
 ) -> Result<Service> {
-    // Each image once, however many functions run it.
+    // Each image once, however many functions run it; for each function, the URI its image
+    // takes: pinned already, or the pinned URI of one of `needs`, by key.
     let mut needs: BTreeMap<String, Need> = BTreeMap::new();
+    let mut takes: Vec<(String, Takes)> = Vec::new();
     for f in service.functions.values() {
         let Some(image) = &f.image else { continue };
-        match &image.source {
+        let take = match &image.source {
             ImageSource::Uri(Value::String(uri)) if !pinned(uri) => {
                 needs.insert(uri.clone(), Need::Tagged(uri.clone()));
+                Takes::Need(uri.clone())
             }
-            ImageSource::Uri(_) => {}
+            ImageSource::Uri(_) => continue,
             ImageSource::Named(name) => match service.provider.ecr.images.get(name) {
-                Some(EcrImage::Uri(uri)) if pinned(uri) => {}
+                Some(EcrImage::Uri(uri)) if pinned(uri) => Takes::Uri(uri.clone()),
                 Some(EcrImage::Uri(uri)) => {
                     needs.insert(name.clone(), Need::Tagged(uri.clone()));
+                    Takes::Need(name.clone())
                 }
                 Some(EcrImage::Build(b)) if builds_mode == Builds::Push => {
                     needs.insert(name.clone(), Need::Build(name, b));
+                    Takes::Need(name.clone())
                 }
-                // Not built (read-only), or refused by validation.
-                Some(EcrImage::Build(_)) | None => {}
+                // Not built (read-only: compiled as its tag), or refused by validation.
+                Some(EcrImage::Build(_)) | None => continue,
             },
-        }
+        };
+        takes.push((f.key.clone(), take));
     }
     let builds: Vec<(&str, &ImageBuild)> = needs
         .values()
@@ -139,22 +152,12 @@ pub fn resolve(
             pinned_uris.insert(name.to_string(), uri);
         }
     }
-    for f in service.functions.values_mut() {
-        let Some(image) = f.image.as_mut() else {
-            continue;
+    for (key, take) in takes {
+        let uri = match take {
+            Takes::Uri(uri) => Some(uri),
+            Takes::Need(need) => pinned_uris.get(&need).cloned(),
         };
-        let key = match &image.source {
-            ImageSource::Uri(Value::String(uri)) => uri.clone(),
-            ImageSource::Named(name) => match service.provider.ecr.images.get(name) {
-                Some(EcrImage::Uri(uri)) if pinned(uri) => {
-                    image.source = ImageSource::Uri(json!(uri));
-                    continue;
-                }
-                _ => name.clone(),
-            },
-            ImageSource::Uri(_) => continue,
-        };
-        if let Some(uri) = pinned_uris.get(&key) {
+        if let (Some(uri), Some(image)) = (uri, service.functions[&key].image.as_mut()) {
             image.source = ImageSource::Uri(json!(uri));
         }
     }

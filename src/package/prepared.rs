@@ -185,10 +185,8 @@ fn for_stage(service: &Service, dir: &Path, state: &Value, packaged: &str) -> Re
                 hint_again,
             ));
         };
-        let hex = a["sha256"].as_str().unwrap_or_default().to_string();
-        let bytes: Vec<u8> = (0..hex.len() / 2)
-            .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-            .collect();
+        // The zip's own hash and size: the template names what is uploaded.
+        let ((sha256, sha256_hex), size) = super::archive::hash_file(&path)?;
         built.push(Built {
             spec: super::Spec {
                 name: name.clone(),
@@ -197,12 +195,9 @@ fn for_stage(service: &Service, dir: &Path, state: &Value, packaged: &str) -> Re
             },
             artifact: crate::plan::Artifact {
                 name,
-                sha256: {
-                    use base64::Engine;
-                    base64::engine::general_purpose::STANDARD.encode(bytes)
-                },
-                sha256_hex: hex,
-                size: a["size"].as_u64().unwrap_or(0),
+                sha256,
+                sha256_hex,
+                size,
             },
             path: Some(path),
         });

@@ -39,6 +39,30 @@ fn deployed() -> (Moto, Proxy, Test) {
     (moto, proxy, t)
 }
 
+/// The update after ExecuteChangeSet fails and rolls back: the stack's events are `events`
+/// (recorded), and it ends UPDATE_ROLLBACK_COMPLETE.
+fn update_rolls_back(proxy: &Proxy, events: &str) {
+    proxy.rule(
+        "DescribeStackEvents",
+        Some("ExecuteChangeSet"),
+        usize::MAX,
+        Reply::Respond(200, recorded(events, "shop-dev", "")),
+    );
+    proxy.rule(
+        "DescribeStacks",
+        Some("ExecuteChangeSet"),
+        usize::MAX,
+        Reply::Respond(
+            200,
+            recorded(
+                "describe-stacks.xml",
+                "shop-dev",
+                "UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+    );
+}
+
 fn change_code(t: &Test) {
     std::fs::write(
         t.path().join("handler.js"),
@@ -54,28 +78,7 @@ fn change_code(t: &Test) {
 fn a_failed_update_names_the_resource_and_awss_reason() {
     let (moto, proxy, t) = deployed();
     change_code(&t);
-    proxy.rule(
-        "DescribeStackEvents",
-        Some("ExecuteChangeSet"),
-        usize::MAX,
-        Reply::Respond(
-            200,
-            recorded("describe-stack-events-rollback.xml", "shop-dev", ""),
-        ),
-    );
-    proxy.rule(
-        "DescribeStacks",
-        Some("ExecuteChangeSet"),
-        usize::MAX,
-        Reply::Respond(
-            200,
-            recorded(
-                "describe-stacks.xml",
-                "shop-dev",
-                "UPDATE_ROLLBACK_COMPLETE",
-            ),
-        ),
-    );
+    update_rolls_back(&proxy, "describe-stack-events-rollback.xml");
     let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
     assert_eq!(code, 1, "{err}");
     assert!(
@@ -873,28 +876,7 @@ fn a_failure_inside_a_nested_stack_names_the_resource_there() {
             recorded("describe-stack-events-nested-inner.xml", "shop-dev", ""),
         ),
     );
-    proxy.rule(
-        "DescribeStackEvents",
-        Some("ExecuteChangeSet"),
-        usize::MAX,
-        Reply::Respond(
-            200,
-            recorded("describe-stack-events-nested.xml", "shop-dev", ""),
-        ),
-    );
-    proxy.rule(
-        "DescribeStacks",
-        Some("ExecuteChangeSet"),
-        usize::MAX,
-        Reply::Respond(
-            200,
-            recorded(
-                "describe-stacks.xml",
-                "shop-dev",
-                "UPDATE_ROLLBACK_COMPLETE",
-            ),
-        ),
-    );
+    update_rolls_back(&proxy, "describe-stack-events-nested.xml");
     let (code, err) = run(t.path(), &env(&moto, &proxy), &["deploy"]);
     assert_eq!(code, 1, "{err}");
     assert!(
