@@ -203,6 +203,27 @@ pub fn nested_stack_id(slot: u64) -> String {
     format!("FunctionsNestedStack{slot:02}")
 }
 
+/// Whether `id` is one of [`nested_stack_id`]'s: `FunctionsNestedStack07` is, `MyStack` is not.
+pub fn is_nested_stack_id(id: &str) -> bool {
+    id.strip_prefix("FunctionsNestedStack")
+        .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The output (of the stack holding `target`) and parameter (of a stack referring to it) that
+/// carry a reference across stacks: `Ref: F3LambdaFunction` → `F3LambdaFunction`,
+/// `GetAtt F3LambdaFunction.Arn` → `F3LambdaFunctionAttrArn`.
+pub fn nested_reference(target: &str, attribute: Option<&str>) -> String {
+    match attribute {
+        None => target.to_string(),
+        Some(a) => format!(
+            "{target}Attr{}",
+            a.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+        ),
+    }
+}
+
 /// `FunctionsNestedStack07` → `cloudformation-template-nested-FunctionsNestedStack07.json`, its
 /// template in the package and beside the zips in the bucket.
 pub fn nested_template_file(id: &str) -> String {
@@ -1275,6 +1296,26 @@ mod tests {
         assert_eq!(
             stream_event_source_mapping_id("worker", "Kinesis", "clicks"),
             "WorkerEventSourceMappingKinesisClicks"
+        );
+    }
+
+    #[test]
+    fn nested_stack_ids_are_recognised() {
+        assert_eq!(nested_stack_id(7), "FunctionsNestedStack07");
+        assert!(is_nested_stack_id(&nested_stack_id(31)));
+        assert!(!is_nested_stack_id("FunctionsNestedStack7"));
+        assert!(!is_nested_stack_id("MyStack"));
+        assert_eq!(
+            nested_reference("F3LambdaFunction", None),
+            "F3LambdaFunction"
+        );
+        assert_eq!(
+            nested_reference("WebSocketsApi", Some("ApiEndpoint")),
+            "WebSocketsApiAttrApiEndpoint"
+        );
+        assert_eq!(
+            nested_template_file("FunctionsNestedStack07"),
+            "cloudformation-template-nested-FunctionsNestedStack07.json"
         );
     }
 }

@@ -87,16 +87,36 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     let (aws, loaded) = connect_and_load(ctx, &rt)?;
     check_runtimes(&loaded.service).map_err(|e| loaded.locate(e))?;
     let mut host = start_connected(ctx, &loaded, "deploy", &aws, &rt)?;
-    let loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
+    let mut loaded = super::package::initialize(ctx, loaded, host.as_mut())?;
     let progress = Progress::new(ctx.global.quiet);
     let started = Instant::now();
-    let (service, prepared) =
+    // What the stack holds now, nested stacks and all, read once: a service deployed in nested
+    // stacks stays in them, nothing moves between stacks, and what the deploy would lose or
+    // grant is approved first. A prepared package is read first: its mistakes are local.
+    let stack = loaded.service.stack_name();
+    let deployed_now = || rt.block_on(crate::deploy::stack::deployed(&aws, &stack));
+    let in_nested = |d: &Option<crate::deploy::stack::Deployed>| {
+        d.as_ref().is_some_and(|d| !d.nested.is_empty())
+    };
+    let (service, prepared, deployed) =
         match super::package::prebuilt_dir(&loaded.service, args.package.as_ref()) {
-            Some(dir) => (
-                loaded.service.clone(),
-                prepared::read(&loaded.service, &dir).map_err(|e| loaded.locate(e))?,
-            ),
+            Some(dir) => {
+                let mut service = loaded.service.clone();
+                let read = |s: &Service| prepared::read(s, &dir).map_err(|e| loaded.locate(e));
+                let prepared = read(&service)?;
+                let deployed = deployed_now()?;
+                // Compiled again for another stage: into the deployed nested stacks.
+                let prepared = if in_nested(&deployed) && prepared.plan.nested.is_empty() {
+                    service.provider.stack.nested = true;
+                    read(&service)?
+                } else {
+                    prepared
+                };
+                (service, prepared, deployed)
+            }
             None => {
+                let deployed = deployed_now()?;
+                loaded.service.provider.stack.nested |= in_nested(&deployed);
                 let loaded = super::package::resolve_images(
                     ctx,
                     loaded,
@@ -108,24 +128,28 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
                 let (service, plan, built) =
                     super::package::build(&loaded, host.as_mut(), Some(&out), &progress)?;
                 let prepared = Prepared::built(&service, plan, &built, &out)?;
-                (service, prepared)
+                (service, prepared, deployed)
             }
         };
     let mut service = service;
     service.provider.stack.express |= args.express;
     let service = &service;
-    // What the stack holds now, read once: nothing moves into nested stacks, and what the
-    // deploy would lose or grant is approved first. A stack not created yet asks nothing.
-    let asks = !args.approve && !service.provider.deployment_approval_never;
-    if asks || !prepared.plan.nested.is_empty() {
-        let stack = service.stack_name();
-        if let Some(deployed) =
-            rt.block_on(crate::deploy::stack::deployed_template(&aws, &stack))?
-        {
-            refuse_moves(&stack, &deployed, &prepared.plan)?;
-            if asks {
-                approve(&stack, &deployed, &prepared.plan.update, &progress)?;
-            }
+    // A stack not created yet asks nothing.
+    if let Some(deployed) = &deployed {
+        refuse_moves(&stack, deployed, &prepared.plan)?;
+        if !args.approve && !service.provider.deployment_approval_never {
+            let planned: Vec<(String, serde_json::Value)> = prepared
+                .plan
+                .nested
+                .iter()
+                .map(|n| (n.id.clone(), n.template.clone()))
+                .collect();
+            approve(
+                &stack,
+                &deployed.flat(),
+                &crate::diff::flatten(&prepared.plan.update, &planned),
+                &progress,
+            )?;
         }
     }
     if let Some(h) = host.as_mut() {
@@ -194,33 +218,70 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     Ok(())
 }
 
-/// A resource the deployed stack holds that the plan puts in a nested stack would be deleted
-/// and created again (a logical ID is per stack), and explicit names collide on the way: such a
-/// deploy is refused before anything is uploaded.
-fn refuse_moves(stack: &str, deployed: &serde_json::Value, plan: &crate::plan::Plan) -> Result<()> {
-    let Some(held) = deployed["Resources"].as_object() else {
-        return Ok(());
-    };
-    let moved: Vec<&str> = plan
-        .nested
+/// A resource the deployed stack holds in one stack (the root or a nested stack) that the plan
+/// puts in another would be deleted and created again (a logical ID is per stack), and explicit
+/// names collide on the way: such a deploy is refused before anything is uploaded.
+/// CloudFormation's stack refactoring cannot make this move either: the nested stacks it would
+/// move into do not exist yet (a refactor creates top-level stacks only) and would need new
+/// parameters (a refactor adds none), and several resource types of functions' events
+/// (`AWS::ApiGateway::Method`, `AWS::Lambda::EventInvokeConfig`) are not movable at all.
+fn refuse_moves(
+    stack: &str,
+    deployed: &crate::deploy::stack::Deployed,
+    plan: &crate::plan::Plan,
+) -> Result<()> {
+    use std::collections::BTreeMap;
+    const ROOT: &str = "the root stack";
+    // Where each resource is: the root, or a nested stack by logical ID.
+    fn places<'a>(
+        root: &'a serde_json::Value,
+        nested: impl Iterator<Item = (&'a str, &'a serde_json::Value)>,
+    ) -> BTreeMap<&'a str, &'a str> {
+        let mut at: BTreeMap<&str, &str> = BTreeMap::new();
+        for (id, _) in root["Resources"].as_object().into_iter().flatten() {
+            at.insert(id, ROOT);
+        }
+        for (stack, t) in nested {
+            for (id, _) in t["Resources"].as_object().into_iter().flatten() {
+                at.insert(id, stack);
+            }
+        }
+        at
+    }
+    let held = places(
+        &deployed.root,
+        deployed.nested.iter().map(|(s, t)| (s.as_str(), t)),
+    );
+    let planned = places(
+        &plan.update,
+        plan.nested.iter().map(|n| (n.id.as_str(), &n.template)),
+    );
+    let moved: Vec<String> = planned
         .iter()
-        .flat_map(|n| n.template["Resources"].as_object().into_iter().flatten())
-        .map(|(id, _)| id.as_str())
-        .filter(|id| held.contains_key(*id))
+        .filter_map(|(id, to)| {
+            let from = held.get(id)?;
+            (from != to).then(|| format!("{id}: {from} → {to}"))
+        })
         .collect();
     if moved.is_empty() {
         return Ok(());
     }
-    let shown: Vec<&str> = moved.iter().take(5).copied().collect();
+    let shown: Vec<&str> = moved.iter().take(5).map(String::as_str).collect();
+    let hint = if moved.iter().any(|m| m.ends_with(ROOT)) {
+        // Only a package built without reading the stack compiles it into one stack again.
+        "the stack's functions are deployed in nested stacks and stay there: deploy without --package (sls-rs reads the deployed stack and compiles into the same nested stacks)"
+    } else {
+        "sls-rs never moves a deployed resource, and CloudFormation's stack refactoring cannot move functions into nested stacks that do not exist yet: keep the service within one stack (`versionFunctions: false` saves a resource per function) or move functions into another service (serverless-compose.yml)"
+    };
     Err(Error::failed_with_hint(
         format!(
-            "the service no longer fits one stack, and {} resource{} stack {stack} holds would move into nested stacks ({}{}): a resource moved between stacks is deleted and created again",
+            "{} resource{} stack {stack} holds would move to another stack ({}{}): a resource moved between stacks is deleted and created again, and its explicit name collides on the way",
             moved.len(),
             if moved.len() == 1 { "" } else { "s" },
-            shown.join(", "),
-            if moved.len() > shown.len() { ", …" } else { "" }
+            shown.join("; "),
+            if moved.len() > shown.len() { "; …" } else { "" }
         ),
-        "sls-rs never moves a deployed resource: keep the service within one stack (`versionFunctions: false` saves a resource per function) or move functions into another service (serverless-compose.yml)",
+        hint,
     ))
 }
 

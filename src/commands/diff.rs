@@ -11,7 +11,7 @@ use serde_json::json;
 use super::deploy::{connect_and_load, runtime};
 use super::Ctx;
 use crate::cli::{DiffArgs, DiffMethod};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::package::Owner;
 use crate::progress::Progress;
 
@@ -30,20 +30,19 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
         crate::package::images::Builds::ReadOnly,
         &Progress::quiet(),
     )?;
+    // What the stack holds, nested stacks and all; a service deployed in nested stacks is
+    // compiled into them as `deploy` would.
+    let mut loaded = loaded;
+    let stack = loaded.service.stack_name();
+    let deployed = rt.block_on(crate::deploy::stack::deployed(&aws, &stack))?;
+    loaded.service.provider.stack.nested |= deployed.as_ref().is_some_and(|d| !d.nested.is_empty());
     let (service, plan, built) =
         super::package::build(&loaded, host.as_mut(), None, &Progress::quiet())?;
     drop(host);
-    let stack = service.stack_name();
     let lambda = aws_sdk_lambda::Client::new(&aws.config);
-    let (deployed, code) = rt.block_on(async {
-        let deployed = match crate::deploy::stack::deployed_template(&aws, &stack).await? {
-            // With its nested stacks' templates, each resource under `<stack>/<id>`.
-            Some(root) => Some(crate::diff::flatten(
-                &root,
-                &deployed_nested(&aws, &stack, &root).await?,
-            )),
-            None => None,
-        };
+    // Each resource of a nested stack as `<stack>/<id>`.
+    let deployed = deployed.map(|d| d.flat());
+    let code = rt.block_on(async {
         // Code: each function's zip against what Lambda runs.
         let mut code = Vec::new();
         if deployed.is_some() {
@@ -74,8 +73,8 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
                 }
             }
         }
-        Ok::<_, Error>((deployed, code))
-    })?;
+        code
+    });
     let nested: Vec<(String, serde_json::Value)> = plan
         .nested
         .iter()
@@ -180,29 +179,4 @@ async fn change_set(
     let planned = planned?;
     deleted?;
     Ok(planned)
-}
-
-/// The templates the stack's nested stacks of functions were deployed with, by logical ID.
-async fn deployed_nested(
-    aws: &crate::deploy::Aws,
-    stack: &str,
-    root: &serde_json::Value,
-) -> Result<Vec<(String, serde_json::Value)>> {
-    let nested = root["Resources"].as_object().is_some_and(|r| {
-        r.values()
-            .any(|x| x["Type"] == "AWS::CloudFormation::Stack")
-    });
-    if !nested {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    for (logical, physical, kind) in crate::deploy::stack::resources(aws, stack).await? {
-        if kind != "AWS::CloudFormation::Stack" || physical.is_empty() {
-            continue;
-        }
-        if let Some(t) = crate::deploy::stack::deployed_template(aws, &physical).await? {
-            out.push((logical, t));
-        }
-    }
-    Ok(out)
 }

@@ -1,5 +1,5 @@
 //! `sls-rs info [--json]`: the deployed service — status, endpoints per route, functions,
-//! layers and outputs — like `serverless info`.
+//! layers and outputs — like `serverless info`, read from the stack and its nested stacks.
 
 use serde_json::{json, Value};
 
@@ -36,8 +36,42 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
             "deploy it first with `sls-rs deploy`, or check --stage and --region",
         ));
     };
-    let outputs = stack::outputs(&s);
-    let resources = stack::resources(aws, &name).await.unwrap_or_default();
+    let mut outputs = stack::outputs(&s);
+    let mut resources = stack::resources(aws, &name).await.unwrap_or_default();
+    // Nested stacks of functions: their resources, and the outputs that moved into them with
+    // their export names (functions' versions); the outputs that only carry references between
+    // stacks are left out.
+    let nested: Vec<String> = resources
+        .iter()
+        .filter(|(logical, physical, kind)| {
+            kind == "AWS::CloudFormation::Stack"
+                && naming::is_nested_stack_id(logical)
+                && !physical.is_empty()
+        })
+        .map(|(_, physical, _)| physical.clone())
+        .collect();
+    let reads = nested.iter().map(|arn| async move {
+        let (described, held) =
+            futures::future::join(stack::describe_stack(aws, arn), stack::resources(aws, arn))
+                .await;
+        (described.ok().flatten(), held.unwrap_or_default())
+    });
+    for (described, held) in futures::future::join_all(reads).await {
+        if let Some(n) = described {
+            outputs.extend(
+                n.outputs()
+                    .iter()
+                    .filter(|o| o.export_name().is_some())
+                    .map(|o| {
+                        (
+                            o.output_key().unwrap_or_default().to_string(),
+                            o.output_value().unwrap_or_default().to_string(),
+                        )
+                    }),
+            );
+        }
+        resources.extend(held);
+    }
     // The endpoint outputs, or (where an API exists but its output does not, as on endpoints
     // that do not refresh outputs after a change set) the URL made from the API's ID.
     let physical = |logical: &str| {

@@ -262,12 +262,15 @@ pub fn build(
     progress: &Progress,
 ) -> Result<(Service, Plan, Vec<Built>)> {
     let mut service = loaded.service.clone();
+    // Warnings are shown in a dry run too.
+    let shown = progress;
     // A dry run shows no progress, with plugins or without.
     let quiet = Progress::quiet();
     let progress = if out.is_some() { progress } else { &quiet };
     if let Some(host) = host {
         let p = lifecycle::package(&mut service, host, out, deployment()?, progress)
             .map_err(|e| loaded.locate(e))?;
+        warn_headroom(&p.plan, shown);
         return Ok((service, p.plan, p.built));
     }
     let (plan, built) = match out {
@@ -280,7 +283,15 @@ pub fn build(
             (plan, built)
         }
     };
+    warn_headroom(&plan, shown);
     Ok((service, plan, built))
+}
+
+/// Nested stacks with little room left (`plan::limits::headroom`), on standard error.
+fn warn_headroom(plan: &Plan, progress: &Progress) {
+    for w in plan::limits::headroom(plan) {
+        progress.line(w.render().trim_end());
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &PackageArgs) -> Result<()> {

@@ -91,7 +91,9 @@ pub async fn latest_event(aws: &Aws, name: &str) -> Result<Option<String>> {
 
 /// Follows the stack's events after `baseline` (the newest event before the operation began,
 /// from [`latest_event`]) until its status is no longer in progress. Each resource's progress
-/// is shown as it happens. Ctrl-C stops following (not the operation) and says how to check.
+/// is shown as it happens, those inside nested stacks too (`Stack › Resource`), read from each
+/// nested stack's own events while the root shows it in progress. Ctrl-C stops following (not
+/// the operation) and says how to check.
 pub async fn follow(
     aws: &Aws,
     name: &str,
@@ -104,6 +106,8 @@ pub async fn follow(
     let mut failure: Option<(String, String, String)> = None;
     // The failed resource's physical ID, where it is a nested stack.
     let mut failed_nested: Option<String> = None;
+    // Nested stacks this operation touches, by ARN.
+    let mut nested: std::collections::BTreeMap<String, Inner> = std::collections::BTreeMap::new();
     let mut delay = Duration::from_millis(200);
     loop {
         // Events, oldest first, only this operation's.
@@ -139,31 +143,45 @@ pub async fn follow(
             if !seen.insert(id) {
                 continue;
             }
-            let status = ev
-                .resource_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default();
-            let logical = ev.logical_resource_id().unwrap_or_default().to_string();
-            let ty = ev.resource_type().unwrap_or_default().to_string();
-            let reason = ev.resource_status_reason().unwrap_or_default().to_string();
-            progress.line(&format!(
-                "  {status:<28} {ty:<40} {logical}{}",
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {reason}")
+            let line = Line::of(&ev);
+            progress.line(&line.text(None));
+            // A nested stack at work: its own events are followed from here.
+            if line.ty == "AWS::CloudFormation::Stack" && line.logical != name {
+                if let Some(arn) = ev.physical_resource_id().filter(|a| a.starts_with("arn:")) {
+                    let inner = nested.entry(arn.to_string()).or_insert_with(|| Inner {
+                        logical: line.logical.clone(),
+                        since: ev.timestamp().cloned(),
+                        settled: false,
+                    });
+                    inner.settled = !line.status.ends_with("_IN_PROGRESS");
                 }
-            ));
-            if failure.is_none()
-                && status.ends_with("_FAILED")
-                && logical != name
-                && !reason.contains("Resource update cancelled")
-                && !reason.contains("Resource creation cancelled")
-            {
-                if ty == "AWS::CloudFormation::Stack" {
+            }
+            if failure.is_none() && line.is_failure() && line.logical != name {
+                if line.ty == "AWS::CloudFormation::Stack" {
                     failed_nested = ev.physical_resource_id().map(String::from);
                 }
-                failure = Some((logical, ty, reason));
+                failure = Some((line.logical, line.ty, line.reason));
+            }
+        }
+        // The nested stacks' events since the root started each one, in parallel; one read
+        // after a nested stack settles catches its last events.
+        let reads = nested
+            .iter()
+            .filter(|(_, n)| n.since.is_some())
+            .map(|(arn, n)| async move { (arn.clone(), inner_events(aws, arn, n).await) });
+        for (arn, evs) in futures::future::join_all(reads).await {
+            let Some(n) = nested.get_mut(&arn) else {
+                continue;
+            };
+            for ev in evs {
+                if !seen.insert(ev.event_id().unwrap_or_default().to_string()) {
+                    continue;
+                }
+                progress.line(&Line::of(&ev).text(Some(&n.logical)));
+            }
+            if n.settled {
+                // Read once after it settled: nothing more to come from it.
+                n.since = None;
             }
         }
         let stack = describe_stack(aws, name).await?;
@@ -220,6 +238,92 @@ pub async fn follow(
         }
         delay = (delay * 2).min(Duration::from_secs(3));
     }
+}
+
+/// A nested stack being followed: its logical ID in the root, when the root started it (`None`
+/// once its last events are read), whether the root has seen it settle.
+struct Inner {
+    logical: String,
+    since: Option<aws_sdk_cloudformation::primitives::DateTime>,
+    settled: bool,
+}
+
+/// One event as a progress line.
+struct Line {
+    status: String,
+    ty: String,
+    logical: String,
+    reason: String,
+}
+
+impl Line {
+    fn of(ev: &aws_sdk_cloudformation::types::StackEvent) -> Line {
+        Line {
+            status: ev
+                .resource_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            ty: ev.resource_type().unwrap_or_default().to_string(),
+            logical: ev.logical_resource_id().unwrap_or_default().to_string(),
+            reason: ev.resource_status_reason().unwrap_or_default().to_string(),
+        }
+    }
+
+    /// `  STATUS  TYPE  [Stack › ]Resource[ — reason]`.
+    fn text(&self, inside: Option<&str>) -> String {
+        let (status, ty, logical) = (&self.status, &self.ty, &self.logical);
+        let at = inside.map(|s| format!("{s} › ")).unwrap_or_default();
+        let reason = if self.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", self.reason)
+        };
+        format!("  {status:<28} {ty:<40} {at}{logical}{reason}")
+    }
+
+    /// A resource that failed, not one only cancelled because another did.
+    fn is_failure(&self) -> bool {
+        self.status.ends_with("_FAILED")
+            && !self.reason.contains("Resource update cancelled")
+            && !self.reason.contains("Resource creation cancelled")
+    }
+}
+
+/// The events of the nested stack `arn` since `n.since`, oldest first, its own (the stack's
+/// status, which the root shows) left out. Unreadable events are skipped: progress is a view.
+async fn inner_events(
+    aws: &Aws,
+    arn: &str,
+    n: &Inner,
+) -> Vec<aws_sdk_cloudformation::types::StackEvent> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    'pages: loop {
+        let Ok(page) = aws
+            .cfn
+            .describe_stack_events()
+            .stack_name(arn)
+            .set_next_token(token.clone())
+            .send()
+            .await
+        else {
+            break;
+        };
+        for ev in page.stack_events() {
+            if ev.timestamp() < n.since.as_ref() {
+                break 'pages;
+            }
+            if ev.physical_resource_id() != Some(arn) {
+                out.push(ev.clone());
+            }
+        }
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// The first resource that failed in the nested stack `arn` (its latest operation): logical
@@ -708,6 +812,70 @@ pub async fn deployed_template(aws: &Aws, name: &str) -> Result<Option<serde_jso
         Err(e) if code(&e).as_deref() == Some("ValidationError") => Ok(None),
         Err(e) => Err(aws_error("GetTemplate", &e)),
     }
+}
+
+/// Whether the deployed `root` holds nested stacks of functions (`plan::split`'s); the user's
+/// own `AWS::CloudFormation::Stack` resources are not.
+pub fn has_nested(root: &serde_json::Value) -> bool {
+    root["Resources"].as_object().is_some_and(|r| {
+        r.iter().any(|(id, x)| {
+            x["Type"] == "AWS::CloudFormation::Stack" && crate::naming::is_nested_stack_id(id)
+        })
+    })
+}
+
+/// The templates the stack's nested stacks of functions were deployed with, by logical ID,
+/// read in parallel.
+async fn deployed_nested(
+    aws: &Aws,
+    stack: &str,
+    root: &serde_json::Value,
+) -> Result<Vec<(String, serde_json::Value)>> {
+    if !has_nested(root) {
+        return Ok(Vec::new());
+    }
+    let reads = resources(aws, stack)
+        .await?
+        .into_iter()
+        .filter(|(logical, physical, kind)| {
+            kind == "AWS::CloudFormation::Stack"
+                && !physical.is_empty()
+                && crate::naming::is_nested_stack_id(logical)
+        })
+        .map(|(logical, physical, _)| async move {
+            deployed_template(aws, &physical)
+                .await
+                .map(|t| t.map(|t| (logical, t)))
+        });
+    let mut out = Vec::new();
+    for read in futures::future::join_all(reads).await {
+        out.extend(read?);
+    }
+    Ok(out)
+}
+
+/// What a stack holds now: the root's template and each nested stack of functions' template by
+/// logical ID.
+pub struct Deployed {
+    pub root: serde_json::Value,
+    pub nested: Vec<(String, serde_json::Value)>,
+}
+
+impl Deployed {
+    /// Every resource in one template, those of nested stacks as `<stack>/<id>`
+    /// (`diff::flatten`).
+    pub fn flat(&self) -> serde_json::Value {
+        crate::diff::flatten(&self.root, &self.nested)
+    }
+}
+
+/// The deployed templates of stack `name` and its nested stacks; `None` when it does not exist.
+pub async fn deployed(aws: &Aws, name: &str) -> Result<Option<Deployed>> {
+    let Some(root) = deployed_template(aws, name).await? else {
+        return Ok(None);
+    };
+    let nested = deployed_nested(aws, name, &root).await?;
+    Ok(Some(Deployed { root, nested }))
 }
 
 /// The physical ID of one of the stack's resources.

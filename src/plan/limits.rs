@@ -115,6 +115,39 @@ pub(super) fn sizes(c: &mut Compiler, t: &Value, stack: Option<&str>, split: boo
     }
 }
 
+/// The share of a limit past which a nested stack has little room left to grow.
+pub const HEADROOM_PERCENT: usize = 80;
+
+/// Warnings for the nested stacks of `plan` past [`HEADROOM_PERCENT`] of a limit. A function's
+/// nested stack is fixed by its key and never changes, so functions added later to a full one
+/// cannot go elsewhere: the warning comes while there is still room.
+pub fn headroom(plan: &super::Plan) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for n in &plan.nested {
+        let t = &n.template;
+        let count = |key: &str| t.get(key).and_then(Value::as_object).map_or(0, |m| m.len());
+        let size = super::rendered_len(t);
+        for (what, used, max) in [
+            ("resources", count("Resources"), MAX_RESOURCES),
+            ("outputs", count("Outputs"), MAX_OUTPUTS),
+            ("parameters", count("Parameters"), MAX_PARAMETERS),
+            ("template bytes", size, MAX_TEMPLATE_BYTES),
+        ] {
+            if used * 100 > max * HEADROOM_PERCENT {
+                out.push(
+                    Diagnostic::warning(format!(
+                        "nested stack {} uses {used} of CloudFormation's {max} {what} ({}%)",
+                        n.id,
+                        used * 100 / max
+                    ))
+                    .hint("each function's nested stack is fixed by a hash of its name, so the functions added to this one later may not fit; move part of the service into another one (serverless-compose.yml), or set `versionFunctions: false` (one resource and one output less per function)"),
+                );
+            }
+        }
+    }
+    out
+}
+
 fn environment(c: &mut Compiler, resources: &serde_json::Map<String, Value>) {
     for f in c.service.functions.values() {
         let id = crate::naming::function_logical_id(&f.key);

@@ -11,7 +11,7 @@ mod function;
 pub mod split;
 pub use function::image_digest;
 mod iam;
-mod limits;
+pub mod limits;
 mod merge;
 
 use indexmap::IndexMap;
@@ -399,7 +399,7 @@ pub fn plan_with(
     }
     limits::check(&mut c, &update);
     let directory = deployment.directory(service);
-    let (update, nested) = if split::needed(&update) {
+    let (update, nested) = if split::needed(&update) || service.provider.stack.nested {
         split::split(service, update, &directory, &c.bucket_ref())
     } else {
         (update, Vec::new())

@@ -242,15 +242,7 @@ impl Links {
         if to.as_deref() == from {
             return None;
         }
-        let name = match attr {
-            None => target.to_string(),
-            Some(a) => format!(
-                "{target}Attr{}",
-                a.chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .collect::<String>()
-            ),
-        };
+        let name = naming::nested_reference(target, attr);
         let direct = match attr {
             None => json!({ "Ref": target }),
             Some(a) => json!({ "Fn::GetAtt": [target, a] }),

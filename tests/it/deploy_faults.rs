@@ -861,7 +861,8 @@ fn a_large_template_is_diffed_through_the_bucket_and_leaves_nothing() {
 }
 
 /// A failure inside a nested stack is reported with the resource in it that failed and AWS's
-/// reason, not only CloudFormation's "Embedded stack … was not successfully updated".
+/// reason, not only CloudFormation's "Embedded stack … was not successfully updated"; the
+/// progress shows the nested stack's resources as they happen.
 #[test]
 fn a_failure_inside_a_nested_stack_names_the_resource_there() {
     let (moto, proxy, t) = deployed();
@@ -884,6 +885,29 @@ fn a_failure_inside_a_nested_stack_names_the_resource_there() {
         "{err}"
     );
     assert!(!err.contains("an older operation's failure"), "{err}");
+    // Progress from inside the nested stack, from when the root started it: each resource
+    // line, and none of its own status lines (the root's line for it says those).
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains(" › ")).collect();
+    assert!(
+        lines.iter().any(|l| l.contains("UPDATE_FAILED")
+            && l.contains("AWS::Lambda::Function")
+            && l.contains(
+                "FunctionsNestedStack07 › F3LambdaFunction — Resource handler returned message"
+            )),
+        "{err}"
+    );
+    assert!(
+        lines.iter().any(|l| l
+            .contains("FunctionsNestedStack07 › F19LambdaFunction — Resource update cancelled")),
+        "{err}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("1TQ3X9Z0ABCD")),
+        "the nested stack's own events are the root's line: {err}"
+    );
+    let f3 = err.find("› F3LambdaFunction").unwrap();
+    let f19 = err.find("› F19LambdaFunction").unwrap();
+    assert!(f3 < f19, "oldest first: {err}");
     assert!(
         err.contains("the stack is now UPDATE_ROLLBACK_COMPLETE"),
         "{err}"

@@ -161,7 +161,16 @@ fn past_500_resources_functions_go_to_nested_stacks_that_never_move() {
             "{changed:?}"
         );
     }
+    // Approval looks inside the nested stacks too: the new function's invoke permission is a
+    // grant a deploy adds, named in its stack, and nothing is deployed without --approve.
     let (code, err) = sls(t.path(), &moto, &["deploy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("needs approval")
+            && err.contains(&format!("{stack}/F300LambdaPermissionEventsRuleSchedule1: \"events.amazonaws.com\" may invoke")),
+        "{err}"
+    );
+    let (code, err) = sls(t.path(), &moto, &["deploy", "--approve"]);
     assert_eq!(code, 0, "{err}");
     let after = nested_ids(t.path());
     let mut added = BTreeSet::new();
@@ -176,6 +185,72 @@ fn past_500_resources_functions_go_to_nested_stacks_that_never_move() {
     );
     let f300 = moto.py("print(json.dumps(client('lambda').get_function(FunctionName='many-dev-f300')['Configuration']['FunctionName']))");
     assert_eq!(f300, json!("many-dev-f300"));
+    // `info` reads the nested stacks: each function, and the version outputs that moved into
+    // them (exported), but none of the outputs that only carry references between stacks.
+    let out = common::sls(t.path(), &["info".into(), "--json".into()], &moto.env());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["functions"].as_array().unwrap().len(), 301);
+    let outputs = info["outputs"].as_object().unwrap();
+    // (moto resolves a version's `Ref` to its logical ID, where AWS gives its ARN.)
+    let version = outputs["F300LambdaFunctionQualifiedArn"].as_str().unwrap();
+    assert!(version.starts_with("F300LambdaVersion"), "{version}");
+    assert_eq!(
+        outputs
+            .keys()
+            .filter(|k| k.ends_with("LambdaFunctionQualifiedArn"))
+            .count(),
+        301
+    );
+    assert!(
+        outputs.keys().all(|k| !k.contains("Attr")),
+        "{:?}",
+        outputs.keys().collect::<Vec<_>>()
+    );
+
+    // Shrunk under one stack's limits, it stays in its nested stacks: nothing moves back into
+    // the root. A package built without reading the stack would move them, and is refused.
+    std::fs::write(
+        t.path().join("serverless.yml"),
+        format!("{HEAD}{}", functions(0, 50)),
+    )
+    .unwrap();
+    let (code, err) = sls(t.path(), &moto, &["package"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        nested_ids(t.path()).is_empty(),
+        "one stack when packaged alone"
+    );
+    let (code, err) = sls(t.path(), &moto, &["deploy", "--package", ".serverless"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("resources stack many-dev holds would move to another stack (")
+            && err.contains(" → the root stack")
+            && err.contains("deploy without --package"),
+        "{err}"
+    );
+    let (code, err) = sls(t.path(), &moto, &["deploy"]);
+    assert_eq!(code, 0, "{err}");
+    let shrunk = nested_ids(t.path());
+    assert!(!shrunk.is_empty());
+    for (file, ids) in &shrunk {
+        assert!(ids.is_subset(&after[file]), "{file} gained resources");
+    }
+    let kept: usize = shrunk
+        .values()
+        .map(|ids| {
+            ids.iter()
+                .filter(|id| id.ends_with("LambdaFunction"))
+                .count()
+        })
+        .sum();
+    assert_eq!(kept, 50);
+    let lambdas = moto.py("l = client('lambda')\nn, m = 0, None\nwhile True:\n    r = l.list_functions(**({'Marker': m} if m else {}))\n    n += len(r['Functions'])\n    m = r.get('NextMarker')\n    if not m: break\nprint(json.dumps(n))");
+    assert_eq!(lambdas, json!(50));
 
     let (code, err) = sls(t.path(), &moto, &["remove"]);
     assert_eq!(code, 0, "{err}");
@@ -200,8 +275,8 @@ fn a_deployed_single_stack_is_never_split_under_it() {
     let (code, err) = sls(t.path(), &moto, &["deploy"]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("the service no longer fits one stack, and")
-            && err.contains("stack many-dev holds would move into nested stacks")
+        err.contains("resources stack many-dev holds would move to another stack (")
+            && err.contains(": the root stack → FunctionsNestedStack")
             && err.contains("deleted and created again"),
         "{err}"
     );
@@ -209,4 +284,55 @@ fn a_deployed_single_stack_is_never_split_under_it() {
     let stacks =
         moto.py("print(json.dumps(len(client('cloudformation').describe_stacks()['Stacks'])))");
     assert_eq!(stacks, json!(1), "nothing was deployed");
+}
+
+/// A nested stack past 80% of a limit is warned about while it still deploys: its functions'
+/// stack never changes, so functions added to it later may not fit.
+#[test]
+fn a_nested_stack_near_a_limit_is_warned_about() {
+    // 81 functions that all hash to one nested stack: 405 of its 500 resources.
+    let names: Vec<String> = (0..)
+        .map(|i| format!("f{i}"))
+        .filter(|n| sls_rs::plan::split::slot(n) == 5)
+        .take(81)
+        .collect();
+    let mut yaml = String::from(HEAD);
+    for n in &names {
+        yaml.push_str(&format!(
+            "  {n}:\n    handler: handler.hello\n    events:\n      - schedule: rate(1 hour)\n"
+        ));
+    }
+    // And 30 elsewhere, which puts the service past one stack.
+    for n in (0..)
+        .map(|i| format!("g{i}"))
+        .filter(|n| sls_rs::plan::split::slot(n) != 5)
+        .take(30)
+    {
+        yaml.push_str(&format!(
+            "  {n}:\n    handler: handler.hello\n    events:\n      - schedule: rate(1 hour)\n"
+        ));
+    }
+    let t = Test::service(&yaml);
+    let out = common::sls(t.path(), &["package".into(), "--dry-run".into()], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: nested stack FunctionsNestedStack05 uses 405 of CloudFormation's 500 resources (81%)"),
+        "{err}"
+    );
+    assert!(err.contains("may not fit"), "{err}");
+    // One function less there, 400 resources: no warning.
+    let fewer = yaml.replacen(
+        &format!(
+            "  {}:\n    handler: handler.hello\n    events:\n      - schedule: rate(1 hour)\n",
+            names[80]
+        ),
+        "",
+        1,
+    );
+    std::fs::write(t.path().join("serverless.yml"), fewer).unwrap();
+    let out = common::sls(t.path(), &["package".into(), "--dry-run".into()], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("warning: nested stack"), "{err}");
 }

@@ -315,6 +315,8 @@ pub(super) fn provider(pm: &Map<String, Value>, pp: &KeyPath, c: &mut Checker) -
                 false
             }
         },
+        // Decided from the deployed stack, not the configuration.
+        nested: false,
         parameters: match pm.get("stackParameters") {
             Some(Value::Array(list)) => list
                 .iter()
