@@ -111,33 +111,15 @@ pub async fn follow(
     let mut delay = Duration::from_millis(200);
     loop {
         // Events, oldest first, only this operation's.
-        let mut events = Vec::new();
-        let mut token: Option<String> = None;
-        'pages: loop {
-            let out = match aws
-                .cfn
-                .describe_stack_events()
-                .stack_name(name)
-                .set_next_token(token.clone())
-                .send()
-                .await
-            {
-                Ok(o) => o,
-                Err(e) if describe(&e).contains("does not exist") => break 'pages,
-                Err(e) => return Err(aws_error("DescribeStackEvents", &e)),
-            };
-            for ev in out.stack_events() {
-                if baseline.is_some() && ev.event_id() == baseline.as_deref() {
-                    break 'pages;
-                }
-                events.push(ev.clone());
-            }
-            token = out.next_token().map(String::from);
-            if token.is_none() {
-                break;
-            }
-        }
-        events.reverse();
+        let events = match events_until(aws, name, |ev| {
+            baseline.is_some() && ev.event_id() == baseline.as_deref()
+        })
+        .await
+        {
+            Err(e) if describe(&e).contains("does not exist") => Vec::new(),
+            Err(e) => return Err(aws_error("DescribeStackEvents", &e)),
+            Ok(events) => events,
+        };
         for ev in events {
             let id = ev.event_id().unwrap_or_default().to_string();
             if !seen.insert(id) {
@@ -296,26 +278,39 @@ async fn inner_events(
     arn: &str,
     n: &Inner,
 ) -> Vec<aws_sdk_cloudformation::types::StackEvent> {
+    let mut events = events_until(aws, arn, |ev| ev.timestamp() < n.since.as_ref())
+        .await
+        .unwrap_or_default();
+    events.retain(|ev| ev.physical_resource_id() != Some(arn));
+    events
+}
+
+/// The stack's events newer than the first (newest first) that `stop` accepts, oldest first.
+async fn events_until(
+    aws: &Aws,
+    stack: &str,
+    stop: impl Fn(&aws_sdk_cloudformation::types::StackEvent) -> bool,
+) -> std::result::Result<
+    Vec<aws_sdk_cloudformation::types::StackEvent>,
+    aws_sdk_cloudformation::error::SdkError<
+        aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsError,
+    >,
+> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     'pages: loop {
-        let Ok(page) = aws
+        let page = aws
             .cfn
             .describe_stack_events()
-            .stack_name(arn)
+            .stack_name(stack)
             .set_next_token(token.clone())
             .send()
-            .await
-        else {
-            break;
-        };
+            .await?;
         for ev in page.stack_events() {
-            if ev.timestamp() < n.since.as_ref() {
+            if stop(ev) {
                 break 'pages;
             }
-            if ev.physical_resource_id() != Some(arn) {
-                out.push(ev.clone());
-            }
+            out.push(ev.clone());
         }
         token = page.next_token().map(String::from);
         if token.is_none() {
@@ -323,7 +318,7 @@ async fn inner_events(
         }
     }
     out.reverse();
-    out
+    Ok(out)
 }
 
 /// The first resource that failed in the nested stack `arn` (its latest operation): logical
