@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
                     (f.key.clone(), live, zip.artifact.sha256.clone())
                 })
             });
-            for (key, live, local) in futures::future::join_all(asks).await {
+            for (key, live, local) in crate::deploy::bounded(asks).await {
                 if let Some(live) = live {
                     if live != local {
                         code.push(key);

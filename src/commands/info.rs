@@ -56,7 +56,7 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
                 .await;
         (described.ok().flatten(), held.unwrap_or_default())
     });
-    for (described, held) in futures::future::join_all(reads).await {
+    for (described, held) in crate::deploy::bounded(reads).await {
         if let Some(n) = described {
             outputs.extend(
                 n.outputs()

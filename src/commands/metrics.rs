@@ -112,11 +112,14 @@ pub fn run(ctx: &Ctx, args: &MetricsArgs) -> Result<()> {
     };
     let client = aws_sdk_cloudwatch::Client::new(&aws.config);
     let period = period_seconds(start, end);
-    let per_function = rt.block_on(futures::future::try_join_all(
-        functions
-            .iter()
-            .map(|(_, name)| figures(&client, name, start, end, period)),
-    ))?;
+    let per_function = rt
+        .block_on(crate::deploy::bounded(
+            functions
+                .iter()
+                .map(|(_, name)| figures(&client, name, start, end, period)),
+        ))
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
     let mut total = Figures::default();
     for f in &per_function {
         total.add(f);

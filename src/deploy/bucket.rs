@@ -17,9 +17,6 @@ pub const HASH_KEY: &str = "filesha256";
 /// How many deployment directories are kept in the bucket.
 pub const KEEP: usize = 5;
 
-/// Uploads in flight at once.
-const PARALLEL: usize = 8;
-
 /// The bucket holding the deployed service's deployments: `provider.deploymentBucket`, else the
 /// stack's own. An error when neither exists (the service was never deployed there).
 pub async fn of_service(aws: &Aws, service: &crate::manifest::Service) -> Result<String> {
@@ -134,7 +131,7 @@ pub async fn hashes(aws: &Aws, bucket: &str, dir: &str) -> Result<BTreeMap<Strin
             let name = key.rsplit('/').next().unwrap_or(&key).to_string();
             Ok::<_, Error>((name, sha))
         })
-        .buffer_unordered(PARALLEL)
+        .buffer_unordered(super::IN_FLIGHT)
         .try_collect()
         .await?;
     Ok(found.into_iter().collect())
@@ -211,7 +208,7 @@ pub async fn upload(
                 .map_err(|e| aws_error(&format!("uploading {}", f.name), &e))?;
             Ok(true)
         })
-        .buffer_unordered(PARALLEL)
+        .buffer_unordered(super::IN_FLIGHT)
         .try_collect()
         .await?;
     let sent = results.iter().filter(|s| **s).count();

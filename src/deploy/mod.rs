@@ -21,6 +21,20 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 
 use crate::error::Error;
 
+/// How many requests of one kind are in flight at once: enough to hide the latency, few enough
+/// to stay under an account's API rate limits (CloudFormation throttles its Describe calls per
+/// account and region, and other tools share them).
+pub const IN_FLIGHT: usize = 8;
+
+/// Runs `tasks` with at most [`IN_FLIGHT`] at once; the results in their order.
+pub async fn bounded<F: std::future::Future>(tasks: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    use futures::stream::StreamExt;
+    futures::stream::iter(tasks)
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await
+}
+
 /// How many attempts a throttled or failed request gets, with exponential backoff between them.
 const MAX_ATTEMPTS: u32 = 8;
 

@@ -134,6 +134,7 @@ pub async fn follow(
                         logical: line.logical.clone(),
                         since: ev.timestamp().cloned(),
                         settled: false,
+                        read_at: None,
                     });
                     inner.settled = !line.status.ends_with("_IN_PROGRESS");
                 }
@@ -145,16 +146,21 @@ pub async fn follow(
                 failure = Some((line.logical, line.ty, line.reason));
             }
         }
-        // The nested stacks' events since the root started each one, in parallel; one read
-        // after a nested stack settles catches its last events.
+        // The nested stacks' events since the root started each one, a few at a time and each
+        // at most every [`INNER_EVERY`]; one read after a nested stack settles catches its last
+        // events.
         let reads = nested
             .iter()
-            .filter(|(_, n)| n.since.is_some())
+            .filter(|(_, n)| {
+                n.since.is_some()
+                    && (n.settled || n.read_at.is_none_or(|t| t.elapsed() >= INNER_EVERY))
+            })
             .map(|(arn, n)| async move { (arn.clone(), inner_events(aws, arn, n).await) });
-        for (arn, evs) in futures::future::join_all(reads).await {
+        for (arn, evs) in super::bounded(reads).await {
             let Some(n) = nested.get_mut(&arn) else {
                 continue;
             };
+            n.read_at = Some(Instant::now());
             for ev in evs {
                 if !seen.insert(ev.event_id().unwrap_or_default().to_string()) {
                     continue;
@@ -228,7 +234,13 @@ struct Inner {
     logical: String,
     since: Option<aws_sdk_cloudformation::primitives::DateTime>,
     settled: bool,
+    /// When its events were last read.
+    read_at: Option<Instant>,
 }
+
+/// How often a nested stack's events are read while it is in progress: dozens of nested stacks
+/// update at once, and their reads share the account's CloudFormation rate limit.
+const INNER_EVERY: Duration = Duration::from_secs(3);
 
 /// One event as a progress line.
 struct Line {
@@ -843,7 +855,7 @@ async fn deployed_nested(
                 .map(|t| t.map(|t| (logical, t)))
         });
     let mut out = Vec::new();
-    for read in futures::future::join_all(reads).await {
+    for read in super::bounded(reads).await {
         out.extend(read?);
     }
     Ok(out)
