@@ -287,9 +287,9 @@ pub fn build(
     Ok((service, plan, built))
 }
 
-/// Nested stacks with little room left (`plan::limits::headroom`), on standard error.
+/// The plan's warnings (nested stacks with little room left), on standard error.
 fn warn_headroom(plan: &Plan, progress: &Progress) {
-    for w in plan::limits::headroom(plan) {
+    for w in &plan.warnings {
         progress.line(w.render().trim_end());
     }
 }

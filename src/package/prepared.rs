@@ -102,6 +102,7 @@ pub fn read(service: &Service, dir: &Path) -> Result<Prepared> {
             update,
             directory,
             nested: nested_in(dir)?,
+            warnings: Vec::new(),
         },
         state,
         zips,

@@ -50,7 +50,8 @@ pub(super) fn check(c: &mut Compiler, t: &Value) {
 /// CloudFormation's limits on one template: the root (`stack` None; `split` when functions
 /// were moved out of it already) or a nested stack.
 pub(super) fn sizes(c: &mut Compiler, t: &Value, stack: Option<&str>, split: bool) {
-    let resources = t["Resources"].as_object().cloned().unwrap_or_default();
+    let empty = serde_json::Map::new();
+    let resources = t["Resources"].as_object().unwrap_or(&empty);
     let what = match stack {
         Some(s) => format!("nested stack {s}"),
         None if split => "the root stack, with the functions in nested stacks,".to_string(),
@@ -113,40 +114,31 @@ pub(super) fn sizes(c: &mut Compiler, t: &Value, stack: Option<&str>, split: boo
                 .hint("split the service into several stacks, or shorten large inline values (policies, environment)"),
         );
     }
+    // A function's nested stack is fixed by its key and never changes, so the functions added
+    // to a full one later cannot go elsewhere: the warning comes while there is still room.
+    let Some(stack) = stack else {
+        return;
+    };
+    for (what, used, max) in [
+        ("resources", resources.len(), MAX_RESOURCES),
+        ("outputs", count("Outputs"), MAX_OUTPUTS),
+        ("parameters", count("Parameters"), MAX_PARAMETERS),
+        ("template bytes", size, MAX_TEMPLATE_BYTES),
+    ] {
+        if used * 100 > max * HEADROOM_PERCENT && used <= max {
+            c.warnings.push(
+                Diagnostic::warning(format!(
+                    "nested stack {stack} uses {used} of CloudFormation's {max} {what} ({}%)",
+                    used * 100 / max
+                ))
+                .hint("each function's nested stack is fixed by a hash of its name, so the functions added to this one later may not fit; move part of the service into another one (serverless-compose.yml), or set `versionFunctions: false` (one resource and one output less per function)"),
+            );
+        }
+    }
 }
 
 /// The share of a limit past which a nested stack has little room left to grow.
 pub const HEADROOM_PERCENT: usize = 80;
-
-/// Warnings for the nested stacks of `plan` past [`HEADROOM_PERCENT`] of a limit. A function's
-/// nested stack is fixed by its key and never changes, so functions added later to a full one
-/// cannot go elsewhere: the warning comes while there is still room.
-pub fn headroom(plan: &super::Plan) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for n in &plan.nested {
-        let t = &n.template;
-        let count = |key: &str| t.get(key).and_then(Value::as_object).map_or(0, |m| m.len());
-        let size = super::rendered_len(t);
-        for (what, used, max) in [
-            ("resources", count("Resources"), MAX_RESOURCES),
-            ("outputs", count("Outputs"), MAX_OUTPUTS),
-            ("parameters", count("Parameters"), MAX_PARAMETERS),
-            ("template bytes", size, MAX_TEMPLATE_BYTES),
-        ] {
-            if used * 100 > max * HEADROOM_PERCENT {
-                out.push(
-                    Diagnostic::warning(format!(
-                        "nested stack {} uses {used} of CloudFormation's {max} {what} ({}%)",
-                        n.id,
-                        used * 100 / max
-                    ))
-                    .hint("each function's nested stack is fixed by a hash of its name, so the functions added to this one later may not fit; move part of the service into another one (serverless-compose.yml), or set `versionFunctions: false` (one resource and one output less per function)"),
-                );
-            }
-        }
-    }
-    out
-}
 
 fn environment(c: &mut Compiler, resources: &serde_json::Map<String, Value>) {
     for f in c.service.functions.values() {

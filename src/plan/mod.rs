@@ -11,7 +11,7 @@ mod function;
 pub mod split;
 pub use function::image_digest;
 mod iam;
-pub mod limits;
+mod limits;
 mod merge;
 
 use indexmap::IndexMap;
@@ -84,6 +84,9 @@ pub struct Plan {
     /// Nested stacks of functions, when the service is past one stack's limits
     /// ([`split`]); uploaded beside the zips.
     pub nested: Vec<split::Nested>,
+    /// What packaging says on standard error without failing: nested stacks near a limit
+    /// ([`limits::HEADROOM_PERCENT`]). Empty for a package read back from disk.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// A CloudFormation template being built. Insertion order is kept.
@@ -119,6 +122,8 @@ pub(crate) struct Compiler<'a> {
     pub deployment: Deployment,
     pub t: Template,
     pub diags: Vec<Diagnostic>,
+    /// What the plan should say without failing (nested stacks near a limit).
+    pub warnings: Vec<Diagnostic>,
     /// IAM statements events need on the shared role, by kind, in v3's order.
     pub role_statements: IndexMap<&'static str, (Vec<&'static str>, Vec<Value>)>,
     /// Whether the shared execution role is generated.
@@ -332,6 +337,7 @@ pub fn plan_with(
         deployment,
         t: Template::default(),
         diags: Vec::new(),
+        warnings: Vec::new(),
         role_statements: IndexMap::new(),
         has_role: false,
         role_principals: Vec::new(),
@@ -424,6 +430,7 @@ pub fn plan_with(
         update,
         directory,
         nested,
+        warnings: c.warnings,
     })
 }
 

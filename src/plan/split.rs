@@ -51,9 +51,13 @@ pub fn split(
     directory: &str,
     bucket: &Value,
 ) -> (Value, Vec<Nested>) {
-    let resources = root["Resources"].as_object().cloned().unwrap_or_default();
+    let resources = match root.get_mut("Resources").map(Value::take) {
+        Some(Value::Object(rs)) => rs,
+        _ => Map::new(),
+    };
     let owner = owners(service, &resources);
     if owner.is_empty() {
+        root["Resources"] = Value::Object(resources);
         return (root, Vec::new());
     }
     // The stack of each moved resource: its function's slot's logical ID.
@@ -62,22 +66,28 @@ pub fn split(
         .map(|(id, f)| (id, naming::nested_stack_id(slot(&f))))
         .collect();
     let stack_of = |id: &str| -> Option<String> { owner.get(id).cloned() };
+    // Each resource, moved (not copied) to its stack; the root's keep their order.
     let mut nested: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    for (id, r) in &resources {
-        if let Some(s) = stack_of(id) {
-            nested.entry(s).or_default().insert(id.clone(), r.clone());
+    let mut kept = Map::new();
+    for (id, r) in resources {
+        match stack_of(&id) {
+            Some(s) => {
+                nested.entry(s).or_default().insert(id, r);
+            }
+            None => {
+                kept.insert(id, r);
+            }
         }
     }
     let mut links = Links::default();
     // Nested resources: references outward become parameters; DependsOn outward goes to the
     // stack.
     let mut nested_out: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    for (s, rs) in &nested {
+    for (s, rs) in nested {
         let mut out = Map::new();
-        for (id, r) in rs {
-            let mut r = r.clone();
+        for (id, mut r) in rs {
             if let Some(p) = r.get_mut("Properties") {
-                rewrite(p, &mut |t, a| links.reference(&owner, Some(s), t, a));
+                rewrite(p, &mut |t, a| links.reference(&owner, Some(&s), t, a));
             }
             if let Some(deps) = r.as_object_mut().and_then(|o| o.remove("DependsOn")) {
                 let deps: Vec<String> = match deps {
@@ -105,11 +115,7 @@ pub fn split(
     }
     // Root resources and outputs: references to moved resources read the nested outputs.
     let mut root_resources = Map::new();
-    for (id, r) in &resources {
-        if owner.contains_key(id) {
-            continue;
-        }
-        let mut r = r.clone();
+    for (id, mut r) in kept {
         if let Some(p) = r.get_mut("Properties") {
             rewrite(p, &mut |t, a| links.reference(&owner, None, t, a));
         }
