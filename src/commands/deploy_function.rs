@@ -62,6 +62,15 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
         .ok_or_else(|| Error::failed(format!("function `{name}` has nothing to package")))?;
     let scratch = tempfile::tempdir().map_err(|e| Error::io("create", "a scratch directory", e))?;
     let built = package::build_one(spec, Some(scratch.path()))?;
+    // What the stack holds, nested stacks and all; a service deployed in nested stacks is
+    // compiled into them, as `deploy` does.
+    let stack = service.stack_name();
+    let deployed_stack = rt.block_on(crate::deploy::stack::deployed(&aws, &stack))?;
+    let mut service = service.clone();
+    service.provider.stack.nested |= deployed_stack
+        .as_ref()
+        .is_some_and(|d| !d.nested.is_empty());
+    let service = &service;
     // The function's configuration as `package` compiles it.
     let compiled = plan::plan(
         service,
@@ -71,8 +80,9 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
         },
     )?;
     let id = naming::function_logical_id(&f.key);
-    let local = compiled.update["Resources"][&id]["Properties"]
-        .as_object()
+    let local = compiled
+        .resource(&id)
+        .and_then(|r| r["Properties"].as_object())
         .cloned()
         .unwrap_or_default();
     let progress = Progress::new(ctx.global.quiet);
@@ -85,10 +95,7 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
             )
         })
         .await?;
-        let stack = service.stack_name();
-        let template = crate::deploy::stack::deployed_template(&aws, &stack)
-            .await?
-            .ok_or_else(|| {
+        let template = deployed_stack.as_ref().ok_or_else(|| {
                 Error::failed_with_hint(
                     format!(
                         "function {} exists, but its stack {stack} does not",
@@ -97,8 +104,9 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
                     "deploy the service with `sls-rs deploy`, which creates the stack",
                 )
             })?;
-        let was = template["Resources"][&id]["Properties"]
-            .as_object()
+        let was = template
+            .resource(&id)
+            .and_then(|r| r["Properties"].as_object())
             .cloned()
             .unwrap_or_default();
         let change = config::change(&local, &was, &config::remote(&deployed)).map_err(|why| {

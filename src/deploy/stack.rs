@@ -874,6 +874,13 @@ impl Deployed {
     pub fn flat(&self) -> serde_json::Value {
         crate::diff::flatten(&self.root, &self.nested)
     }
+
+    /// The resource `id` wherever it is, in the root or in its nested stack.
+    pub fn resource(&self, id: &str) -> Option<&serde_json::Value> {
+        self.root["Resources"]
+            .get(id)
+            .or_else(|| self.nested.iter().find_map(|(_, t)| t["Resources"].get(id)))
+    }
 }
 
 /// The deployed templates of stack `name` and its nested stacks; `None` when it does not exist.

@@ -89,6 +89,17 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Plan {
+    /// The resource `id` wherever it is, in the root or in its nested stack.
+    pub fn resource(&self, id: &str) -> Option<&Value> {
+        self.update["Resources"].get(id).or_else(|| {
+            self.nested
+                .iter()
+                .find_map(|n| n.template["Resources"].get(id))
+        })
+    }
+}
+
 /// A CloudFormation template being built. Insertion order is kept.
 #[derive(Debug, Default)]
 pub(crate) struct Template {

@@ -251,6 +251,21 @@ fn past_500_resources_functions_go_to_nested_stacks_that_never_move() {
     assert_eq!(kept, 50);
     let lambdas = moto.py("l = client('lambda')\nn, m = 0, None\nwhile True:\n    r = l.list_functions(**({'Marker': m} if m else {}))\n    n += len(r['Functions'])\n    m = r.get('NextMarker')\n    if not m: break\nprint(json.dumps(n))");
     assert_eq!(lambdas, json!(50));
+    // `deploy function` finds the function's configuration in its nested stack: a memory
+    // change reaches Lambda.
+    std::fs::write(
+        t.path().join("serverless.yml"),
+        format!("{HEAD}{}", functions(0, 50)).replacen(
+            "  f7:\n    handler: handler.hello\n",
+            "  f7:\n    handler: handler.hello\n    memorySize: 512\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let (code, err) = sls(t.path(), &moto, &["deploy", "function", "-f", "f7"]);
+    assert_eq!(code, 0, "{err}");
+    let memory = moto.py("print(json.dumps(client('lambda').get_function_configuration(FunctionName='many-dev-f7')['MemorySize']))");
+    assert_eq!(memory, json!(512), "{err}");
 
     let (code, err) = sls(t.path(), &moto, &["remove"]);
     assert_eq!(code, 0, "{err}");
