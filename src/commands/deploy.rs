@@ -95,9 +95,6 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     // grant is approved first. A prepared package is read first: its mistakes are local.
     let stack = loaded.service.stack_name();
     let deployed_now = || rt.block_on(crate::deploy::stack::deployed(&aws, &stack));
-    let in_nested = |d: &Option<crate::deploy::stack::Deployed>| {
-        d.as_ref().is_some_and(|d| !d.nested.is_empty())
-    };
     let (service, prepared, deployed) =
         match super::package::prebuilt_dir(&loaded.service, args.package.as_ref()) {
             Some(dir) => {
@@ -106,8 +103,9 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
                 let prepared = read(&service)?;
                 let deployed = deployed_now()?;
                 // Compiled again for another stage: into the deployed nested stacks.
-                let prepared = if in_nested(&deployed) && prepared.plan.nested.is_empty() {
-                    service.provider.stack.nested = true;
+                let nested = service.provider.stack.nested;
+                crate::deploy::stack::keep_layout(&mut service, deployed.as_ref());
+                let prepared = if service.provider.stack.nested != nested {
                     read(&service)?
                 } else {
                     prepared
@@ -116,7 +114,7 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
             }
             None => {
                 let deployed = deployed_now()?;
-                loaded.service.provider.stack.nested |= in_nested(&deployed);
+                crate::deploy::stack::keep_layout(&mut loaded.service, deployed.as_ref());
                 let loaded = super::package::resolve_images(
                     ctx,
                     loaded,
@@ -136,7 +134,7 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     let service = &service;
     // A stack not created yet asks nothing.
     if let Some(deployed) = &deployed {
-        refuse_moves(&stack, deployed, &prepared.plan)?;
+        crate::deploy::stack::refuse_moves(&stack, deployed, &prepared.plan)?;
         if !args.approve && !service.provider.deployment_approval_never {
             let planned: Vec<(String, serde_json::Value)> = prepared
                 .plan
@@ -216,73 +214,6 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// A resource the deployed stack holds in one stack (the root or a nested stack) that the plan
-/// puts in another would be deleted and created again (a logical ID is per stack), and explicit
-/// names collide on the way: such a deploy is refused before anything is uploaded.
-/// CloudFormation's stack refactoring cannot make this move either: the nested stacks it would
-/// move into do not exist yet (a refactor creates top-level stacks only) and would need new
-/// parameters (a refactor adds none), and several resource types of functions' events
-/// (`AWS::ApiGateway::Method`, `AWS::Lambda::EventInvokeConfig`) are not movable at all.
-fn refuse_moves(
-    stack: &str,
-    deployed: &crate::deploy::stack::Deployed,
-    plan: &crate::plan::Plan,
-) -> Result<()> {
-    use std::collections::BTreeMap;
-    const ROOT: &str = "the root stack";
-    // Where each resource is: the root, or a nested stack by logical ID.
-    fn places<'a>(
-        root: &'a serde_json::Value,
-        nested: impl Iterator<Item = (&'a str, &'a serde_json::Value)>,
-    ) -> BTreeMap<&'a str, &'a str> {
-        let mut at: BTreeMap<&str, &str> = BTreeMap::new();
-        for (id, _) in root["Resources"].as_object().into_iter().flatten() {
-            at.insert(id, ROOT);
-        }
-        for (stack, t) in nested {
-            for (id, _) in t["Resources"].as_object().into_iter().flatten() {
-                at.insert(id, stack);
-            }
-        }
-        at
-    }
-    let held = places(
-        &deployed.root,
-        deployed.nested.iter().map(|(s, t)| (s.as_str(), t)),
-    );
-    let planned = places(
-        &plan.update,
-        plan.nested.iter().map(|n| (n.id.as_str(), &n.template)),
-    );
-    let moved: Vec<String> = planned
-        .iter()
-        .filter_map(|(id, to)| {
-            let from = held.get(id)?;
-            (from != to).then(|| format!("{id}: {from} → {to}"))
-        })
-        .collect();
-    if moved.is_empty() {
-        return Ok(());
-    }
-    let shown: Vec<&str> = moved.iter().take(5).map(String::as_str).collect();
-    let hint = if moved.iter().any(|m| m.ends_with(ROOT)) {
-        // Only a package built without reading the stack compiles it into one stack again.
-        "the stack's functions are deployed in nested stacks and stay there: deploy without --package (sls-rs reads the deployed stack and compiles into the same nested stacks)"
-    } else {
-        "sls-rs never moves a deployed resource, and CloudFormation's stack refactoring cannot move functions into nested stacks that do not exist yet: keep the service within one stack (`versionFunctions: false` saves a resource per function) or move functions into another service (serverless-compose.yml)"
-    };
-    Err(Error::failed_with_hint(
-        format!(
-            "{} resource{} stack {stack} holds would move to another stack ({}{}): a resource moved between stacks is deleted and created again, and its explicit name collides on the way",
-            moved.len(),
-            if moved.len() == 1 { "" } else { "s" },
-            shown.join("; "),
-            if moved.len() > shown.len() { "; …" } else { "" }
-        ),
-        hint,
-    ))
 }
 
 /// Stops before anything is uploaded when the deploy would delete or replace data, or broaden

@@ -67,9 +67,7 @@ pub fn run(ctx: &Ctx, args: &FunctionArgs) -> Result<()> {
     let stack = service.stack_name();
     let deployed_stack = rt.block_on(crate::deploy::stack::deployed(&aws, &stack))?;
     let mut service = service.clone();
-    service.provider.stack.nested |= deployed_stack
-        .as_ref()
-        .is_some_and(|d| !d.nested.is_empty());
+    crate::deploy::stack::keep_layout(&mut service, deployed_stack.as_ref());
     let service = &service;
     // The function's configuration as `package` compiles it.
     let compiled = plan::plan(

@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
     let mut loaded = loaded;
     let stack = loaded.service.stack_name();
     let deployed = rt.block_on(crate::deploy::stack::deployed(&aws, &stack))?;
-    loaded.service.provider.stack.nested |= deployed.as_ref().is_some_and(|d| !d.nested.is_empty());
+    crate::deploy::stack::keep_layout(&mut loaded.service, deployed.as_ref());
     let (service, plan, built) =
         super::package::build(&loaded, host.as_mut(), None, &Progress::quiet())?;
     drop(host);

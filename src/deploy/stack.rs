@@ -883,6 +883,75 @@ impl Deployed {
     }
 }
 
+/// Compiles `service` into the deployed stack's layout: a service deployed in nested stacks
+/// stays in them whatever its size, so one that shrinks moves nothing back into the root.
+pub fn keep_layout(service: &mut crate::manifest::Service, deployed: Option<&Deployed>) {
+    service.provider.stack.nested |= deployed.is_some_and(|d| !d.nested.is_empty());
+}
+
+/// A resource the deployed stack holds in one stack (the root or a nested stack) that the plan
+/// puts in another would be deleted and created again (a logical ID is per stack), and explicit
+/// names collide on the way: such a deploy is refused before anything is uploaded.
+/// CloudFormation's stack refactoring cannot make this move either: the nested stacks it would
+/// move into do not exist yet (a refactor creates top-level stacks only) and would need new
+/// parameters (a refactor adds none), and several resource types of functions' events
+/// (`AWS::ApiGateway::Method`, `AWS::Lambda::EventInvokeConfig`) are not movable at all.
+pub fn refuse_moves(stack: &str, deployed: &Deployed, plan: &crate::plan::Plan) -> Result<()> {
+    use std::collections::BTreeMap;
+    const ROOT: &str = "the root stack";
+    // Where each resource is: the root, or a nested stack by logical ID.
+    fn places<'a>(
+        root: &'a serde_json::Value,
+        nested: impl Iterator<Item = (&'a str, &'a serde_json::Value)>,
+    ) -> BTreeMap<&'a str, &'a str> {
+        let mut at: BTreeMap<&str, &str> = BTreeMap::new();
+        for (id, _) in root["Resources"].as_object().into_iter().flatten() {
+            at.insert(id, ROOT);
+        }
+        for (stack, t) in nested {
+            for (id, _) in t["Resources"].as_object().into_iter().flatten() {
+                at.insert(id, stack);
+            }
+        }
+        at
+    }
+    let held = places(
+        &deployed.root,
+        deployed.nested.iter().map(|(s, t)| (s.as_str(), t)),
+    );
+    let planned = places(
+        &plan.update,
+        plan.nested.iter().map(|n| (n.id.as_str(), &n.template)),
+    );
+    let moved: Vec<String> = planned
+        .iter()
+        .filter_map(|(id, to)| {
+            let from = held.get(id)?;
+            (from != to).then(|| format!("{id}: {from} → {to}"))
+        })
+        .collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = moved.iter().take(5).map(String::as_str).collect();
+    let hint = if moved.iter().any(|m| m.ends_with(ROOT)) {
+        // Only a package built without reading the stack compiles it into one stack again.
+        "the stack's functions are deployed in nested stacks and stay there: deploy without --package (sls-rs reads the deployed stack and compiles into the same nested stacks)"
+    } else {
+        "sls-rs never moves a deployed resource, and CloudFormation's stack refactoring cannot move functions into nested stacks that do not exist yet: keep the service within one stack (`versionFunctions: false` saves a resource per function) or move functions into another service (serverless-compose.yml)"
+    };
+    Err(Error::failed_with_hint(
+        format!(
+            "{} resource{} stack {stack} holds would move to another stack ({}{}): a resource moved between stacks is deleted and created again, and its explicit name collides on the way",
+            moved.len(),
+            if moved.len() == 1 { "" } else { "s" },
+            shown.join("; "),
+            if moved.len() > shown.len() { "; …" } else { "" }
+        ),
+        hint,
+    ))
+}
+
 /// The deployed templates of stack `name` and its nested stacks; `None` when it does not exist.
 pub async fn deployed(aws: &Aws, name: &str) -> Result<Option<Deployed>> {
     let Some(root) = deployed_template(aws, name).await? else {

@@ -145,9 +145,10 @@ pub struct StackSettings {
     /// CloudFormation's EXPRESS deployment configuration, where an operation completes once
     /// resource configuration is applied and resources finish settling in the background.
     pub express: bool,
-    /// Set by the commands that read the deployed stack (`deploy`, `diff`) when it already
-    /// holds nested stacks of functions: the plan keeps the functions there whatever the size,
-    /// so a service that shrinks never moves them back into the root.
+    /// Set when the deployed stack already holds nested stacks of functions
+    /// (`deploy::stack::keep_layout`, by the commands that read it): the plan keeps the
+    /// functions there whatever the size, so a service that shrinks never moves them back into
+    /// the root.
     pub nested: bool,
 }
 
