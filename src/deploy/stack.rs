@@ -132,11 +132,19 @@ pub async fn follow(
                 if let Some(arn) = ev.physical_resource_id().filter(|a| a.starts_with("arn:")) {
                     let inner = nested.entry(arn.to_string()).or_insert_with(|| Inner {
                         logical: line.logical.clone(),
-                        since: ev.timestamp().cloned(),
+                        since: None,
                         settled: false,
                         read_at: None,
                     });
-                    inner.settled = !line.status.ends_with("_IN_PROGRESS");
+                    if line.status.ends_with("_IN_PROGRESS") {
+                        // Started, or started again (a rollback): read from here.
+                        if inner.since.is_none() {
+                            inner.since = ev.timestamp().cloned();
+                        }
+                        inner.settled = false;
+                    } else {
+                        inner.settled = true;
+                    }
                 }
             }
             if failure.is_none() && line.is_failure() && line.logical != name {
@@ -229,7 +237,8 @@ pub async fn follow(
 }
 
 /// A nested stack being followed: its logical ID in the root, when the root started it (`None`
-/// once its last events are read), whether the root has seen it settle.
+/// before, and once its last events are read, until the root starts it again), whether the root
+/// has seen it settle.
 struct Inner {
     logical: String,
     since: Option<aws_sdk_cloudformation::primitives::DateTime>,
