@@ -116,7 +116,7 @@ fn stem(id: &str) -> &str {
 
 /// `root` with the resources of its nested stacks (logical ID, template) beside its own, each
 /// as `<stack>/<id>`, so a diff sees inside them.
-pub fn flatten(root: &Value, nested: &[(String, Value)]) -> Value {
+pub fn flatten<'a>(root: &Value, nested: impl IntoIterator<Item = (&'a str, &'a Value)>) -> Value {
     let mut out = root.clone();
     if let Some(Value::Object(rs)) = out.get_mut("Resources") {
         for (stack, t) in nested {

@@ -136,18 +136,7 @@ pub fn run(ctx: &Ctx, args: &DeployArgs) -> Result<()> {
     if let Some(deployed) = &deployed {
         crate::deploy::stack::refuse_moves(&stack, deployed, &prepared.plan)?;
         if !args.approve && !service.provider.deployment_approval_never {
-            let planned: Vec<(String, serde_json::Value)> = prepared
-                .plan
-                .nested
-                .iter()
-                .map(|n| (n.id.clone(), n.template.clone()))
-                .collect();
-            approve(
-                &stack,
-                &deployed.flat(),
-                &crate::diff::flatten(&prepared.plan.update, &planned),
-                &progress,
-            )?;
+            approve(&stack, &deployed.flat(), &prepared.plan.flat(), &progress)?;
         }
     }
     if let Some(h) = host.as_mut() {

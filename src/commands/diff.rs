@@ -75,12 +75,7 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<bool> {
         }
         code
     });
-    let nested: Vec<(String, serde_json::Value)> = plan
-        .nested
-        .iter()
-        .map(|n| (n.id.clone(), n.template.clone()))
-        .collect();
-    let compiled = crate::diff::flatten(&plan.update, &nested);
+    let compiled = plan.flat();
     let mut report = crate::diff::diff(deployed.as_ref().unwrap_or(&json!({})), &compiled);
     // CloudFormation's own answer on replacement, from a change set it computes and sls-rs
     // deletes unexecuted.

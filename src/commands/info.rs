@@ -41,14 +41,8 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
     // Nested stacks of functions: their resources, and the outputs that moved into them with
     // their export names (functions' versions); the outputs that only carry references between
     // stacks are left out.
-    let nested: Vec<String> = resources
-        .iter()
-        .filter(|(logical, physical, kind)| {
-            kind == "AWS::CloudFormation::Stack"
-                && naming::is_nested_stack_id(logical)
-                && !physical.is_empty()
-        })
-        .map(|(_, physical, _)| physical.clone())
+    let nested: Vec<String> = stack::nested_stacks(&resources)
+        .map(|(_, physical)| physical.to_string())
         .collect();
     let reads = nested.iter().map(|arn| async move {
         let (described, held) =
@@ -58,17 +52,7 @@ pub async fn gather(aws: &Aws, service: &Service) -> Result<Summary> {
     });
     for (described, held) in crate::deploy::bounded(reads).await {
         if let Some(n) = described {
-            outputs.extend(
-                n.outputs()
-                    .iter()
-                    .filter(|o| o.export_name().is_some())
-                    .map(|o| {
-                        (
-                            o.output_key().unwrap_or_default().to_string(),
-                            o.output_value().unwrap_or_default().to_string(),
-                        )
-                    }),
-            );
+            outputs.extend(stack::exported_outputs(&n));
         }
         resources.extend(held);
     }

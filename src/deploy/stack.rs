@@ -43,16 +43,24 @@ pub fn status(stack: &Stack) -> String {
 
 /// A stack's outputs as `(key, value)`.
 pub fn outputs(stack: &Stack) -> Vec<(String, String)> {
+    stack.outputs().iter().map(output).collect()
+}
+
+/// The outputs of `stack` that have an export name, as `(key, value)`.
+pub fn exported_outputs(stack: &Stack) -> Vec<(String, String)> {
     stack
         .outputs()
         .iter()
-        .map(|o| {
-            (
-                o.output_key().unwrap_or_default().to_string(),
-                o.output_value().unwrap_or_default().to_string(),
-            )
-        })
+        .filter(|o| o.export_name().is_some())
+        .map(output)
         .collect()
+}
+
+fn output(o: &aws_sdk_cloudformation::types::Output) -> (String, String) {
+    (
+        o.output_key().unwrap_or_default().to_string(),
+        o.output_value().unwrap_or_default().to_string(),
+    )
 }
 
 /// How a followed operation ended.
@@ -830,6 +838,18 @@ pub async fn deployed_template(aws: &Aws, name: &str) -> Result<Option<serde_jso
     }
 }
 
+/// The nested stacks of functions among a stack's [`resources`]: logical ID, physical ID.
+pub fn nested_stacks(resources: &[(String, String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    resources
+        .iter()
+        .filter(|(logical, physical, kind)| {
+            kind == "AWS::CloudFormation::Stack"
+                && !physical.is_empty()
+                && crate::naming::is_nested_stack_id(logical)
+        })
+        .map(|(logical, physical, _)| (logical.as_str(), physical.as_str()))
+}
+
 /// Whether the deployed `root` holds nested stacks of functions (`plan::split`'s); the user's
 /// own `AWS::CloudFormation::Stack` resources are not.
 pub fn has_nested(root: &serde_json::Value) -> bool {
@@ -850,19 +870,12 @@ async fn deployed_nested(
     if !has_nested(root) {
         return Ok(Vec::new());
     }
-    let reads = resources(aws, stack)
-        .await?
-        .into_iter()
-        .filter(|(logical, physical, kind)| {
-            kind == "AWS::CloudFormation::Stack"
-                && !physical.is_empty()
-                && crate::naming::is_nested_stack_id(logical)
-        })
-        .map(|(logical, physical, _)| async move {
-            deployed_template(aws, &physical)
-                .await
-                .map(|t| t.map(|t| (logical, t)))
-        });
+    let held = resources(aws, stack).await?;
+    let reads = nested_stacks(&held).map(|(logical, physical)| async move {
+        deployed_template(aws, physical)
+            .await
+            .map(|t| t.map(|t| (logical.to_string(), t)))
+    });
     let mut out = Vec::new();
     for read in super::bounded(reads).await {
         out.extend(read?);
@@ -881,7 +894,7 @@ impl Deployed {
     /// Every resource in one template, those of nested stacks as `<stack>/<id>`
     /// (`diff::flatten`).
     pub fn flat(&self) -> serde_json::Value {
-        crate::diff::flatten(&self.root, &self.nested)
+        crate::diff::flatten(&self.root, self.nested.iter().map(|(s, t)| (s.as_str(), t)))
     }
 
     /// The resource `id` wherever it is, in the root or in its nested stack.

@@ -90,6 +90,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The update template with the nested stacks' resources beside the root's, each as
+    /// `<stack>/<id>` (`diff::flatten`), as `diff` and approval compare them.
+    pub fn flat(&self) -> Value {
+        crate::diff::flatten(
+            &self.update,
+            self.nested.iter().map(|n| (n.id.as_str(), &n.template)),
+        )
+    }
+
     /// The resource `id` wherever it is, in the root or in its nested stack.
     pub fn resource(&self, id: &str) -> Option<&Value> {
         self.update["Resources"].get(id).or_else(|| {
